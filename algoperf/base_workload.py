@@ -1,0 +1,299 @@
+"""Shared machinery for workloads whose splits fit in memory.
+
+A concrete workload states its facts as class attributes (metric, direction,
+targets, budget, step hint, sizes, batch sizes), names its TFDS builder, and
+implements ``build_model`` (a flax.linen module), ``init_inputs`` (a dummy
+input batch), ``loss_fn`` and ``eval_metrics``. Everything else -- the
+deterministic resumable input queue, sharding, padded evaluation with one
+cached jitted function, parameter shapes and types -- lives here once.
+
+The flax module's ``__call__`` takes ``(inputs, *, train, update_batch_norm,
+dropout_rate)``.
+"""
+
+import functools
+import math
+import pathlib
+from typing import Any, Dict, Iterator, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from algoperf import jax_sharding_utils
+from algoperf import param_types
+from algoperf import spec
+from algoperf.data import dirs
+from algoperf.data import prepared
+
+
+class ArrayWorkload(spec.Workload):
+  """Base for workloads on in-memory arrays (the CPU suite)."""
+
+  # --- Facts a concrete workload states (one place per fact). ---
+  name: str = ''  # Registry key == log directory prefix.
+  base_name: Optional[str] = None  # For variants: the base workload's name.
+  target_metric_name: str = ''
+  metric_direction: str = 'max'  # 'max': higher is better; 'min': lower.
+  validation_target_value: float = 0.0
+  test_target_value: float = 0.0
+  targets_are_provisional: bool = True
+  max_allowed_runtime_sec: int = 0
+  eval_period_time_sec: int = 0
+  step_hint: int = 0
+  num_train_examples: int = 0
+  num_eval_train_examples: int = 0
+  num_validation_examples: int = 0
+  num_test_examples: int = 0
+  eval_batch_size: int = 0
+  default_batch_size: int = 0  # Used when a submission has no size for us.
+  train_mean: Any = 0.0
+  train_stddev: Any = 1.0
+  dataset_builder: Any = None  # A tfds GeneratorBasedBuilder subclass.
+  input_keys: tuple = ('inputs', 'targets')  # Features fed to model/loss.
+
+  def __init__(self, *args, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._model = self.build_model()
+    self._split_cache = {}
+    self._synthetic = None
+
+  # --- What a concrete workload implements. ---
+  def build_model(self):
+    raise NotImplementedError
+
+  def init_inputs(self) -> Any:
+    """A dummy batch of inputs (batch size 1) for ``module.init``."""
+    raise NotImplementedError
+
+  def eval_metrics(self, logits, batch, mask) -> Dict[str, jax.Array]:
+    """Per-batch metric *sums* over valid examples, e.g. {'loss': ...}."""
+    raise NotImplementedError
+
+  def synthetic_arrays(self, num_examples: int, seed: int):
+    """Random stored-form arrays of the real shapes and dtypes (for tests)."""
+    raise NotImplementedError
+
+  def use_synthetic_data(self, num_examples: int = 64, seed: int = 0) -> None:
+    """Serves every split from ``synthetic_arrays``; tests never touch disk.
+
+    Whatever ``data_dir`` the runner then passes, these arrays are used.
+    """
+    self._synthetic = {}
+    for i, split in enumerate(('train', 'validation', 'test')):
+      raw = self.synthetic_arrays(num_examples, seed + i)
+      self._synthetic[split] = self.preprocess(dict(raw))
+
+  def preprocess(self, arrays: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """Turns stored features into model inputs once per split (e.g. scale)."""
+    return arrays
+
+  def split_arrays(self, split: str, data_dir) -> Dict[str, np.ndarray]:
+    """The split's arrays. 'eval_train' is the first examples of 'train'."""
+    data_dir = dirs.resolve_data_dir(data_dir)
+    if split == 'eval_train':
+      train = self.split_arrays('train', data_dir)
+      return {k: v[: self.num_eval_train_examples] for k, v in train.items()}
+    if self._synthetic is not None:
+      return self._synthetic[split]
+    cache_key = (split, str(data_dir))
+    if cache_key not in self._split_cache:
+      raw = prepared.load_split(
+        self.dataset_builder, split, data_dir, self.name
+      )
+      self._split_cache[cache_key] = self.preprocess(dict(raw))
+    return self._split_cache[cache_key]
+
+  # --- Targets. ---
+  def _meets(self, value: float, target: float) -> bool:
+    if self.metric_direction == 'min':
+      return value <= target
+    return value >= target
+
+  def has_reached_validation_target(self, eval_result: Dict[str, float]):
+    value = eval_result[f'validation/{self.target_metric_name}']
+    return self._meets(value, self.validation_target_value)
+
+  def has_reached_test_target(self, eval_result: Dict[str, float]):
+    value = eval_result[f'test/{self.target_metric_name}']
+    return self._meets(value, self.test_target_value)
+
+  # --- Model. ---
+  def init_model_fn(self, rng) -> spec.ModelInitState:
+    params_rng, dropout_rng = jax.random.split(rng)
+    variables = jax.jit(
+      functools.partial(self._model.init, train=False)
+    )({'params': params_rng, 'dropout': dropout_rng}, self.init_inputs())
+    variables = dict(variables)
+    params = variables.pop('params')
+    model_state = variables or None
+    self._param_shapes = jax.tree.map(
+      lambda x: spec.ShapeTuple(x.shape), params
+    )
+    self._param_types = param_types.infer_param_types(params)
+    replicate = jax_sharding_utils.replicate
+    return replicate(params), replicate(model_state)
+
+  def is_output_params(self, param_key: spec.ParameterKey) -> bool:
+    return param_key == self.output_layer_name
+
+  output_layer_name: str = 'Dense_out'
+
+  def model_fn(
+    self,
+    params,
+    augmented_and_preprocessed_input_batch,
+    model_state,
+    mode,
+    rng,
+    update_batch_norm,
+    dropout_rate=0.0,
+  ):
+    train = mode == spec.ForwardPassMode.TRAIN
+    variables = {'params': params, **(model_state or {})}
+    kwargs = dict(
+      train=train,
+      update_batch_norm=update_batch_norm,
+      dropout_rate=dropout_rate,
+      rngs={'dropout': rng},
+    )
+    inputs = augmented_and_preprocessed_input_batch['inputs']
+    if update_batch_norm and model_state:
+      logits, new_state = self._model.apply(
+        variables, inputs, mutable=list(model_state), **kwargs
+      )
+      return logits, dict(new_state)
+    logits = self._model.apply(variables, inputs, **kwargs)
+    return logits, model_state
+
+  # --- Input pipeline. ---
+  def _build_input_queue(
+    self,
+    data_rng,
+    split: str,
+    data_dir: str,
+    global_batch_size: int,
+    cache: Optional[bool] = None,
+    repeat_final_dataset: Optional[bool] = None,
+    num_batches: Optional[int] = None,
+    start_position: int = 0,
+  ) -> Iterator[Dict[str, Any]]:
+    del cache, repeat_final_dataset, num_batches
+    arrays = self.split_arrays(split, data_dir)
+    arrays = {k: arrays[k] for k in self.input_keys if k in arrays}
+    return ShuffledBatches(
+      arrays, global_batch_size, seed_from_key(data_rng), start_position
+    )
+
+  # --- Evaluation. ---
+  @functools.cached_property
+  def _eval_step(self):
+    """One jitted eval step per workload instance: no recompiles per eval."""
+
+    def step(params, model_state, batch, mask):
+      logits, _ = self.model_fn(
+        params, batch, model_state, spec.ForwardPassMode.EVAL,
+        jax.random.PRNGKey(0), update_batch_norm=False,
+      )
+      return self.eval_metrics(logits, batch, mask)
+
+    replicated = jax_sharding_utils.get_replicate_sharding()
+    return jax.jit(step, out_shardings=replicated)
+
+  def _eval_model_on_split(
+    self,
+    split: str,
+    num_examples: int,
+    global_batch_size: int,
+    params,
+    model_state,
+    rng,
+    data_dir: str,
+    global_step: int = 0,
+  ) -> Dict[str, float]:
+    del global_batch_size, rng, global_step
+    arrays = self.split_arrays(split, data_dir)
+    arrays = {k: arrays[k][:num_examples] for k in self.input_keys}
+    num_examples = len(next(iter(arrays.values())))
+    totals = None
+    for batch, mask in padded_batches(arrays, self.eval_batch_size):
+      sums = self._eval_step(params, model_state, batch, mask)
+      totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
+    totals = jax.device_get(totals)
+    return {k: float(v) / num_examples for k, v in totals.items()}
+
+
+def seed_from_key(rng) -> int:
+  """A non-negative int seed from a JAX PRNG key (old- or new-style)."""
+  if isinstance(rng, (int, np.integer)):
+    return int(rng)
+  key = rng
+  if jnp.issubdtype(getattr(rng, 'dtype', None), jax.dtypes.prng_key):
+    key = jax.random.key_data(rng)
+  data = np.asarray(jax.device_get(key)).astype(np.uint64).ravel()
+  return int(data[-1] + (data[0] << np.uint64(32))) % (2**63)
+
+
+class ShuffledBatches:
+  """Infinite, deterministic, resumable batches over in-memory arrays.
+
+  Examples are read from an endless stream of per-epoch permutations, so
+  batch ``k`` depends only on (seed, k): restoring ``position`` resumes the
+  exact sequence. Batches are placed on devices split along the batch axis.
+  """
+
+  def __init__(self, arrays, global_batch_size: int, seed: int, position=0):
+    self._arrays = arrays
+    self._batch_size = global_batch_size
+    self._seed = seed
+    self._num = len(next(iter(arrays.values())))
+    self.position = position
+    self._perm_cache = {}
+
+  def _permutation(self, epoch: int) -> np.ndarray:
+    if epoch not in self._perm_cache:
+      self._perm_cache = {epoch: np.random.default_rng(
+        [self._seed, epoch]).permutation(self._num)}
+    return self._perm_cache[epoch]
+
+  def indices_for(self, position: int) -> np.ndarray:
+    start = position * self._batch_size
+    stream = np.arange(start, start + self._batch_size)
+    epochs, offsets = np.divmod(stream, self._num)
+    return np.concatenate([
+      self._permutation(int(e))[offsets[epochs == e]]
+      for e in np.unique(epochs)
+    ])
+
+  def __iter__(self):
+    return self
+
+  def __next__(self):
+    idx = self.indices_for(self.position)
+    self.position += 1
+    batch = {k: v[idx] for k, v in self._arrays.items()}
+    return jax_sharding_utils.shard_along_batch_dim(batch)
+
+
+def padded_batches(arrays, batch_size: int):
+  """Fixed-shape batches (zero-padded) with a 0/1 mask of valid rows."""
+  num = len(next(iter(arrays.values())))
+  for start in range(0, num, batch_size):
+    stop = min(start + batch_size, num)
+    pad = batch_size - (stop - start)
+    batch = {
+      k: np.concatenate([v[start:stop], np.zeros((pad,) + v.shape[1:], v.dtype)])
+      if pad else v[start:stop]
+      for k, v in arrays.items()
+    }
+    mask = np.concatenate([np.ones(stop - start, np.float32),
+                           np.zeros(pad, np.float32)])
+    yield jax_sharding_utils.shard_along_batch_dim((batch, mask))
+
+
+def num_eval_batches(num_examples: int, batch_size: int) -> int:
+  return math.ceil(num_examples / batch_size)
+
+
+def data_dir_path(data_dir) -> pathlib.Path:
+  return dirs.resolve_data_dir(data_dir)

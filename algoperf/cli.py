@@ -1,0 +1,51 @@
+"""The ``algoperf`` console script: the only place that parses flags.
+
+Each verb lives in its own module exposing ``add_arguments(parser)`` and
+``run(args) -> int``; modules import heavy libraries (JAX, pandas) inside
+``run`` so that ``algoperf --help`` starts fast.
+"""
+
+import argparse
+import importlib
+import sys
+
+from algoperf.errors import AlgoperfError
+
+# verb -> (module, one-line help). Adding a verb touches this dict only.
+COMMANDS = {
+  'workloads': ('algoperf.commands.workloads', 'list workloads, targets, budgets'),
+  'data': ('algoperf.commands.data', 'prepare datasets into the data dir'),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+  parser = argparse.ArgumentParser(
+    prog='algoperf',
+    description='Benchmark neural-network training algorithms '
+    '(AlgoPerf-compatible).',
+  )
+  subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
+  for verb, (module_name, help_text) in COMMANDS.items():
+    module = importlib.import_module(module_name)
+    sub = subparsers.add_parser(verb, help=help_text,
+                                description=module.__doc__)
+    module.add_arguments(sub)
+    sub.set_defaults(_run=module.run)
+  return parser
+
+
+def main(argv=None) -> int:
+  parser = build_parser()
+  args = parser.parse_args(argv)
+  if not getattr(args, '_run', None):
+    parser.print_help()
+    return 2
+  try:
+    return int(args._run(args) or 0)
+  except AlgoperfError as e:
+    print(f'algoperf {args.command}: error: {e}', file=sys.stderr)
+    return 1
+
+
+if __name__ == '__main__':
+  sys.exit(main())

@@ -1,0 +1,17 @@
+"""List the registered workloads with their targets and budgets."""
+
+
+def add_arguments(parser):
+  parser.add_argument('--details', action='store_true',
+                      help='also show parameter counts and data sizes')
+
+
+def run(args) -> int:
+  from algoperf import workload_info
+  from workloads import registry
+
+  rows = [workload_info.describe(registry.get_workload_class(name),
+                                 details=args.details)
+          for name in registry.names()]
+  workload_info.print_table(rows, details=args.details)
+  return 0

@@ -1,0 +1,1 @@
+"""Data layer: pinned registry packages, TFDS builders, prepared splits."""

@@ -1,0 +1,1 @@
+"""Workloads: one package per family. Look them up through ``registry``."""

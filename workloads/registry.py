@@ -1,0 +1,42 @@
+"""Every workload by name, as an import string; importing this is cheap.
+
+A workload id is the same string as its registry key and log directory
+prefix (``<id>_jax``). Adding a workload touches this dict only.
+"""
+
+import difflib
+import importlib
+
+from algoperf.errors import WorkloadError
+
+WORKLOADS = {
+  'mnist': 'workloads.mnist.workload:MnistWorkload',
+}
+
+# The CPU suite's base workloads, in the order runs and tables show them.
+CPU_SUITE = ('mnist',)
+
+
+def names() -> list[str]:
+  return list(WORKLOADS)
+
+
+def get_workload_class(name: str):
+  """Imports and returns the workload class registered under ``name``.
+
+  Raises:
+    WorkloadError: unknown name; lists the valid ones and the closest match.
+  """
+  if name not in WORKLOADS:
+    close = difflib.get_close_matches(name, WORKLOADS, n=1)
+    hint = f' Did you mean {close[0]!r}?' if close else ''
+    raise WorkloadError(
+      f'Unknown workload {name!r}.{hint} Valid names: '
+      f'{", ".join(sorted(WORKLOADS))}. `algoperf workloads` lists them.'
+    )
+  module_name, class_name = WORKLOADS[name].split(':')
+  return getattr(importlib.import_module(module_name), class_name)
+
+
+def make_workload(name: str):
+  return get_workload_class(name)()
