@@ -10,11 +10,20 @@ import importlib
 from algoperf.errors import WorkloadError
 
 WORKLOADS = {
+  # mnist (AlgoPerf's own name and model).
   'mnist': 'workloads.mnist.workload:MnistWorkload',
+  # digits_resnet family (mirrors imagenet_resnet).
+  # digits_vit family (mirrors imagenet_vit).
+  # shakespeare_lm family (mirrors wmt / lm).
+  # molecules_gnn family (mirrors ogbg).
+  # census_dlrm family (mirrors criteo1tb).
+  # phantom_unet family (mirrors fastmri).
 }
 
 # The CPU suite's base workloads, in the order runs and tables show them.
-CPU_SUITE = ('mnist',)
+CPU_SUITE = (
+  'mnist',
+)
 
 
 def names() -> list[str]:
