@@ -1,0 +1,1 @@
+"""Reference training algorithms: each directory is a valid submission."""
