@@ -15,6 +15,9 @@ from algoperf.errors import AlgoperfError
 COMMANDS = {
   'workloads': ('algoperf.commands.workloads', 'list workloads, targets, budgets'),
   'data': ('algoperf.commands.data', 'prepare datasets into the data dir'),
+  'score': ('scoring.cli_score', 'score experiment directories (AlgoPerf rules)'),
+  'leaderboard': ('scoring.cli_leaderboard', 'write markdown + HTML leaderboard'),
+  'run': ('algoperf.commands.run', 'run a submission on one workload or the CPU suite'),
 }
 
 

@@ -14,17 +14,19 @@ from workloads.mnist import model
 class MnistWorkload(base_workload.ArrayWorkload):
   """MLP (2 x 128, sigmoid) on 28x28 digits; target on validation accuracy.
 
-  PROVISIONAL targets and budget (replaced by the target-setting protocol):
-  NAdamW (self-tuning defaults) reaches ~0.95 validation accuracy within
-  ~10 s on 2 CPU cores; the target sits a little below what it reaches, and
-  the budget is about 4x the time it needs.
+  PROVISIONAL targets and budget (the target-setting protocol replaces
+  them): Adam with warmup + cosine over the step hint (batch 16, the
+  AlgoPerf-style test submission) plateaus at 0.928 validation / 0.924 test
+  accuracy and passes 0.92 after ~1,300 steps (~13 s of submission time on
+  2 busy CPU cores); the targets sit a little below that plateau, and the
+  60 s budget is ~4x the time needed.
   """
 
   name = 'mnist'
   target_metric_name = 'accuracy'
   metric_direction = 'max'
-  validation_target_value = 0.93
-  test_target_value = 0.92
+  validation_target_value = 0.92
+  test_target_value = 0.91
   targets_are_provisional = True
   max_allowed_runtime_sec = 60
   eval_period_time_sec = 3

@@ -1,0 +1,166 @@
+"""The one schema of a trial's files, written atomically.
+
+Layout (AlgoPerf's, so its scoring reads ours):
+``<experiment_dir>/<name>/study_<k>/<workload>_jax/trial_<i>/`` with
+``eval_measurements.csv`` (columns sorted, as AlgoPerf's logger writes them),
+``measurements.csv`` (the submission's ``metrics_logger`` scalars),
+``hparams.json``, ``meta_data_<n>.json``, ``flags_<n>.json``; plus our
+``status.json`` (outcome, message, clock self-check) and
+``grad_norms.csv`` where a run logs gradient norms.
+"""
+
+import csv
+import datetime
+import io
+import json
+import math
+import os
+import pathlib
+import platform
+import subprocess
+import tempfile
+
+EVAL_MEASUREMENTS = 'eval_measurements.csv'
+MEASUREMENTS = 'measurements.csv'
+HPARAMS = 'hparams.json'
+STATUS = 'status.json'
+
+# Outcomes a trial's status.json can hold.
+TARGET_REACHED = 'target_reached'
+BUDGET_EXHAUSTED = 'budget_exhausted'
+TRAINING_COMPLETE = 'training_complete'  # TrainingCompleteError raised.
+MAX_STEPS = 'max_steps'
+DIVERGED = 'diverged'
+ERROR = 'error'
+RUNNING = 'running'
+
+
+def trial_dir(experiment_dir, name, study, workload, trial) -> pathlib.Path:
+  return (
+    pathlib.Path(experiment_dir) / name / f'study_{study}'
+    / f'{workload}_jax' / f'trial_{trial}'
+  )
+
+
+def write_atomic(path: pathlib.Path, text: str) -> None:
+  """Writes ``text`` to ``path`` via a temp file + rename: never partial."""
+  path.parent.mkdir(parents=True, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
+  try:
+    with os.fdopen(fd, 'w') as f:
+      f.write(text)
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.unlink(tmp)
+    raise
+
+
+def write_json(path: pathlib.Path, data) -> None:
+  write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def read_json(path: pathlib.Path):
+  with open(path) as f:
+    return json.load(f)
+
+
+def _csv_text(rows: list[dict], columns: list[str]) -> str:
+  buffer = io.StringIO()
+  writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction='ignore',
+                          lineterminator='\n')
+  writer.writeheader()
+  for row in rows:
+    writer.writerow({k: _format(row.get(k)) for k in columns})
+  return buffer.getvalue()
+
+
+def _format(value):
+  if value is None:
+    return ''
+  if isinstance(value, float) and math.isnan(value):
+    return 'nan'
+  return value
+
+
+def write_rows_csv(path: pathlib.Path, rows: list[dict]) -> None:
+  """Rewrites the whole CSV (sorted union of columns) atomically."""
+  columns = sorted({k for row in rows for k in row})
+  write_atomic(path, _csv_text(rows, columns))
+
+
+def read_rows_csv(path: pathlib.Path) -> list[dict]:
+  """Rows with numeric strings turned back into numbers."""
+  with open(path, newline='') as f:
+    return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _parse(text: str):
+  if text == '':
+    return None
+  try:
+    number = float(text)
+  except ValueError:
+    return text
+  return int(number) if number.is_integer() and '.' not in text and (
+    'e' not in text.lower()) else number
+
+
+def git_commit() -> str:
+  try:
+    out = subprocess.run(
+      ['git', 'rev-parse', 'HEAD'], capture_output=True, text=True,
+      cwd=pathlib.Path(__file__).parent, check=False, timeout=5,
+    )
+    return out.stdout.strip() or 'unknown'
+  except (OSError, subprocess.SubprocessError):
+    return 'unknown'
+
+
+def hardware_and_software(seed: int) -> dict:
+  """The meta_data_<n>.json contents: where and with what a trial ran."""
+  import importlib.metadata as md
+
+  import jax
+
+  versions = {}
+  for package in ('jax', 'jaxlib', 'flax', 'optax', 'numpy',
+                  'tensorflow-datasets', 'orbax-checkpoint', 'algoperf-bench'):
+    try:
+      versions[package] = md.version(package)
+    except md.PackageNotFoundError:
+      versions[package] = None
+  devices = jax.devices()
+  return {
+    'timestamp': datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    'rng_seed': seed,
+    'git_commit': git_commit(),
+    'hostname': platform.node(),
+    'platform': platform.platform(),
+    'python_version': platform.python_version(),
+    'cpu_count': os.cpu_count(),
+    'processor': _cpu_model(),
+    'jax_backend': jax.default_backend(),
+    'devices': [str(d) for d in devices],
+    'num_devices': len(devices),
+    'software_versions': versions,
+  }
+
+
+def _cpu_model() -> str:
+  try:
+    with open('/proc/cpuinfo') as f:
+      for line in f:
+        if line.startswith('model name'):
+          return line.split(':', 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor()
+
+
+def next_index(directory: pathlib.Path, prefix: str) -> int:
+  """The first n for which ``<prefix>_<n>.json`` does not exist yet."""
+  n = 0
+  while (directory / f'{prefix}_{n}.json').exists():
+    n += 1
+  return n

@@ -1,0 +1,331 @@
+"""Train one trial under the clock rules of DESIGN.md section 6.
+
+``run_trial(workload, submission, config)`` trains until the validation (and
+test) target is reached, the budget is spent, the submission raises
+``TrainingCompleteError``, ``max_steps`` is hit, or the loss stops being
+finite, and writes the trial's files (see ``records``).
+"""
+
+import dataclasses
+import math
+import traceback
+import types
+from typing import Callable, Optional
+
+import jax
+from absl import logging
+
+from algoperf import clock as clock_lib
+from algoperf import jax_sharding_utils
+from algoperf import records
+from algoperf import spec
+from algoperf import trial_io
+from algoperf import tuning
+from algoperf.errors import SubmissionError
+
+_SUB = clock_lib.SUBMISSION
+_EVAL = clock_lib.EVAL
+_LOG = clock_lib.LOGGING
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+  """Everything that defines one trial (flags are parsed in cli only)."""
+
+  experiment_dir: str
+  experiment_name: str
+  rng_seed: int = 0
+  study: int = 0
+  trial: int = 1
+  hyperparameters: Optional[dict] = None  # None: self-tuning.
+  ruleset: str = 'external'
+  budget_multiplier: float = 1.0
+  data_dir: Optional[str] = None
+  max_steps: Optional[int] = None
+  progress: bool = True
+
+
+@dataclasses.dataclass
+class TrialResult:
+  status: str
+  message: str
+  global_step: int
+  accumulated_submission_time: float
+  num_evals: int
+  trial_dir: str
+  last_eval: dict
+  clock_check: dict
+
+
+@dataclasses.dataclass
+class _Loop:
+  """Mutable per-trial state the loop carries between steps."""
+
+  params: object
+  model_state: object
+  optimizer_state: object
+  global_step: int = 0
+  last_eval_submission_time: float = -math.inf
+  eval_results: list = dataclasses.field(default_factory=list)
+  eval_rows: list = dataclasses.field(default_factory=list)
+  status: Optional[str] = None
+  message: str = ''
+  preemption_count: int = 0
+
+
+def resolve_batch_size(submission, workload) -> int:
+  """The submission's batch size, falling back as DESIGN.md section 4 says."""
+  names = [workload.name] + ([workload.base_name] if workload.base_name else [])
+  for name in names:
+    try:
+      return int(submission.get_batch_size(name))
+    except ValueError:
+      continue
+  logging.warning(
+    'get_batch_size raised ValueError for %s; using the workload default '
+    'batch size %d.', ' and '.join(map(repr, names)),
+    workload.default_batch_size)
+  return workload.default_batch_size
+
+
+def check_batch_size(batch_size: int, submission) -> None:
+  num_devices = len(jax.devices())
+  if batch_size <= 0 or batch_size % num_devices:
+    raise SubmissionError(
+      f'{submission.path}: get_batch_size returned {batch_size}, not a '
+      f'positive multiple of the {num_devices} devices; return a multiple '
+      f'of {num_devices}.')
+
+
+def run_trial(
+  workload,
+  submission,
+  config: RunConfig,
+  time_fn: Callable[[], float] = None,
+  on_eval: Optional[Callable[[dict], None]] = None,
+) -> TrialResult:
+  """Trains one trial; returns its outcome. Files go to the trial dir.
+
+  Raises:
+    SubmissionError: the submission broke the API or raised; the status
+      file records it and earlier trials' files are untouched.
+    DataError: the workload's data is not prepared (before any file).
+  """
+  writer = trial_io.TrialWriter.create(workload, submission, config)
+  batch_size = resolve_batch_size(submission, workload)
+  check_batch_size(batch_size, submission)
+  rng = jax.random.PRNGKey(config.rng_seed)
+  data_rng, opt_init_rng, model_init_rng, rng = jax.random.split(rng, 4)
+  input_queue = workload._build_input_queue(
+    data_rng, 'train', config.data_dir, batch_size)
+  workload.attach_metrics_logger(writer.metrics_logger)
+  hyperparameters = tuning.make_hyperparameters(config.hyperparameters)
+  params, model_state = workload.init_model_fn(model_init_rng)
+  writer.start(batch_size)
+  try:
+    optimizer_state = _call(submission, 'init_optimizer_state', workload,
+                            params, model_state, hyperparameters,
+                            opt_init_rng)
+  except SubmissionError as e:
+    writer.record_error(str(e), traceback.format_exc(), None)
+    raise
+  loop = _Loop(params, model_state, optimizer_state)
+  clock = clock_lib.Clock(time_fn or clock_lib.Clock.time_fn)
+  budget = workload.max_allowed_runtime_sec * config.budget_multiplier
+  context = _Context(workload, submission, config, writer, hyperparameters,
+                     input_queue, clock, budget, on_eval)
+  clock.start()
+  try:
+    while loop.status is None:
+      _train_step(context, loop, rng)
+  except SubmissionError as e:
+    writer.record_error(str(e), traceback.format_exc(), loop)
+    raise
+  clock.charge(_LOG)
+  check = clock.self_check()
+  if not check['within_1_percent']:
+    logging.warning('Clock self-check failed: %s', check)
+  writer.finish(loop, clock, check)
+  return TrialResult(
+    status=loop.status, message=loop.message, global_step=loop.global_step,
+    accumulated_submission_time=clock.submission_time,
+    num_evals=len(loop.eval_rows), trial_dir=str(writer.directory),
+    last_eval=loop.eval_rows[-1] if loop.eval_rows else {},
+    clock_check=check)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Context:
+  workload: object
+  submission: object
+  config: RunConfig
+  writer: object
+  hyperparameters: object
+  input_queue: object
+  clock: clock_lib.Clock
+  budget: float
+  on_eval: Optional[Callable]
+
+
+def _call(submission, fn_name, *args, **kwargs):
+  """Calls a submission function; its failures become a SubmissionError."""
+  try:
+    return getattr(submission, fn_name)(*args, **kwargs)
+  except spec.TrainingCompleteError:
+    raise
+  except Exception as e:
+    frames = traceback.extract_tb(e.__traceback__)
+    origin = next((f for f in reversed(frames)
+                   if f.filename == str(submission.path)), frames[-1])
+    message = (
+      f'{submission.path}: {fn_name} raised {type(e).__name__}: {e} '
+      f'(at {origin.filename}:{origin.lineno}, in {origin.name}).')
+    raise SubmissionError(message) from e
+
+
+def _train_step(ctx: _Context, loop: _Loop, rng) -> None:
+  step_rng = jax.random.fold_in(rng, loop.global_step)
+  select_rng, update_rng, prep_rng, eval_rng = jax.random.split(step_rng, 4)
+  sub, w = ctx.submission, ctx.workload
+  try:
+    batch = _call(sub, 'data_selection', w, ctx.input_queue,
+                  loop.optimizer_state, loop.params, loop.model_state,
+                  ctx.hyperparameters, loop.global_step, select_rng)
+    extra = {}
+    if sub.wants_train_state:
+      extra['train_state'] = _train_state_view(ctx, loop)
+    returned = _call(sub, 'update_params', w, loop.params,
+                     w.model_params_types, loop.model_state,
+                     ctx.hyperparameters, batch, w.loss_type,
+                     loop.optimizer_state, loop.eval_results,
+                     loop.global_step, update_rng, **extra)
+    if loop.global_step < 2:
+      _check_update_return(ctx, loop, returned)
+    loop.optimizer_state, loop.params, loop.model_state = returned
+    ctx.clock.charge(_SUB, wait_for=(loop.params, loop.model_state,
+                                     loop.optimizer_state))
+  except spec.TrainingCompleteError:
+    ctx.clock.charge(_SUB, wait_for=(loop.params, loop.model_state))
+    loop.global_step += 1
+    _finish_with_eval(ctx, loop, prep_rng, eval_rng,
+                      records.TRAINING_COMPLETE, 'update_params raised '
+                      'TrainingCompleteError.')
+    return
+  loop.global_step += 1
+  if ctx.clock.submission_time >= ctx.budget:
+    loop.status = records.BUDGET_EXHAUSTED
+    loop.message = (f'Budget of {ctx.budget:.0f} s of submission time spent '
+                    f'at step {loop.global_step}; no eval after the budget.')
+    return
+  if ctx.config.max_steps and loop.global_step >= ctx.config.max_steps:
+    _finish_with_eval(ctx, loop, prep_rng, eval_rng, records.MAX_STEPS,
+                      f'Reached --max-steps {ctx.config.max_steps}.')
+    return
+  since_eval = ctx.clock.submission_time - loop.last_eval_submission_time
+  if since_eval >= ctx.workload.eval_period_time_sec:
+    _eval(ctx, loop, prep_rng, eval_rng)
+
+
+def _finish_with_eval(ctx, loop, prep_rng, eval_rng, status, message):
+  _eval(ctx, loop, prep_rng, eval_rng)
+  if loop.status is None:
+    loop.status, loop.message = status, message
+
+
+def _check_update_return(ctx, loop, returned) -> None:
+  where = f'{ctx.submission.path}: update_params'
+  if not isinstance(returned, tuple) or len(returned) != 3:
+    raise SubmissionError(
+      f'{where} returned {type(returned).__name__}'
+      f'{f" of length {len(returned)}" if isinstance(returned, tuple) else ""}'
+      '; expected a tuple (optimizer_state, params, model_state).')
+  new_params = returned[1]
+  old = jax.tree.structure(loop.params)
+  new = jax.tree.structure(new_params)
+  if old != new:
+    raise SubmissionError(
+      f'{where} returned params with a different pytree structure: '
+      f'expected {old}, found {new}. Return the updated parameter tree.')
+  for a, b in zip(jax.tree.leaves(loop.params), jax.tree.leaves(new_params)):
+    if getattr(a, 'shape', None) != getattr(b, 'shape', None) or (
+        getattr(a, 'dtype', None) != getattr(b, 'dtype', None)):
+      raise SubmissionError(
+        f'{where} returned a parameter of shape/dtype '
+        f'{getattr(b, "shape", None)}/{getattr(b, "dtype", None)}, expected '
+        f'{a.shape}/{a.dtype}. Keep every parameter\'s shape and dtype.')
+
+
+def _train_state_view(ctx, loop):
+  totals = ctx.clock.totals
+  return types.MappingProxyType({
+    'accumulated_submission_time': totals[_SUB],
+    'accumulated_eval_time': totals[_EVAL],
+    'accumulated_logging_time': totals[_LOG],
+    'last_eval_time': loop.last_eval_submission_time,
+    'training_complete': False,
+    'is_time_remaining': totals[_SUB] < ctx.budget,
+    'validation_goal_reached': False,
+    'test_goal_reached': False,
+  })
+
+
+def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
+  """prepare_for_eval (timed), budget check, then the untimed eval."""
+  sub, w = ctx.submission, ctx.workload
+  if sub.prepare_for_eval is not None:
+    loop.optimizer_state, loop.params, loop.model_state = _call(
+      sub, 'prepare_for_eval', w, loop.params,
+      w.model_params_types, loop.model_state, ctx.hyperparameters,
+      w.loss_type, loop.optimizer_state, loop.eval_results,
+      loop.global_step, prep_rng)
+    ctx.clock.charge(_SUB, wait_for=(loop.params, loop.model_state))
+    if ctx.clock.submission_time >= ctx.budget:
+      loop.status = records.BUDGET_EXHAUSTED
+      loop.message = 'Budget spent in prepare_for_eval; no eval granted.'
+      return
+  results = w.eval_model(w.eval_batch_size, loop.params, loop.model_state,
+                         eval_rng, ctx.config.data_dir, None,
+                         loop.global_step)
+  ctx.clock.charge(_EVAL)
+  loop.last_eval_submission_time = ctx.clock.submission_time
+  loop.eval_results.append((loop.global_step, results))
+  row = dict(results)
+  row.update(_time_columns(ctx.clock, loop))
+  loop.eval_rows.append(row)
+  _judge(ctx, loop, results)
+  ctx.writer.write_evals(loop)
+  if ctx.on_eval is not None:
+    ctx.on_eval(row)
+  ctx.clock.charge(_LOG)
+
+
+def _time_columns(clock, loop) -> dict:
+  totals = clock.totals
+  return {
+    'accumulated_submission_time': totals[_SUB],
+    'accumulated_eval_time': totals[_EVAL],
+    'accumulated_logging_time': totals[_LOG],
+    'score': totals[_SUB],
+    'total_duration': sum(totals.values()),
+    'global_step': loop.global_step,
+    'preemption_count': loop.preemption_count,
+  }
+
+
+def _judge(ctx, loop, results) -> None:
+  losses = [v for k, v in results.items() if k.endswith('/loss')]
+  if any(not math.isfinite(v) for v in losses):
+    loop.status = records.DIVERGED
+    loop.message = (f'Non-finite loss at step {loop.global_step}: '
+                    + ', '.join(f'{k}={v}' for k, v in results.items()
+                                if k.endswith('/loss')))
+    return
+  w = ctx.workload
+  if w.has_reached_validation_target(results) and (
+      w.has_reached_test_target(results)):
+    loop.status = records.TARGET_REACHED
+    metric = w.target_metric_name
+    loop.message = (
+      f'validation/{metric} {results[f"validation/{metric}"]:.4f} reached '
+      f'target {w.validation_target_value} at step {loop.global_step} after '
+      f'{ctx.clock.submission_time:.1f} s of submission time.')

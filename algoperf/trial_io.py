@@ -1,0 +1,118 @@
+"""Writes one trial's files as the runner goes; every write is atomic."""
+
+import dataclasses
+import math
+import pathlib
+
+from algoperf import records
+from algoperf.errors import AlgoperfError
+
+
+class TrialExistsError(AlgoperfError):
+  """The trial directory already holds a finished trial."""
+
+
+class MetricsLogger:
+  """AlgoPerf's ``workload.metrics_logger``: scalars for measurements.csv.
+
+  ``append_scalar_metrics`` only buffers (it is called inside the timed
+  update); the runner flushes the buffer at each eval, off the clock.
+  """
+
+  def __init__(self, path: pathlib.Path):
+    self._path = path
+    self.rows: list[dict] = []
+
+  def append_scalar_metrics(self, metrics, global_step, preemption_count=None,
+                            is_eval=False):
+    del is_eval
+    row = {k: _scalar(v) for k, v in metrics.items()}
+    row['global_step'] = int(global_step)
+    if preemption_count is not None:
+      row['preemption_count'] = preemption_count
+    self.rows.append(row)
+
+  def flush(self) -> None:
+    if self.rows:
+      records.write_rows_csv(self._path, self.rows)
+
+
+def _scalar(value):
+  try:
+    return float(value)
+  except (TypeError, ValueError):
+    return str(value)
+
+
+@dataclasses.dataclass
+class TrialWriter:
+  directory: pathlib.Path
+  workload_name: str
+  submission_path: str
+  config: object
+  metrics_logger: MetricsLogger
+  run_index: int = 0
+
+  @classmethod
+  def create(cls, workload, submission, config) -> 'TrialWriter':
+    directory = records.trial_dir(
+      config.experiment_dir, config.experiment_name, config.study,
+      workload.name, config.trial)
+    status_path = directory / records.STATUS
+    if status_path.exists():
+      status = records.read_json(status_path).get('status')
+      if status not in (records.RUNNING, None):
+        raise TrialExistsError(
+          f'{directory} already holds a finished trial (status {status!r}). '
+          'Choose another --name or --experiment-dir, or delete that '
+          'directory to run it again.')
+    return cls(directory, workload.name, str(submission.path), config,
+               MetricsLogger(directory / records.MEASUREMENTS))
+
+  def start(self, batch_size: int) -> None:
+    self.directory.mkdir(parents=True, exist_ok=True)
+    self.run_index = records.next_index(self.directory, 'meta_data')
+    config = dataclasses.asdict(self.config)
+    records.write_json(self.directory / records.HPARAMS,
+                       self.config.hyperparameters or {})
+    records.write_json(
+      self.directory / f'flags_{self.run_index}.json',
+      {**config, 'workload': self.workload_name,
+       'submission_path': self.submission_path, 'batch_size': batch_size})
+    records.write_json(self.directory / f'meta_data_{self.run_index}.json',
+                       records.hardware_and_software(self.config.rng_seed))
+    self._write_status({'status': records.RUNNING, 'message': '',
+                        'batch_size': batch_size})
+
+  def _write_status(self, data: dict) -> None:
+    data = {'workload': self.workload_name,
+            'submission': self.submission_path,
+            'study': self.config.study, 'trial': self.config.trial, **data}
+    records.write_json(self.directory / records.STATUS, data)
+
+  def write_evals(self, loop) -> None:
+    records.write_rows_csv(self.directory / records.EVAL_MEASUREMENTS,
+                           loop.eval_rows)
+    self.metrics_logger.flush()
+
+  def record_error(self, message: str, details: str, loop) -> None:
+    if loop is not None and loop.eval_rows:
+      self.write_evals(loop)
+    self.metrics_logger.flush()
+    self._write_status({
+      'status': records.ERROR, 'message': message, 'traceback': details,
+      'global_step': loop.global_step if loop is not None else 0})
+
+  def finish(self, loop, clock, clock_check: dict) -> None:
+    self.write_evals(loop)
+    last = loop.eval_rows[-1] if loop.eval_rows else {}
+    self._write_status({
+      'status': loop.status,
+      'message': loop.message,
+      'global_step': loop.global_step,
+      'num_evals': len(loop.eval_rows),
+      'accumulators': dict(clock.totals),
+      'clock_self_check': clock_check,
+      'last_eval': {k: v for k, v in last.items()
+                    if not (isinstance(v, float) and math.isnan(v))},
+    })
