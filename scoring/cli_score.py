@@ -1,0 +1,129 @@
+"""Score experiment directories by AlgoPerf's rules.
+
+Reads DIR/<submission>/study_<k>/<workload>_<framework>/trial_<i>/
+eval_measurements.csv (ours or AlgoPerf's published logs), prints each
+submission's benchmark score and writes scores.csv, time_to_targets.csv,
+performance_profile.csv (+ PNG/PDF plot), speedups.csv, per-submission
+summaries and scoring_info.json to --output-dir.
+"""
+
+import sys
+import time
+
+TIE_BREAKS = ('last-trial', 'listing', 'fastest')
+
+
+def add_common_arguments(parser) -> None:
+  """Options shared by `algoperf score` and `algoperf leaderboard`."""
+  parser.add_argument('dir', metavar='DIR',
+                      help='experiment directory: <submission>/study_<k>/...'
+                      ' (or one submission directory)')
+  parser.add_argument('--workload-targets', metavar='JSON', default=None,
+                      help='targets file in AlgoPerf workload_targets format,'
+                      ' or a builtin: algoperf_v05, cpu_suite (default: the '
+                      'builtin whose workloads the logs cover)')
+  parser.add_argument('--ruleset', choices=('external', 'self'),
+                      default='external',
+                      help='tuning ruleset (self: one trial per study)')
+  parser.add_argument('--rules', choices=('v0.5', 'v0.6'), default=None,
+                      help='v0.5: held-out variants can disqualify a base '
+                      'workload; v0.6: no held-out rule (default: v0.5 when '
+                      'the targets file lists held-out workloads)')
+  parser.add_argument('--time-col', choices=('score', 'global_step'),
+                      default='score',
+                      help='score by time (score column) or by steps')
+  parser.add_argument('--strict', action='store_true',
+                      help='count mismatches (workloads, studies, trials) '
+                      'are errors, not warnings')
+  parser.add_argument('--studies', type=int, default=None, metavar='N',
+                      help='expected studies per workload (default: the '
+                      'most common count in the logs)')
+  parser.add_argument('--trials', type=int, default=None, metavar='M',
+                      help='expected trials per study (default: the most '
+                      'common count)')
+  parser.add_argument('--tie-break', choices=TIE_BREAKS,
+                      default='last-trial',
+                      help='trial kept when several reach the target at the '
+                      'same eval index (see docs in scoring/time_to_target.py)')
+  parser.add_argument('--reference-submission', metavar='NAME', default=None,
+                      help='submission the speedups are relative to '
+                      '(default: "baseline" if present)')
+  parser.add_argument('--output-dir', required=True, metavar='D',
+                      help='where the result files go')
+
+
+def add_arguments(parser) -> None:
+  add_common_arguments(parser)
+  parser.add_argument('--no-plots', action='store_true',
+                      help='skip the performance-profile PNG/PDF')
+
+
+def options_from_args(args):
+  from scoring import pipeline
+
+  return pipeline.ScoreOptions(
+    targets=args.workload_targets, ruleset=args.ruleset, rules=args.rules,
+    time_col=args.time_col, strict=args.strict, tie_break=args.tie_break,
+    reference_submission=args.reference_submission,
+    expected_studies=args.studies, expected_trials=args.trials)
+
+
+def print_scores(result, out=sys.stdout) -> None:
+  from scoring import outputs
+
+  print(f'Scores: AlgoPerf v{result.targets.benchmark_version} targets, '
+        f'rules {result.rules}, {result.options.ruleset} tuning, by '
+        f'{result.options.time_col} ({len(result.profile.submissions)} '
+        f'submissions, {sum(map(len, result.pool.trials.values()))} trials)',
+        file=out)
+  names = outputs.ranked(result)
+  width = max(map(len, names))
+  for name in names:
+    print(f'  {name:<{width}}  {result.profile.scores[name]:.12f}', file=out)
+  for row in result.speedups:
+    print(f'  speedup of {row.submission} over {row.reference}: '
+          f'{row.speedup:.3f}x (geometric-mean runtime ratio '
+          f'{row.runtime_ratio:.3f} over {len(row.per_workload)} workloads)',
+          file=out)
+
+
+def print_problems(result, output_dir: str) -> None:
+  if not result.problems:
+    return
+  for line in result.problems.summary_lines():
+    print(line, file=sys.stderr)
+  print(f'(all {len(result.problems)} warnings: {output_dir}/'
+        'scoring_info.json)', file=sys.stderr)
+
+
+def write_plots(result, output_dir: str) -> list[str]:
+  import os
+
+  from scoring import outputs
+  from scoring import plots
+
+  figures = plots.profile_figure(result, outputs.ranked(result))
+  paths = []
+  for fmt, data in figures.items():
+    paths.append(os.path.join(output_dir, f'performance_profile.{fmt}'))
+    outputs.write_bytes_atomic(paths[-1], data)
+  return paths
+
+
+def run(args) -> int:
+  from scoring import outputs
+  from scoring import pipeline
+
+  start = time.perf_counter()
+  result = pipeline.score_experiments(args.dir, options_from_args(args))
+  output_dir = outputs.make_output_dir(args.output_dir)
+  outputs.write_scores(result, output_dir)
+  print_scores(result)
+  outputs.write_tables(result, output_dir)
+  outputs.write_summaries(result, output_dir)
+  if not args.no_plots:
+    write_plots(result, output_dir)
+  print_problems(result, output_dir)
+  print(f'Wrote results to {output_dir}/ in '
+        f'{time.perf_counter() - start:.2f} s.')
+  return 0

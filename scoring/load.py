@@ -1,0 +1,288 @@
+"""Reads experiment directories in AlgoPerf's layout, fast and tolerant.
+
+Layout: ``<dir>/<submission>/study_<k>/<workload>_<framework>/trial_<i>/
+eval_measurements.csv``. ``<dir>`` may also be one submission's directory.
+Sibling directories ``<submission>-YYYY-MM-DD-HH-MM-SS`` (AlgoPerf's
+timestamped re-runs) are merged into ``<submission>``, as AlgoPerf does.
+
+Only the columns scoring needs are parsed (the target metric and the time
+columns), with plain string splitting: no pandas, so reading ~1,400 logs
+takes a few hundred milliseconds. Anything odd becomes a warning naming the
+file (see ``scoring.errors.Problems``), never a silent change of score.
+"""
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+import re
+
+from scoring.errors import Problems
+from scoring.errors import ScoringError
+from scoring.workload_targets import TargetsConfig
+from scoring.workload_targets import split_framework
+
+EVAL_CSV = 'eval_measurements.csv'
+TIME_COLUMNS = ('score', 'global_step', 'accumulated_submission_time')
+_TIMESTAMPED = re.compile(r'(.+)-\d{4}(-\d{2}){5}$')
+_STUDY = re.compile(r'study_(\d+)$')
+_TRIAL = re.compile(r'trial_(\d+)$')
+_NAN = math.nan
+
+
+@dataclasses.dataclass
+class TrialLog:
+  """One trial's evals: the target metric and the time columns."""
+
+  submission: str
+  study: str
+  workload: str  # without the framework suffix.
+  framework: str
+  trial: str  # 'trial_<i>'
+  path: str  # its eval_measurements.csv
+  order: int  # position in its directory listing (AlgoPerf's row order).
+  metric: list[float]
+  columns: dict[str, list[float]]  # time columns present in the file.
+
+  @property
+  def trial_number(self) -> int:
+    return int(self.trial.split('_')[1])
+
+
+@dataclasses.dataclass
+class Pool:
+  root: str
+  trials: dict[str, list[TrialLog]]  # by submission, in reading order.
+  versions: dict[str, str]  # benchmark_version -> an example meta_data path.
+
+  @property
+  def submissions(self) -> list[str]:
+    return sorted(self.trials)
+
+
+def load_pool(root: str, targets: TargetsConfig, workloads: tuple[str, ...],
+              problems: Problems) -> Pool:
+  """Reads every trial of ``workloads`` under ``root``.
+
+  Args:
+    root: a directory of submissions, or one submission's directory.
+    targets: gives each workload's metric column.
+    workloads: the workloads to read (base + held-out); other known
+      workloads (extra variants) are skipped without reading them.
+    problems: collects warnings.
+
+  Raises:
+    ScoringError: ``root`` is missing or holds no logs at all.
+  """
+  if not os.path.isdir(root):
+    raise ScoringError(
+      f'{root} is not a directory. Pass an experiment directory holding '
+      '<submission>/study_<k>/<workload>_<framework>/trial_<i>/'
+      'eval_measurements.csv.'
+    )
+  pool = Pool(root=root, trials={}, versions={})
+  wanted = frozenset(workloads)
+  for submission, path in _submission_dirs(root, problems):
+    trials = pool.trials.setdefault(submission, [])
+    for study, study_path in _subdirs(path):
+      if not _STUDY.match(study):
+        problems.add('unexpected directory', study_path,
+                     'not a study_<k> directory; ignored.')
+        continue
+      _load_study(pool, trials, submission, study, study_path, targets,
+                  wanted, problems)
+  for submission in [s for s, t in pool.trials.items() if not t]:
+    del pool.trials[submission]
+  if not pool.trials:
+    raise ScoringError(
+      f'No eval_measurements.csv of a scored workload found under {root}. '
+      'Expected <submission>/study_<k>/<workload>_<framework>/trial_<i>/'
+      f'eval_measurements.csv for workloads: {", ".join(workloads)}.'
+    )
+  return pool
+
+
+def _subdirs(path: str) -> list[tuple[str, str]]:
+  with os.scandir(path) as entries:
+    return [(e.name, e.path) for e in entries if e.is_dir()]
+
+
+def _submission_dirs(root, problems) -> list[tuple[str, str]]:
+  children = _subdirs(root)
+  if any(_STUDY.match(name) for name, _ in children):
+    return [(os.path.basename(os.path.normpath(root)), root)]
+  found = []
+  for name, path in sorted(children):
+    match = _TIMESTAMPED.match(name)
+    submission = match.group(1) if match else name
+    if not any(_STUDY.match(n) for n, _ in _subdirs(path)):
+      problems.add('not a submission', path,
+                   'holds no study_<k> directories; ignored.')
+      continue
+    found.append((submission, path))
+  return found
+
+
+def _load_study(pool, trials, submission, study, study_path, targets, wanted,
+                problems):
+  for dir_name, workload_path in _subdirs(study_path):
+    if _TRIAL.match(dir_name):
+      problems.add(
+        'misplaced trial', workload_path,
+        'trial directory directly under a study, not under '
+        '<workload>_<framework>/; ignored (AlgoPerf ignores it too).')
+      continue
+    workload, framework = split_framework(dir_name)
+    if workload not in targets.workloads:
+      problems.add(
+        'unknown workload', workload_path,
+        f'workload {workload!r} is not in the targets file '
+        f'{targets.source}; ignored.{targets.closest(workload)}')
+      continue
+    if workload not in wanted:
+      continue  # An extra variant that does not count toward the score.
+    metric_col = targets.workloads[workload].column
+    trial_dirs = [(n, p) for n, p in _subdirs(workload_path)
+                  if _TRIAL.match(n)]
+    if trial_dirs:
+      _note_version(pool, trial_dirs[0][1])
+    for order, (trial, trial_path) in enumerate(trial_dirs):
+      csv_path = os.path.join(trial_path, EVAL_CSV)
+      parsed = read_eval_csv(csv_path, metric_col, problems)
+      if parsed is None:
+        continue
+      metric, columns = parsed
+      trials.append(TrialLog(submission, study, workload, framework, trial,
+                             csv_path, order, metric, columns))
+
+
+def _note_version(pool: Pool, trial_path: str) -> None:
+  """Records the benchmark_version a trial's meta_data names, if any."""
+  with os.scandir(trial_path) as entries:
+    names = [e.name for e in entries if e.name.startswith('meta_data_')]
+  for name in names[:1]:
+    path = os.path.join(trial_path, name)
+    try:
+      with open(path) as f:
+        version = json.load(f).get('benchmark_version')
+    except (OSError, ValueError, AttributeError):
+      continue
+    if version is not None:
+      pool.versions.setdefault(str(version), path)
+
+
+def read_eval_csv(path: str, metric_col: str, problems: Problems,
+                  extra: tuple[str, ...] = ()):
+  """Parses one eval_measurements.csv.
+
+  Returns:
+    (metric values, LazyColumns of the time columns) or None when the file is missing,
+    empty or lacks its header; a row cut short (a trial still running or
+    killed) is dropped with a warning, a non-number becomes NaN.
+  """
+  try:
+    with open(path, 'rb') as f:
+      text = f.read().decode('utf-8', errors='replace')
+  except FileNotFoundError:
+    problems.add('missing csv', path,
+                 'trial has no eval_measurements.csv (still running or '
+                 'crashed?); trial ignored.')
+    return None
+  lines = text.splitlines()
+  if not lines or not lines[0].strip():
+    problems.add('empty csv', path, 'file is empty; trial ignored.')
+    return None
+  rows = _split_rows(lines, text, path, problems)
+  index = {name: i for i, name in enumerate(rows[0])}
+  body = rows[1:]
+  if not body:
+    problems.add('no evals', path, 'header only, no evals; trial never '
+                 'reaches the target.')
+  cells = list(zip(*body)) if body else [()] * len(index)
+  if metric_col in index:
+    metric = _to_floats(cells[index[metric_col]], metric_col, path, problems)
+  else:
+    metric = [_NAN] * len(body)
+    problems.add('missing metric', path,
+                 f'no {metric_col} column; the trial never reaches the '
+                 'target.')
+  if any(v != v for v in metric):
+    problems.add('nan metric', path,
+                 f'{sum(v != v for v in metric)} of {len(metric)} evals have '
+                 f'NaN {metric_col} (diverged?); NaN never meets a target.')
+  columns = LazyColumns(path, problems, len(body))
+  for name in TIME_COLUMNS + tuple(extra):
+    if name in index:
+      columns.cells[name] = cells[index[name]]
+  return metric, columns
+
+
+class LazyColumns(dict):
+  """Columns parsed to floats on first access (most are never needed).
+
+  A column absent from the file reads as all-NaN, with a warning.
+  """
+
+  def __init__(self, path: str, problems: Problems, length: int):
+    super().__init__()
+    self.path = path
+    self.problems = problems
+    self.length = length
+    self.cells = {}
+
+  def __missing__(self, name: str) -> list[float]:
+    if name in self.cells:
+      values = _to_floats(self.cells[name], name, self.path, self.problems)
+    else:
+      self.problems.add('missing column', self.path,
+                        f'no {name} column; read as NaN.')
+      values = [_NAN] * self.length
+    self[name] = values
+    return values
+
+  def __contains__(self, name) -> bool:
+    return name in self.cells or dict.__contains__(self, name)
+
+
+def _split_rows(lines, text, path, problems) -> list[list[str]]:
+  if '"' in text:
+    rows = [r for r in csv.reader(io.StringIO(text)) if r]
+  else:
+    rows = [line.split(',') for line in lines if line]
+  width = len(rows[0])
+  if len(set(map(len, rows))) == 1:
+    return rows
+  kept = [rows[0]]
+  for number, row in enumerate(rows[1:], start=2):
+    if len(row) == width:
+      kept.append(row)
+    elif number == len(rows):
+      problems.add('truncated csv', path,
+                   f'last row (line {number}) has {len(row)} of {width} '
+                   'fields (file cut short); row ignored.')
+    else:
+      problems.add('malformed csv', path,
+                   f'line {number} has {len(row)} of {width} fields; row '
+                   'ignored.')
+  return kept
+
+
+def _to_floats(cells, column, path, problems) -> list[float]:
+  try:
+    return list(map(float, cells))
+  except ValueError:
+    pass
+  out = []
+  bad = 0
+  for cell in cells:
+    try:
+      out.append(float(cell))
+    except ValueError:
+      out.append(_NAN)
+      bad += cell.strip() != ''
+  if bad:
+    problems.add('bad value', path,
+                 f'{bad} non-numeric value(s) in {column}; read as NaN.')
+  return out

@@ -1,0 +1,192 @@
+"""Writes scoring results: CSVs in AlgoPerf's shapes, atomically.
+
+Files (in ``output_dir``):
+  scores.csv                 submission,score (best first)
+  time_to_targets.csv        median time per workload (base + held-out),
+                             before the held-out rule and the 4x cut; misses
+                             are ``inf``, workloads without logs empty
+  performance_profile.csv    rho(tau) per submission; header = tau values
+  speedups.csv               runtime ratios vs the reference submission
+  <submission>_summary.csv   one row per trial (AlgoPerf's summary columns)
+  scoring_info.json          version, rules, ruleset, options, warnings
+"""
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+import tempfile
+
+from scoring.errors import ScoringError
+
+
+def write_atomic(path: str, text: str) -> None:
+  """Temp file in the same directory + rename: a reader never sees half."""
+  directory = os.path.dirname(os.path.abspath(path))
+  fd, tmp = tempfile.mkstemp(dir=directory,
+                             prefix=f'.{os.path.basename(path)}.')
+  try:
+    with os.fdopen(fd, 'w', newline='') as f:
+      f.write(text)
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.unlink(tmp)
+    raise
+
+
+def write_bytes_atomic(path: str, data: bytes) -> None:
+  directory = os.path.dirname(os.path.abspath(path))
+  fd, tmp = tempfile.mkstemp(dir=directory,
+                             prefix=f'.{os.path.basename(path)}.')
+  try:
+    with os.fdopen(fd, 'wb') as f:
+      f.write(data)
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.unlink(tmp)
+    raise
+
+
+def make_output_dir(path: str) -> str:
+  try:
+    os.makedirs(path, exist_ok=True)
+  except OSError as e:
+    raise ScoringError(f'Cannot create output directory {path}: {e}.') from e
+  return path
+
+
+def fmt(value) -> str:
+  """Floats as Python's repr (what pandas writes); NaN empty, inf 'inf'."""
+  if isinstance(value, float):
+    if value != value:
+      return ''
+    return repr(value)
+  return str(value)
+
+
+def csv_text(header: list[str], rows: list[list]) -> str:
+  buffer = io.StringIO()
+  writer = csv.writer(buffer, lineterminator='\n')
+  writer.writerow(header)
+  writer.writerows([fmt(v) for v in row] for row in rows)
+  return buffer.getvalue()
+
+
+def ranked(result) -> list[str]:
+  scores = result.profile.scores
+  return sorted(scores, key=lambda s: (-scores[s], s))
+
+
+def write_scores(result, output_dir: str) -> str:
+  path = os.path.join(output_dir, 'scores.csv')
+  rows = [[s, result.profile.scores[s]] for s in ranked(result)]
+  write_atomic(path, csv_text(['submission', 'score'], rows))
+  return path
+
+
+def write_tables(result, output_dir: str) -> list[str]:
+  """time_to_targets, performance profile, speedups, info (not scores)."""
+  paths = []
+  workloads = sorted(result.targets.scored_workloads(result.rules == 'v0.5'))
+  times = result.times
+  rows = [[s] + [times[s].get(w, math.nan) for w in workloads]
+          for s in ranked(result)]
+  paths.append(os.path.join(output_dir, 'time_to_targets.csv'))
+  write_atomic(paths[-1], csv_text(['submission'] + workloads, rows))
+  profile = result.profile
+  rows = [[s] + profile.rho[s] for s in ranked(result)]
+  paths.append(os.path.join(output_dir, 'performance_profile.csv'))
+  write_atomic(paths[-1], csv_text(['submission'] + profile.taus, rows))
+  if result.speedups:
+    bases = list(result.targets.base_workloads)
+    rows = [[r.submission, r.reference, r.runtime_ratio, r.speedup]
+            + [r.per_workload.get(w, math.nan) for w in bases]
+            for r in result.speedups]
+    paths.append(os.path.join(output_dir, 'speedups.csv'))
+    write_atomic(paths[-1], csv_text(
+      ['submission', 'reference', 'geomean_runtime_ratio', 'speedup']
+      + bases, rows))
+  paths.append(os.path.join(output_dir, 'scoring_info.json'))
+  write_atomic(paths[-1], json.dumps(info(result), indent=2) + '\n')
+  return paths
+
+
+def info(result) -> dict:
+  return {
+    'benchmark_version': result.targets.benchmark_version,
+    'targets_file': result.targets.source,
+    'rules': result.rules,
+    'ruleset': result.options.ruleset,
+    'time_column': result.options.time_col,
+    'experiment_dir': result.root,
+    'created': result.created,
+    'options': dataclasses.asdict(result.options),
+    'reference_submission': result.reference,
+    'scores': {s: result.profile.scores[s] for s in ranked(result)},
+    'warnings': [dataclasses.asdict(p) for p in result.problems.items],
+  }
+
+
+SUMMARY_HEADER = [
+  'workload', 'study', 'trial', 'val target metric name',
+  'val target metric value', 'val target reached',
+  'best metric value on val', 'time to best eval on val (s)',
+  'time to target on val (s)', 'step_time (s)', 'step_hint', 'path',
+]
+
+
+def write_summaries(result, output_dir: str) -> list[str]:
+  """Per submission, one row per trial, as AlgoPerf's summary files."""
+  paths = []
+  for submission, trials in sorted(result.pool.trials.items()):
+    step_times = _median_step_times(trials)
+    rows = [_summary_row(t, result.targets.workloads[t.workload],
+                         step_times[t.workload]) for t in trials]
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    path = os.path.join(output_dir, f'{submission}_summary.csv')
+    write_atomic(path, csv_text(SUMMARY_HEADER, rows))
+    paths.append(path)
+  return paths
+
+
+def _summary_row(trial, target, step_time) -> list:
+  metric = trial.metric
+  seconds = trial.columns['accumulated_submission_time']
+  finite = [(v, i) for i, v in enumerate(metric) if v == v]
+  if finite:
+    pick = min if target.direction == 'min' else max
+    best_value, best_index = pick(finite, key=lambda vi: vi[0])
+    best_time = seconds[best_index]
+  else:
+    best_value = best_time = math.nan
+  reached = next((i for i, v in enumerate(metric) if target.reached(v)),
+                 None)
+  return [trial.workload, trial.study, trial.trial, target.column,
+          target.validation_target, reached is not None, best_value,
+          best_time, seconds[reached] if reached is not None else math.inf,
+          step_time, target.step_hint or '', trial.path]
+
+
+def _median_step_times(trials) -> dict[str, float]:
+  """Per workload, the median over all trials of d(seconds) / d(steps)."""
+  ratios = {}
+  for trial in trials:
+    seconds = trial.columns['accumulated_submission_time']
+    steps = trial.columns['global_step']
+    out = ratios.setdefault(trial.workload, [])
+    prev_s = prev_t = 0.0
+    for t, s in zip(seconds, steps):
+      if s != prev_s and s == s and t == t:
+        out.append((t - prev_t) / (s - prev_s))
+      prev_s, prev_t = s, t
+  medians = {}
+  for workload, values in ratios.items():
+    values.sort()
+    n = len(values)
+    medians[workload] = (math.nan if not n else values[n // 2] if n % 2
+                         else (values[n // 2 - 1] + values[n // 2]) / 2)
+  return medians

@@ -1,0 +1,170 @@
+"""Scores an experiment directory: the library entry point of both CLIs.
+
+Example::
+
+  from scoring import pipeline
+  result = pipeline.score_experiments('experiments', pipeline.ScoreOptions(
+      targets='algoperf_v05'))
+  print(result.profile.scores)
+"""
+
+import dataclasses
+import datetime
+import os
+
+from scoring import load
+from scoring import profiles
+from scoring import speedups as speedups_lib
+from scoring import time_to_target
+from scoring import workload_targets
+from scoring.errors import Problems
+from scoring.errors import ScoringError
+
+RULESETS = ('external', 'self')
+RULES = ('v0.5', 'v0.6')
+TIME_COLUMNS = load.TIME_COLUMNS
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreOptions:
+  targets: str | None = None  # builtin name or path; None: pick by logs.
+  ruleset: str = 'external'  # 'external' or 'self' (self-tuning).
+  rules: str | None = None  # 'v0.5' (held-out rule) / 'v0.6'; None: by file.
+  time_col: str = 'score'  # or 'global_step' (score by steps).
+  strict: bool = False  # count mismatches become errors.
+  tie_break: str = 'last-trial'  # see scoring.time_to_target.
+  reference_submission: str | None = None  # for speedups.
+  expected_studies: int | None = None
+  expected_trials: int | None = None
+  max_tau: float = 4.0
+  num_points: int = 100
+
+
+@dataclasses.dataclass
+class ScoringResult:
+  root: str
+  options: ScoreOptions
+  targets: workload_targets.TargetsConfig
+  rules: str
+  pool: load.Pool
+  workload_times: dict  # submission -> workload -> WorkloadTime
+  profile: profiles.Profile
+  speedups: list
+  reference: str | None
+  problems: Problems
+  created: str  # ISO date-time (UTC) of scoring.
+
+  @property
+  def times(self) -> dict[str, dict[str, float]]:
+    return {s: {w: t.time for w, t in by_w.items()}
+            for s, by_w in self.workload_times.items()}
+
+
+def _check_options(options: ScoreOptions) -> None:
+  if options.ruleset not in RULESETS:
+    raise ScoringError(f'Unknown ruleset {options.ruleset!r}; use one of '
+                       f'{", ".join(RULESETS)}.')
+  if options.rules not in RULES + (None,):
+    raise ScoringError(f'Unknown rules {options.rules!r}; use one of '
+                       f'{", ".join(RULES)}.')
+  if options.time_col not in TIME_COLUMNS:
+    raise ScoringError(f'Unknown time column {options.time_col!r}; use one '
+                       f'of {", ".join(TIME_COLUMNS)}.')
+
+
+def pick_targets(root: str) -> str:
+  """The builtin targets file whose base workloads the logs cover most."""
+  logged = set()
+  for dirpath in _study_dirs(root):
+    with os.scandir(dirpath) as entries:
+      logged.update(workload_targets.split_framework(e.name)[0]
+                    for e in entries if e.is_dir())
+  best, best_overlap = workload_targets.BUILTIN[0], -1
+  for name in workload_targets.BUILTIN:
+    try:
+      config = workload_targets.load_targets(name)
+    except ScoringError:
+      continue  # e.g. cpu_suite.json not generated yet.
+    overlap = len(logged & set(config.base_workloads))
+    if overlap > best_overlap:
+      best, best_overlap = name, overlap
+  return best
+
+
+def _study_dirs(root: str):
+  if not os.path.isdir(root):
+    return
+  for name in os.listdir(root):
+    path = os.path.join(root, name)
+    if name.startswith('study_'):
+      yield path
+    elif os.path.isdir(path):
+      yield from (os.path.join(path, s) for s in os.listdir(path)
+                  if s.startswith('study_'))
+
+
+def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
+  """Reads ``root`` and scores its submissions against each other.
+
+  Raises:
+    ScoringError: bad options, unreadable targets, no logs, mixed benchmark
+      versions, or (with ``strict``) count mismatches.
+  """
+  _check_options(options)
+  root = os.path.normpath(root)
+  targets_name = options.targets or pick_targets(root)
+  targets = workload_targets.load_targets(targets_name)
+  rules = options.rules or ('v0.5' if targets.held_out_workloads else 'v0.6')
+  use_held_out = rules == 'v0.5'
+  scored = targets.scored_workloads(use_held_out)
+  problems = Problems()
+  pool = load.load_pool(root, targets, scored, problems)
+  _check_versions(pool, targets, problems)
+  self_tuning = options.ruleset == 'self'
+  time_to_target.check_counts(pool, scored, self_tuning, problems,
+                              options.expected_studies,
+                              options.expected_trials)
+  problems.raise_if_strict(options.strict)
+  times = time_to_target.workload_times(pool, targets, options.time_col,
+                                        options.tie_break)
+  plain = {s: {w: t.time for w, t in by_w.items()} for s, by_w in
+           times.items()}
+  profile = profiles.compute_profile(plain, targets, use_held_out,
+                                     options.max_tau, options.num_points)
+  reference = _reference(options.reference_submission, plain)
+  rows = (speedups_lib.compute_speedups(plain, targets, reference,
+                                        options.time_col, self_tuning, rules,
+                                        problems) if reference else [])
+  created = datetime.datetime.now(datetime.timezone.utc).isoformat(
+    timespec='seconds')
+  return ScoringResult(root, options, targets, rules, pool, times, profile,
+                       rows, reference, problems, created)
+
+
+def _check_versions(pool, targets, problems) -> None:
+  if len(pool.versions) > 1:
+    listed = '; '.join(f'{v} (e.g. {p})' for v, p in pool.versions.items())
+    raise ScoringError(
+      f'Logs under {pool.root} come from several benchmark versions: '
+      f'{listed}. Scores across versions are meaningless; score each '
+      'version separately.'
+    )
+  for version, path in pool.versions.items():
+    if version.lstrip('v') != targets.benchmark_version.lstrip('v'):
+      problems.add('version mismatch', path,
+                   f'logs are benchmark version {version} but the targets '
+                   f'file {targets.source} is version '
+                   f'{targets.benchmark_version}.')
+
+
+def _reference(requested: str | None, times: dict) -> str | None:
+  if requested:
+    if requested not in times:
+      raise ScoringError(
+        f'--reference-submission {requested!r} is not among the scored '
+        f'submissions: {", ".join(sorted(times))}.'
+      )
+    return requested
+  if len(times) < 2:
+    return None
+  return 'baseline' if 'baseline' in times else sorted(times)[0]

@@ -1,0 +1,138 @@
+"""Performance-profile and training-curve figures (the only matplotlib user).
+
+Figures are returned as PNG/PDF/SVG bytes so callers write them atomically
+or embed them in the HTML leaderboard.
+"""
+
+import io
+import math
+
+# A palette that stays distinguishable for colour-blind readers (Okabe-Ito),
+# then matplotlib's tab10 for long lists.
+PALETTE = ('#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9',
+           '#F0E442', '#000000')
+
+
+def _pyplot():
+  import matplotlib
+
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt
+
+  plt.rcParams.update({
+    'font.size': 11, 'axes.titlesize': 11, 'axes.labelsize': 11,
+    'axes.spines.top': False, 'axes.spines.right': False,
+    'axes.grid': True, 'grid.alpha': 0.3, 'legend.frameon': False,
+    'svg.fonttype': 'none',
+  })
+  return plt
+
+
+def colors(names: list[str]) -> dict[str, str]:
+  import matplotlib
+
+  extra = [matplotlib.colors.to_hex(c)
+           for c in matplotlib.colormaps['tab10'].colors]
+  palette = list(PALETTE) + extra
+  return {name: palette[i % len(palette)] for i, name in enumerate(names)}
+
+
+def _save(fig, formats, dpi) -> dict[str, bytes]:
+  out = {}
+  for fmt in formats:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches='tight')
+    out[fmt] = buffer.getvalue()
+  return out
+
+
+def profile_figure(result, order: list[str], formats=('png', 'pdf'),
+                   dpi: int = 150) -> dict[str, bytes]:
+  """rho(tau) per submission, one line each, legend with scores."""
+  plt = _pyplot()
+  profile = result.profile
+  palette = colors(order)
+  fig, ax = plt.subplots(figsize=(8, 4.8))
+  for name in order:
+    ax.step(profile.taus, profile.rho[name], where='post', lw=2.2,
+            color=palette[name],
+            label=f'{name}  (score {profile.scores[name]:.3f})')
+  ax.set_xlim(profile.taus[0], profile.taus[-1])
+  ax.set_ylim(-0.02, 1.02)
+  unit = 'steps' if result.options.time_col == 'global_step' else 'time'
+  ax.set_xlabel(f'performance ratio $\\tau$ ({unit} to target / best '
+                f'submission\'s {unit})')
+  ax.set_ylabel(r'fraction of workloads $\rho(\tau)$')
+  ax.set_title(
+    f'Performance profiles - AlgoPerf v{result.targets.benchmark_version} '
+    f'rules {result.rules}, {result.options.ruleset} tuning', loc='left')
+  ax.legend(loc='lower right')
+  data = _save(fig, formats, dpi)
+  plt.close(fig)
+  return data
+
+
+def curves_figure(result, curves: dict, order: list[str],
+                  dpi: int = 110) -> bytes:
+  """Validation metric vs time of each submission's best trial, per workload.
+
+  Args:
+    curves: workload -> submission -> (times, values) of the best trial.
+  """
+  plt = _pyplot()
+  palette = colors(order)
+  workloads = list(curves)
+  columns = 4 if len(workloads) > 6 else 3
+  rows = max(1, math.ceil(len(workloads) / columns))
+  fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.7 * rows),
+                           squeeze=False)
+  for ax, workload in zip(axes.flat, workloads):
+    target = result.targets.workloads[workload]
+    unit, scale = _time_unit(curves[workload])
+    for name in order:
+      if name in curves[workload]:
+        times, values = curves[workload][name]
+        ax.plot([t / scale for t in times], values, lw=1.5,
+                color=palette[name], label=name)
+    ax.axhline(target.validation_target, color='#444', ls='--', lw=1)
+    ax.set_title(workload, loc='left', fontsize=10)
+    ax.set_xlabel(unit, fontsize=9)
+    ax.set_ylabel(target.column, fontsize=9)
+    ax.tick_params(labelsize=8)
+    _zoom(ax, target, curves[workload])
+  for ax in list(axes.flat)[len(workloads):]:
+    ax.axis('off')
+  handles, labels = axes.flat[0].get_legend_handles_labels()
+  fig.legend(handles, labels, loc='upper center', ncol=min(len(order), 6),
+             bbox_to_anchor=(0.5, 1.0), fontsize=9)
+  fig.tight_layout(rect=(0, 0, 1, 0.95))
+  data = _save(fig, ('png',), dpi)['png']
+  plt.close(fig)
+  return data
+
+
+def _time_unit(curves) -> tuple[str, float]:
+  longest = max((t for times, _ in curves.values() for t in times
+                 if t == t and t != math.inf), default=0.0)
+  if longest > 2 * 3600:
+    return 'hours', 3600.0
+  if longest > 120:
+    return 'minutes', 60.0
+  return 'seconds', 1.0
+
+
+def _zoom(ax, target, curves) -> None:
+  """Keep the interesting part: around the target, not the first evals."""
+  values = [v for _, vs in curves.values() for v in vs if v == v
+            and abs(v) != math.inf]
+  if not values:
+    return
+  goal = target.validation_target
+  if target.direction == 'min':
+    low = min(values + [goal])
+    high = min(max(values), goal + 3 * max(goal - low, abs(goal) * 0.05))
+  else:
+    high = max(values + [goal])
+    low = max(min(values), goal - 3 * max(high - goal, abs(goal) * 0.05))
+  pad = (high - low) * 0.05 or abs(goal) * 0.05 or 0.05
+  ax.set_ylim(low - pad, high + pad)

@@ -1,0 +1,133 @@
+"""Performance profiles and benchmark scores, by AlgoPerf's rules.
+
+From the per-workload times (median over studies) of every submission:
+
+1. v0.5 rules only: a held-out variant counts as missed (infinite) for a
+   submission whose base workload time is infinite or NaN.
+2. Every entry more than 4x the best (smallest) entry of its workload,
+   over all submissions, becomes infinite (held-out variants included, so
+   a variant must be within 4x of the best among submissions that trained
+   the base).
+3. v0.5 rules only: a base workload becomes infinite for a submission whose
+   held-out variant is infinite or NaN.
+4. Only base workloads are kept; each entry is divided by the best entry of
+   its workload (the performance ratio r).
+5. rho(tau) = (number of base workloads with r <= tau) / (number of base
+   workloads in the targets file), on ``num_points`` linearly spaced tau in
+   [1, max_tau]; the score is the trapezoid area under rho divided by
+   (max_tau - 1).
+
+Misses are infinite, workloads without logs NaN; neither ever counts.
+Pure Python (no numpy), numerically identical to AlgoPerf's pandas code up
+to the last bits of the trapezoid sum.
+"""
+
+import dataclasses
+import math
+
+from scoring.workload_targets import TargetsConfig
+
+INF = math.inf
+CUT_FACTOR = 4.0
+
+# Why an entry is not a plain time (for tables and the leaderboard).
+OK, MISSED, NO_LOGS, OVER_CUT, HELD_OUT = (
+  'ok', 'missed target', 'no logs', 'over 4x best', 'held-out variant missed')
+
+
+@dataclasses.dataclass
+class Profile:
+  submissions: list[str]
+  base_workloads: list[str]
+  times: dict[str, dict[str, float]]  # raw medians, base + held-out.
+  final: dict[str, dict[str, float]]  # base, after held-out rule and cut.
+  status: dict[str, dict[str, str]]  # base: OK or why it does not count.
+  ratios: dict[str, dict[str, float]]
+  taus: list[float]
+  rho: dict[str, list[float]]
+  scores: dict[str, float]
+
+
+def tau_grid(min_tau: float, max_tau: float, num_points: int) -> list[float]:
+  """``numpy.linspace(min_tau, max_tau, num_points)``, value for value."""
+  step = (max_tau - min_tau) / (num_points - 1)
+  points = [i * step + min_tau for i in range(num_points)]
+  points[-1] = max_tau
+  return points
+
+
+def trapezoid(y: list[float], x: list[float]) -> float:
+  return math.fsum((x[i + 1] - x[i]) * (y[i + 1] + y[i]) / 2.0
+                   for i in range(len(x) - 1))
+
+
+def _best(values) -> float:
+  finite = [v for v in values if v == v]  # pandas min skips NaN.
+  return min(finite) if finite else math.nan
+
+
+def _bad(value: float) -> bool:
+  return value == INF or value != value
+
+
+def compute_profile(times: dict[str, dict[str, float]],
+                    targets: TargetsConfig, use_held_out: bool,
+                    max_tau: float = 4.0, num_points: int = 100) -> Profile:
+  """Scores submissions against each other.
+
+  Args:
+    times: submission -> workload -> median time (absent = no logs).
+    targets: base workloads, held-out variants and their bases.
+    use_held_out: apply the v0.5 held-out rule (False for v0.6 rules).
+  """
+  submissions = sorted(times)
+  bases = list(targets.base_workloads)
+  held_out = list(targets.held_out_workloads) if use_held_out else []
+  table = {s: {w: times[s].get(w, math.nan) for w in bases + held_out}
+           for s in submissions}
+  status = {s: {b: OK if table[s][b] < INF else
+                (MISSED if table[s][b] == INF else NO_LOGS) for b in bases}
+            for s in submissions}
+  for variant in held_out:
+    base = targets.base_of(variant)
+    for s in submissions:
+      if _bad(table[s][base]):
+        table[s][variant] = INF
+  for workload in bases + held_out:
+    limit = CUT_FACTOR * _best(table[s][workload] for s in submissions)
+    for s in submissions:
+      if table[s][workload] > limit:
+        table[s][workload] = INF
+        if workload in status[s] and status[s][workload] == OK:
+          status[s][workload] = OVER_CUT
+  for variant in held_out:
+    base = targets.base_of(variant)
+    for s in submissions:
+      if _bad(table[s][variant]):
+        if status[s][base] == OK:
+          status[s][base] = HELD_OUT
+        table[s][base] = INF
+  final = {s: {b: table[s][b] for b in bases} for s in submissions}
+  ratios = {s: {} for s in submissions}
+  for b in bases:
+    best = _best(final[s][b] for s in submissions)
+    for s in submissions:
+      ratios[s][b] = _ratio(final[s][b], best)
+  taus = tau_grid(1.0, max_tau, num_points)
+  n_base = len(bases)
+  rho = {s: [sum(r <= tau for r in ratios[s].values()) / n_base
+             for tau in taus] for s in submissions}
+  span = taus[-1] - taus[0]
+  scores = {s: trapezoid(rho[s], taus) / span for s in submissions}
+  return Profile(submissions, bases, {s: dict(times[s]) for s in submissions},
+                 final, status, ratios, taus, rho, scores)
+
+
+def _ratio(value: float, best: float) -> float:
+  # pandas: value / best, where a NaN quotient keeps the original value.
+  if best != best:
+    return value
+  if best == 0:
+    return value if value == 0 or value != value else INF
+  quotient = value / best
+  return value if quotient != quotient else quotient
