@@ -68,10 +68,12 @@ def options_from_args(args):
     expected_studies=args.studies, expected_trials=args.trials)
 
 
-def print_scores(result, out=sys.stdout) -> None:
+def print_scores(result, out=None) -> None:
   from scoring import outputs
 
-  print(f'Scores: AlgoPerf v{result.targets.benchmark_version} targets, '
+  out = out or sys.stdout
+
+  print(f'Scores: benchmark v{result.targets.benchmark_version} targets, '
         f'rules {result.rules}, {result.options.ruleset} tuning, by '
         f'{result.options.time_col} ({len(result.profile.submissions)} '
         f'submissions, {sum(map(len, result.pool.trials.values()))} trials)',

@@ -178,8 +178,8 @@ def read_eval_csv(path: str, metric_col: str, problems: Problems,
   """Parses one eval_measurements.csv.
 
   Returns:
-    (metric values, LazyColumns of the time columns) or None when the file is missing,
-    empty or lacks its header; a row cut short (a trial still running or
+    (metric values, LazyColumns of the time columns) or None when the file
+    is missing, empty or lacks its header; a row cut short (a trial still running or
     killed) is dropped with a warning, a non-number becomes NaN.
   """
   try:
@@ -208,9 +208,9 @@ def read_eval_csv(path: str, metric_col: str, problems: Problems,
     problems.add('missing metric', path,
                  f'no {metric_col} column; the trial never reaches the '
                  'target.')
-  if any(v != v for v in metric):
+  if any(map(math.isnan, metric)):
     problems.add('nan metric', path,
-                 f'{sum(v != v for v in metric)} of {len(metric)} evals have '
+                 f'{sum(map(math.isnan, metric))} of {len(metric)} evals have '
                  f'NaN {metric_col} (diverged?); NaN never meets a target.')
   columns = LazyColumns(path, problems, len(body))
   for name in TIME_COLUMNS + tuple(extra):

@@ -22,19 +22,15 @@ import tempfile
 from scoring.errors import ScoringError
 
 
+def _file_mode() -> int:
+  umask = os.umask(0)
+  os.umask(umask)
+  return 0o666 & ~umask
+
+
 def write_atomic(path: str, text: str) -> None:
   """Temp file in the same directory + rename: a reader never sees half."""
-  directory = os.path.dirname(os.path.abspath(path))
-  fd, tmp = tempfile.mkstemp(dir=directory,
-                             prefix=f'.{os.path.basename(path)}.')
-  try:
-    with os.fdopen(fd, 'w', newline='') as f:
-      f.write(text)
-    os.replace(tmp, path)
-  except BaseException:
-    if os.path.exists(tmp):
-      os.unlink(tmp)
-    raise
+  write_bytes_atomic(path, text.encode('utf-8'))
 
 
 def write_bytes_atomic(path: str, data: bytes) -> None:
@@ -44,6 +40,7 @@ def write_bytes_atomic(path: str, data: bytes) -> None:
   try:
     with os.fdopen(fd, 'wb') as f:
       f.write(data)
+    os.chmod(tmp, _file_mode())  # mkstemp makes 0600; use the umask's.
     os.replace(tmp, path)
   except BaseException:
     if os.path.exists(tmp):
@@ -62,7 +59,7 @@ def make_output_dir(path: str) -> str:
 def fmt(value) -> str:
   """Floats as Python's repr (what pandas writes); NaN empty, inf 'inf'."""
   if isinstance(value, float):
-    if value != value:
+    if math.isnan(value):
       return ''
     return repr(value)
   return str(value)
@@ -156,7 +153,7 @@ def write_summaries(result, output_dir: str) -> list[str]:
 def _summary_row(trial, target, step_time) -> list:
   metric = trial.metric
   seconds = trial.columns['accumulated_submission_time']
-  finite = [(v, i) for i, v in enumerate(metric) if v == v]
+  finite = [(v, i) for i, v in enumerate(metric) if not math.isnan(v)]
   if finite:
     pick = min if target.direction == 'min' else max
     best_value, best_index = pick(finite, key=lambda vi: vi[0])
@@ -180,7 +177,7 @@ def _median_step_times(trials) -> dict[str, float]:
     out = ratios.setdefault(trial.workload, [])
     prev_s = prev_t = 0.0
     for t, s in zip(seconds, steps):
-      if s != prev_s and s == s and t == t:
+      if s != prev_s and not (math.isnan(s) or math.isnan(t)):
         out.append((t - prev_t) / (s - prev_s))
       prev_s, prev_t = s, t
   medians = {}

@@ -135,7 +135,7 @@ def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
   rows = (speedups_lib.compute_speedups(plain, targets, reference,
                                         options.time_col, self_tuning, rules,
                                         problems) if reference else [])
-  created = datetime.datetime.now(datetime.timezone.utc).isoformat(
+  created = datetime.datetime.now(datetime.UTC).isoformat(
     timespec='seconds')
   return ScoringResult(root, options, targets, rules, pool, times, profile,
                        rows, reference, problems, created)
@@ -167,4 +167,4 @@ def _reference(requested: str | None, times: dict) -> str | None:
     return requested
   if len(times) < 2:
     return None
-  return 'baseline' if 'baseline' in times else sorted(times)[0]
+  return 'baseline' if 'baseline' in times else min(times)

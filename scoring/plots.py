@@ -113,7 +113,7 @@ def curves_figure(result, curves: dict, order: list[str],
 
 def _time_unit(curves) -> tuple[str, float]:
   longest = max((t for times, _ in curves.values() for t in times
-                 if t == t and t != math.inf), default=0.0)
+                 if math.isfinite(t)), default=0.0)
   if longest > 2 * 3600:
     return 'hours', 3600.0
   if longest > 120:
@@ -123,8 +123,7 @@ def _time_unit(curves) -> tuple[str, float]:
 
 def _zoom(ax, target, curves) -> None:
   """Keep the interesting part: around the target, not the first evals."""
-  values = [v for _, vs in curves.values() for v in vs if v == v
-            and abs(v) != math.inf]
+  values = [v for _, vs in curves.values() for v in vs if math.isfinite(v)]
   if not values:
     return
   goal = target.validation_target

@@ -62,12 +62,12 @@ def trapezoid(y: list[float], x: list[float]) -> float:
 
 
 def _best(values) -> float:
-  finite = [v for v in values if v == v]  # pandas min skips NaN.
+  finite = [v for v in values if not math.isnan(v)]  # as pandas min.
   return min(finite) if finite else math.nan
 
 
 def _bad(value: float) -> bool:
-  return value == INF or value != value
+  return value == INF or math.isnan(value)
 
 
 def compute_profile(times: dict[str, dict[str, float]],
@@ -125,9 +125,9 @@ def compute_profile(times: dict[str, dict[str, float]],
 
 def _ratio(value: float, best: float) -> float:
   # pandas: value / best, where a NaN quotient keeps the original value.
-  if best != best:
+  if math.isnan(best):
     return value
   if best == 0:
-    return value if value == 0 or value != value else INF
+    return value if value == 0 or math.isnan(value) else INF
   quotient = value / best
-  return value if quotient != quotient else quotient
+  return value if math.isnan(quotient) else quotient

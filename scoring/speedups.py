@@ -62,7 +62,7 @@ def compute_speedups(times: dict[str, dict[str, float]],
           value = _miss_value(targets, workload, time_col, self_tuning,
                               rules)
         pair.append(value)
-      if any(v is None or v != v for v in pair):
+      if any(v is None or math.isnan(v) for v in pair):
         problems.add('speedup', f'{submission} vs {reference}',
                      f'{workload} left out of the speedup (no logs, or a '
                      'miss without a budget in the targets file).')

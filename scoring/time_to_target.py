@@ -76,7 +76,7 @@ def study_result(study: str, trials: list[TrialLog], target: WorkloadTarget,
 
 
 def median(values: list[float]) -> float:
-  if any(v != v for v in values):
+  if any(map(math.isnan, values)):
     return math.nan
   ordered = sorted(values)
   n = len(ordered)

@@ -1,0 +1,57 @@
+"""`algoperf score` and `algoperf leaderboard` end to end on tiny logs."""
+
+import os
+
+from algoperf import cli
+from tests.scoring import synthetic
+
+
+def _experiment(tmp_path):
+  exp = tmp_path / 'exp'
+  synthetic.write_submission(exp, 'baseline', {'alpha': 1, 'beta': 1,
+                                               'alpha_tweak': 1})
+  synthetic.write_submission(exp, 'other', {'alpha': 2, 'beta': 1,
+                                            'alpha_tweak': 1})
+  return str(exp), synthetic.write_targets(tmp_path)
+
+
+def test_score_writes_outputs_atomically_and_prints_scores(tmp_path, capsys):
+  exp, targets = _experiment(tmp_path)
+  out = tmp_path / 'out'
+  code = cli.main(['score', exp, '--workload-targets', targets,
+                   '--output-dir', str(out)])
+  assert code == 0
+  printed = capsys.readouterr().out
+  assert 'baseline  1.000000000000' in printed
+  names = set(os.listdir(out))
+  assert {'scores.csv', 'time_to_targets.csv', 'performance_profile.csv',
+          'performance_profile.png', 'performance_profile.pdf',
+          'speedups.csv', 'baseline_summary.csv', 'other_summary.csv',
+          'scoring_info.json'} <= names
+  assert not [n for n in names if n.startswith('.')]  # no temp files left
+  lines = (out / 'scores.csv').read_text().splitlines()
+  assert lines[0] == 'submission,score' and lines[1].startswith('baseline,')
+  assert (out / 'performance_profile.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_bad_input_is_one_clear_error(tmp_path, capsys):
+  code = cli.main(['score', str(tmp_path / 'missing'), '--output-dir',
+                   str(tmp_path / 'out'), '--workload-targets',
+                   'algoperf_v05'])
+  assert code == 1
+  err = capsys.readouterr().err
+  assert err.startswith('algoperf score: error:') and 'missing' in err
+  assert not (tmp_path / 'out').exists()
+
+
+def test_leaderboard_page_is_self_contained(tmp_path, capsys):
+  exp, targets = _experiment(tmp_path)
+  out = tmp_path / 'lb'
+  assert cli.main(['leaderboard', exp, '--workload-targets', targets,
+                   '--output-dir', str(out)]) == 0
+  page = (out / 'leaderboard.html').read_text()
+  assert 'data:image/png;base64,' in page
+  assert 'src="http' not in page and 'href="http' not in page
+  assert 'benchmark vtest-1' in page and 'external tuning' in page
+  markdown = (out / 'leaderboard.md').read_text()
+  assert '| 1 | baseline | 1.0000 |' in markdown
