@@ -13,7 +13,6 @@ dropout_rate)``.
 
 import functools
 import math
-import pathlib
 from typing import Any, Dict, Iterator, Optional
 
 import jax
@@ -276,7 +275,13 @@ class ShuffledBatches:
 
 
 def padded_batches(arrays, batch_size: int):
-  """Fixed-shape batches (zero-padded) with a 0/1 mask of valid rows."""
+  """Fixed-shape batches (zero-padded) with a 0/1 mask of valid rows.
+
+  The batch size is rounded up to a multiple of the device count so every
+  batch splits evenly along the batch axis.
+  """
+  num_devices = len(jax.devices())
+  batch_size = math.ceil(batch_size / num_devices) * num_devices
   num = len(next(iter(arrays.values())))
   for start in range(0, num, batch_size):
     stop = min(start + batch_size, num)
@@ -291,9 +296,3 @@ def padded_batches(arrays, batch_size: int):
     yield jax_sharding_utils.shard_along_batch_dim((batch, mask))
 
 
-def num_eval_batches(num_examples: int, batch_size: int) -> int:
-  return math.ceil(num_examples / batch_size)
-
-
-def data_dir_path(data_dir) -> pathlib.Path:
-  return dirs.resolve_data_dir(data_dir)
