@@ -58,9 +58,11 @@ def linear_decay(
 
   With ``end_value=0`` this is the linear decay to zero that Defazio et al.
   (2023, "When, Why and How Much?") show is worst-case optimal for the last
-  iterate.
+  iterate. (Written with a clipped fraction rather than
+  ``optax.linear_schedule``: under jit XLA turns t / T into t * (1 / T), and
+  the rate at t = T came out as -2e-8, not 0.)
   """
-  return optax.linear_schedule(peak_value, end_value, max(int(decay_steps), 1))
+  return cooldown(peak_value, decay_steps, 'linear', end_value)
 
 
 def cosine_decay(

@@ -40,14 +40,15 @@ def init_optimizer_state(
 ) -> spec.OptimizerState:
   """``(opt_state, opt_update_fn)`` for ``tx``, replicated on every device.
 
-  The state is built from a copy of the real parameters (not zeros) because
-  some optimizers keep a copy of them (Schedule-Free's z sequence); copying
-  keeps donated parameter buffers and optimizer buffers apart.
+  The state is built from the real parameters (not zeros) because some
+  optimizers keep a copy of them (Schedule-Free's z sequence). Every leaf is
+  then copied: the train step donates the state, so it must not share a
+  buffer with the parameters or with arrays the caller keeps (an rng key
+  handed to an optimizer as its seed).
   """
   del workload
   tx = optax.with_extra_args_support(tx)
-  params_copy = jax.tree.map(jnp.array, model_params)
-  opt_state = tx.init(params_copy)
+  opt_state = jax.tree.map(jnp.array, tx.init(model_params))
   return jax_sharding_utils.replicate(opt_state), tx.update
 
 

@@ -1,0 +1,80 @@
+"""NAdamW with linear decay to zero instead of cosine.
+
+Defazio, Cutkosky, Mehta, Mishchenko (2023, "When, Why and How Much?
+Adaptive Learning Rate Scheduling by Refinement") show that linear decay,
+eta_t = eta (1 - t / T), is the worst-case optimal schedule for the last
+iterate and matches or beats cosine in practice. Same optimizer and
+hyperparameters as the AlgoPerf baseline (reference_algorithms/nadamw), with
+a linear warmup of ``warmup_factor * T`` steps and then linear decay to 0 at
+T = ``step_hint * step_hint_factor``.
+"""
+
+from typing import Any, Dict, List, Optional, Tuple
+
+from algoperf import spec
+from reference_algorithms.common import batch_sizes
+from reference_algorithms.common import hyperparameters as hparams_lib
+from reference_algorithms.common import nadamw
+from reference_algorithms.common import train_step
+
+# AlgoPerf's self-tuning NAdamW values, with a linear decay.
+DEFAULTS = {
+  'dropout_rate': 0.1,
+  'label_smoothing': 0.0,
+  'learning_rate': 0.0017486387539278373,
+  'one_minus_beta1': 0.06733926164,
+  'beta2': 0.9955159689799007,
+  'weight_decay': 0.08121616522670176,
+  'warmup_factor': 0.02,
+  'step_hint_factor': 1.0,
+  'grad_clip': None,
+  'schedule': 'linear',
+}
+
+
+def init_optimizer_state(
+  workload: spec.Workload,
+  model_params: spec.ParameterContainer,
+  model_state: spec.ModelAuxiliaryState,
+  hyperparameters: spec.Hyperparameters,
+  rng: spec.RandomState,
+) -> spec.OptimizerState:
+  """NAdamW with warmup + linear decay; (opt_state, opt_update_fn)."""
+  del model_state, rng
+  hp = hparams_lib.resolve(hyperparameters, DEFAULTS)
+  schedule = hparams_lib.learning_rate_schedule(hp, workload.step_hint)
+  tx = nadamw.nadamw(
+    learning_rate=schedule,
+    b1=1.0 - hp.one_minus_beta1,
+    b2=hp.beta2,
+    eps=1e-8,
+    weight_decay=hp.weight_decay,
+  )
+  return train_step.init_optimizer_state(workload, model_params, tx)
+
+
+def update_params(
+  workload: spec.Workload,
+  current_param_container: spec.ParameterContainer,
+  current_params_types: spec.ParameterTypeTree,
+  model_state: spec.ModelAuxiliaryState,
+  hyperparameters: spec.Hyperparameters,
+  batch: Dict[str, spec.Tensor],
+  loss_type: spec.LossType,
+  optimizer_state: spec.OptimizerState,
+  eval_results: List[Tuple[int, float]],
+  global_step: int,
+  rng: spec.RandomState,
+  train_state: Optional[Dict[str, Any]] = None,
+) -> spec.UpdateReturn:
+  """Return (updated_optimizer_state, updated_params, updated_model_state)."""
+  del current_params_types, loss_type, eval_results, train_state
+  hp = hparams_lib.resolve(hyperparameters, DEFAULTS)
+  return train_step.update_params(
+    workload, current_param_container, model_state, hp, batch,
+    optimizer_state, global_step, rng,
+  )
+
+
+get_batch_size = batch_sizes.get_batch_size
+data_selection = train_step.data_selection
