@@ -2,6 +2,7 @@
 
 import pathlib
 
+from algoperf import console
 from algoperf import records
 from algoperf import runner
 from algoperf import seeds
@@ -59,7 +60,6 @@ def _run_one(workload, submission, config):
 
 
 def _print_summary(results) -> None:
-  from rich.console import Console
   from rich.table import Table
 
   table = Table(title='Trials')
@@ -79,7 +79,7 @@ def _print_summary(results) -> None:
     total = sum(r.accumulated_submission_time for r in reached)
     table.caption = (f'{len(reached)}/{len(results)} reached the target; '
                      f'{total:.1f} s of submission time in those.')
-  Console().print(table)
+  console.console().print(table)
 
 
 def _styled(status: str) -> str:

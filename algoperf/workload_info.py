@@ -2,6 +2,8 @@
 
 import math
 
+from algoperf import console
+
 
 def describe(workload_cls, details: bool = False) -> dict:
   """One row of facts for ``algoperf workloads``."""
@@ -32,7 +34,6 @@ def describe(workload_cls, details: bool = False) -> dict:
 
 
 def print_table(rows: list[dict], details: bool = False) -> None:
-  from rich.console import Console
   from rich.table import Table
 
   table = Table(title='Workloads' + (' (details)' if details else ''))
@@ -40,4 +41,4 @@ def print_table(rows: list[dict], details: bool = False) -> None:
     table.add_column(column, justify='right' if column != 'workload' else 'left')
   for row in rows:
     table.add_row(*(str(v) for v in row.values()))
-  Console().print(table)
+  console.console().print(table)

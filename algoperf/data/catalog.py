@@ -3,6 +3,7 @@
 import pathlib
 import time
 
+from algoperf import console
 from algoperf.data import dirs
 from algoperf.data import prepared
 
@@ -13,7 +14,6 @@ def _size_bytes(path: pathlib.Path) -> int:
 
 def prepare_workloads(names, data_dir=None) -> list[dict]:
   """Prepares each distinct dataset used by ``names``; prints a summary."""
-  from rich.console import Console
   from rich.table import Table
 
   from workloads import registry
@@ -23,12 +23,12 @@ def prepare_workloads(names, data_dir=None) -> list[dict]:
   for name in names:
     builder_cls = registry.get_workload_class(name).dataset_builder
     builders.setdefault(builder_cls, []).append(name)
-  console = Console()
+  out = console.console()
   rows = []
   for builder_cls, users in builders.items():
     start = time.perf_counter()
     was_prepared = prepared.is_prepared(builder_cls, data_dir)
-    with console.status(f'Preparing {builder_cls.name} for {", ".join(users)}'):
+    with out.status(f'Preparing {builder_cls.name} for {", ".join(users)}'):
       builder = prepared.prepare(builder_cls, data_dir)
     splits = {k: v.num_examples for k, v in builder.info.splits.items()}
     rows.append({
@@ -44,5 +44,5 @@ def prepare_workloads(names, data_dir=None) -> list[dict]:
     table.add_column(column)
   for row in rows:
     table.add_row(*row.values())
-  console.print(table)
+  out.print(table)
   return rows
