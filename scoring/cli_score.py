@@ -73,7 +73,7 @@ def print_scores(result, out=None) -> None:
 
   out = out or sys.stdout
 
-  print(f'Scores: benchmark v{result.targets.benchmark_version} targets, '
+  print(f'Scores: benchmark {result.targets.version_label} targets, '
         f'rules {result.rules}, {result.options.ruleset} tuning, by '
         f'{result.options.time_col} ({len(result.profile.submissions)} '
         f'submissions, {sum(map(len, result.pool.trials.values()))} trials)',

@@ -91,7 +91,7 @@ def markdown(result) -> str:
   order = outputs.ranked(result)
   profile = result.profile
   lines = [
-    (f'# Leaderboard (benchmark v{result.targets.benchmark_version}, '
+    (f'# Leaderboard (benchmark {result.targets.version_label}, '
      f'rules {result.rules}, {result.options.ruleset} tuning)'),
     '',
     (f'Scored {result.created} from `{result.root}`, by '
@@ -184,8 +184,8 @@ def page(result, profile_png: bytes, curves_png: bytes | None) -> str:
 
   order = outputs.ranked(result)
   colors = plots.colors(order)
-  version = html.escape(result.targets.benchmark_version)
-  chips = [f'benchmark v{version}', f'rules {result.rules}',
+  version = html.escape(result.targets.version_label)
+  chips = [f'benchmark {version}', f'rules {result.rules}',
            f'{result.options.ruleset} tuning',
            f'by {result.options.time_col}',
            f'scored {result.created[:10]}',
@@ -203,7 +203,7 @@ def page(result, profile_png: bytes, curves_png: bytes | None) -> str:
   return f'''<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Leaderboard - AlgoPerf v{version}</title>
+<title>Leaderboard - benchmark {version}</title>
 <style>{_CSS}</style></head>
 <body><main>
 <header><h1>Training-algorithm leaderboard</h1>

@@ -91,6 +91,12 @@ class TargetsConfig:
   workloads: dict[str, WorkloadTarget]
   source: str = ''
 
+  @property
+  def version_label(self) -> str:
+    """'v0.5' for AlgoPerf's numeric versions, else the name ('cpu-0.1')."""
+    version = self.benchmark_version
+    return f'v{version}' if version[:1].isdigit() else version
+
   def target(self, workload: str) -> WorkloadTarget:
     return self.workloads[split_framework(workload)[0]]
 

@@ -52,6 +52,6 @@ def test_leaderboard_page_is_self_contained(tmp_path, capsys):
   page = (out / 'leaderboard.html').read_text()
   assert 'data:image/png;base64,' in page
   assert 'src="http' not in page and 'href="http' not in page
-  assert 'benchmark vtest-1' in page and 'external tuning' in page
+  assert 'benchmark test-1' in page and 'external tuning' in page
   markdown = (out / 'leaderboard.md').read_text()
   assert '| 1 | baseline | 1.0000 |' in markdown
