@@ -16,6 +16,8 @@ def add_arguments(parser) -> None:
   parser.add_argument('--screenshot', metavar='PNG', default=None,
                       help='also render the page to this PNG with headless '
                       'Chromium')
+  parser.add_argument('--screenshot-size', metavar='WxH', default='1280x2160',
+                      help='browser window size of the screenshot')
 
 
 def run(args) -> int:
@@ -34,8 +36,21 @@ def run(args) -> int:
   if args.screenshot:
     from scoring import screenshot
 
-    paths.append(screenshot.screenshot(paths[1], args.screenshot))
+    width, height = _size(args.screenshot_size)
+    paths.append(screenshot.screenshot(paths[1], args.screenshot, width,
+                                       height))
   cli_score.print_problems(result, output_dir)
   for path in paths:
     print(f'Wrote {path}')
   return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+  from scoring.errors import ScoringError
+
+  try:
+    width, height = (int(v) for v in text.lower().split('x'))
+  except ValueError:
+    raise ScoringError(f'--screenshot-size {text!r}: use WIDTHxHEIGHT, e.g. '
+                       '1280x2160.') from None
+  return width, height

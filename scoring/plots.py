@@ -118,16 +118,23 @@ def _time_unit(curves) -> tuple[str, float]:
 
 
 def _zoom(ax, target, curves) -> None:
-  """Keep the interesting part: around the target, not the first evals."""
-  values = [v for _, vs in curves.values() for v in vs if math.isfinite(v)]
-  if not values:
+  """Around the target, not the first evals; a curve that stays far from
+  the target shows its best part, within 8x the zoom window."""
+  finite = [[v for v in vs if math.isfinite(v)] for _, vs in curves.values()]
+  finite = [vs for vs in finite if vs]
+  if not finite:
     return
+  values = [v for vs in finite for v in vs]
   goal = target.validation_target
   if target.direction == 'min':
     low = min(values + [goal])
-    high = min(max(values), goal + 3 * max(goal - low, abs(goal) * 0.05))
+    spread = max(goal - low, abs(goal) * 0.05)
+    high = min(max(values), goal + 3 * spread)
+    high = max(high, min(goal + 8 * spread, max(min(vs) for vs in finite)))
   else:
     high = max(values + [goal])
-    low = max(min(values), goal - 3 * max(high - goal, abs(goal) * 0.05))
+    spread = max(high - goal, abs(goal) * 0.05)
+    low = max(min(values), goal - 3 * spread)
+    low = min(low, max(goal - 8 * spread, min(max(vs) for vs in finite)))
   pad = (high - low) * 0.05 or abs(goal) * 0.05 or 0.05
   ax.set_ylim(low - pad, high + pad)
