@@ -24,8 +24,10 @@ def add_common_arguments(parser) -> None:
                       ' or a builtin: algoperf_v05, cpu_suite (default: the '
                       'builtin whose workloads the logs cover)')
   parser.add_argument('--ruleset', choices=('external', 'self'),
-                      default='external',
-                      help='tuning ruleset (self: one trial per study)')
+                      default=None,
+                      help='tuning ruleset (self: one trial per study; '
+                      'default: what the logs\' flags_*.json say, else '
+                      'external)')
   parser.add_argument('--rules', choices=('v0.5', 'v0.6'), default=None,
                       help='v0.5: held-out variants can disqualify a base '
                       'workload; v0.6: no held-out rule (default: v0.5 when '
@@ -75,7 +77,7 @@ def print_scores(result, out=None) -> None:
   out = out or sys.stdout
 
   print(f'Scores: benchmark {result.targets.version_label} targets, '
-        f'rules {result.rules}, {result.options.ruleset} tuning, by '
+        f'rules {result.rules}, {result.ruleset} tuning, by '
         f'{result.options.time_col} ({len(result.profile.submissions)} '
         f'submissions, {sum(map(len, result.pool.trials.values()))} trials)',
         file=out)

@@ -92,7 +92,7 @@ def markdown(result) -> str:
   profile = result.profile
   lines = [
     (f'# Leaderboard (benchmark {result.targets.version_label}, '
-     f'rules {result.rules}, {result.options.ruleset} tuning)'),
+     f'rules {result.rules}, {result.ruleset} tuning)'),
     '',
     (f'Scored {result.created} from `{result.root}`, by '
      f'`{result.options.time_col}`. Score = area under the performance '
@@ -186,7 +186,7 @@ def page(result, profile_png: bytes, curves_png: bytes | None) -> str:
   colors = plots.colors(order)
   version = html.escape(result.targets.version_label)
   chips = [f'benchmark {version}', f'rules {result.rules}',
-           f'{result.options.ruleset} tuning',
+           f'{result.ruleset} tuning',
            f'by {result.options.time_col}',
            f'scored {result.created[:10]}',
            f'{len(order)} submissions',

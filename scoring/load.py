@@ -55,7 +55,8 @@ class TrialLog:
 class Pool:
   root: str
   trials: dict[str, list[TrialLog]]  # by submission, in reading order.
-  versions: dict[str, str]  # benchmark_version -> an example meta_data path.
+  versions: dict[str, str]  # benchmark_version -> an example file naming it.
+  rulesets: dict[str, str] = dataclasses.field(default_factory=dict)
 
   @property
   def submissions(self) -> list[str]:
@@ -159,18 +160,27 @@ def _load_study(pool, trials, submission, study, study_path, targets, wanted,
 
 
 def _note_version(pool: Pool, trial_path: str) -> None:
-  """Records the benchmark_version a trial's meta_data names, if any."""
+  """Records the benchmark_version and ruleset a trial's metadata names.
+
+  One trial per workload directory is enough to catch pools that mix them.
+  """
   with os.scandir(trial_path) as entries:
-    names = [e.name for e in entries if e.name.startswith('meta_data_')]
-  for name in names[:1]:
+    names = sorted(e.name for e in entries
+                   if e.name.startswith(('meta_data_', 'flags_')))
+  for name in names:
     path = os.path.join(trial_path, name)
     try:
       with open(path) as f:
-        version = json.load(f).get('benchmark_version')
+        data = json.load(f)
+      version = data.get('benchmark_version')
+      # Ours write 'ruleset'; AlgoPerf's flags file 'tuning_ruleset'.
+      ruleset = data.get('ruleset') or data.get('tuning_ruleset')
     except (OSError, ValueError, AttributeError):
       continue
     if version is not None:
       pool.versions.setdefault(str(version), path)
+    if ruleset in ('external', 'self'):
+      pool.rulesets.setdefault(ruleset, path)
 
 
 def read_eval_csv(path: str, metric_col: str, problems: Problems,

@@ -117,7 +117,7 @@ def info(result) -> dict:
     'benchmark_version': result.targets.benchmark_version,
     'targets_file': result.targets.source,
     'rules': result.rules,
-    'ruleset': result.options.ruleset,
+    'ruleset': result.ruleset,
     'time_column': result.options.time_col,
     'experiment_dir': result.root,
     'created': result.created,

@@ -28,7 +28,7 @@ TIME_COLUMNS = load.TIME_COLUMNS
 @dataclasses.dataclass(frozen=True)
 class ScoreOptions:
   targets: str | None = None  # builtin name or path; None: pick by logs.
-  ruleset: str = 'external'  # 'external' or 'self' (self-tuning).
+  ruleset: str | None = None  # 'external'/'self'; None: from the logs.
   rules: str | None = None  # 'v0.5' (held-out rule) / 'v0.6'; None: by file.
   time_col: str = 'score'  # or 'global_step' (score by steps).
   strict: bool = False  # count mismatches become errors.
@@ -46,6 +46,7 @@ class ScoringResult:
   options: ScoreOptions
   targets: workload_targets.TargetsConfig
   rules: str
+  ruleset: str  # 'external' or 'self', as given or read from the logs.
   pool: load.Pool
   workload_times: dict  # submission -> workload -> WorkloadTime
   profile: profiles.Profile
@@ -61,7 +62,7 @@ class ScoringResult:
 
 
 def _check_options(options: ScoreOptions) -> None:
-  if options.ruleset not in RULESETS:
+  if options.ruleset not in RULESETS + (None,):
     raise ScoringError(f'Unknown ruleset {options.ruleset!r}; use one of '
                        f'{", ".join(RULESETS)}.')
   if options.rules not in RULES + (None,):
@@ -120,7 +121,8 @@ def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
   problems = Problems()
   pool = load.load_pool(root, targets, scored, problems)
   _check_versions(pool, targets, problems)
-  self_tuning = options.ruleset == 'self'
+  ruleset = _ruleset(pool, options.ruleset, problems)
+  self_tuning = ruleset == 'self'
   time_to_target.check_counts(pool, scored, self_tuning, problems,
                               options.expected_studies,
                               options.expected_trials)
@@ -137,8 +139,8 @@ def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
                                         problems) if reference else [])
   created = datetime.datetime.now(datetime.UTC).isoformat(
     timespec='seconds')
-  return ScoringResult(root, options, targets, rules, pool, times, profile,
-                       rows, reference, problems, created)
+  return ScoringResult(root, options, targets, rules, ruleset, pool, times,
+                       profile, rows, reference, problems, created)
 
 
 def _check_versions(pool, targets, problems) -> None:
@@ -155,6 +157,21 @@ def _check_versions(pool, targets, problems) -> None:
                    f'logs are benchmark version {version} but the targets '
                    f'file {targets.source} is version '
                    f'{targets.benchmark_version}.')
+
+
+def _ruleset(pool, requested: str | None, problems) -> str:
+  """The ruleset asked for, else the one the logs' flags name."""
+  if len(pool.rulesets) > 1:
+    listed = '; '.join(f'{r} (e.g. {p})' for r, p in pool.rulesets.items())
+    raise ScoringError(
+      f'Logs under {pool.root} mix tuning rulesets: {listed}. Score each '
+      'ruleset separately.')
+  logged = next(iter(pool.rulesets), None)
+  if requested and logged and requested != logged:
+    problems.add('ruleset mismatch', pool.rulesets[logged],
+                 f'logs were run under the {logged!r} ruleset, scored as '
+                 f'{requested!r}.')
+  return requested or logged or 'external'
 
 
 def _reference(requested: str | None, times: dict) -> str | None:

@@ -66,7 +66,7 @@ def profile_figure(result, order: list[str], formats=('png', 'pdf'),
   ax.set_ylabel('fraction of workloads \u03c1(\u03c4)')
   ax.set_title(
     f'Performance profiles - benchmark {result.targets.version_label}, '
-    f'rules {result.rules}, {result.options.ruleset} tuning', loc='left')
+    f'rules {result.rules}, {result.ruleset} tuning', loc='left')
   ax.legend(loc='lower right')
   return _save(fig, formats, dpi)
 

@@ -123,3 +123,21 @@ def test_missing_directory_and_bad_targets_are_clear_errors(tmp_path):
   with pytest.raises(ScoringError, match='metric_direction'):
     pipeline.score_experiments(str(tmp_path),
                                pipeline.ScoreOptions(targets=path))
+
+
+def test_ruleset_comes_from_flags_and_mixing_is_an_error(tmp_path):
+  exp = tmp_path / 'exp'
+  synthetic.write_submission(exp, 'a', FULL)
+  synthetic.write_submission(exp, 'b', FULL)
+  for submission in ('a', 'b'):
+    trial = exp / submission / 'study_0' / 'beta_jax' / 'trial_1'
+    (trial / 'flags_0.json').write_text(json.dumps({'ruleset': 'self'}))
+  assert _score(tmp_path).ruleset == 'self'
+  mismatch = _score(tmp_path, ruleset='external')
+  assert mismatch.ruleset == 'external'
+  assert 'ruleset mismatch' in _kinds(mismatch)
+  trial = exp / 'b' / 'study_0' / 'beta_jax' / 'trial_1'
+  (trial / 'flags_0.json').write_text(
+    json.dumps({'tuning_ruleset': 'external'}))
+  with pytest.raises(ScoringError, match='mix tuning rulesets'):
+    _score(tmp_path)
