@@ -15,6 +15,13 @@ WORKLOADS = {
   # digits_resnet family (mirrors imagenet_resnet).
   # digits_vit family (mirrors imagenet_vit).
   # shakespeare_lm family (mirrors wmt / lm).
+  'shakespeare_lm': 'workloads.shakespeare_lm.workload:ShakespeareLmWorkload',
+  'shakespeare_lm_post_ln':
+    'workloads.shakespeare_lm.workload:ShakespeareLmPostLnWorkload',
+  'shakespeare_lm_attention_temp':
+    'workloads.shakespeare_lm.workload:ShakespeareLmAttentionTempWorkload',
+  'shakespeare_lm_glu_tanh':
+    'workloads.shakespeare_lm.workload:ShakespeareLmGluTanhWorkload',
   # molecules_gnn family (mirrors ogbg).
   # census_dlrm family (mirrors criteo1tb).
   # phantom_unet family (mirrors fastmri).
@@ -23,6 +30,7 @@ WORKLOADS = {
 # The CPU suite's base workloads, in the order runs and tables show them.
 CPU_SUITE = (
   'mnist',
+  'shakespeare_lm',
 )
 
 

@@ -1,0 +1,173 @@
+"""shakespeare_lm: a character-level decoder LM on Shakespeare (CPU suite).
+
+Mirrors AlgoPerf's wmt / LM workloads: next-token cross-entropy summed over
+valid tokens, evaluated per token (loss, perplexity, next-character
+accuracy), with variants that change one architectural detail each.
+"""
+
+import math
+from typing import Dict
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from algoperf import base_workload
+from algoperf import losses
+from algoperf import spec
+from workloads.shakespeare_lm import dataset
+from workloads.shakespeare_lm import model
+
+
+class ShakespeareLmWorkload(base_workload.ArrayWorkload):
+  """2-layer, width-96 pre-LN transformer on 64-character windows.
+
+  Target: validation cross-entropy in nats per character ('loss', lower is
+  better); perplexity = exp(loss) and next-character accuracy are reported.
+
+  PROVISIONAL targets and budget (replaced by the target-setting protocol):
+  measured with benchmarks/shakespeare_lm_targets.py, a plain optax NAdamW
+  (lr 2e-3, b1 0.9, b2 0.98, weight decay 0.08, 5% linear warmup then
+  cosine decay over ``step_hint`` steps, batch 32) on 2 busy CPU cores;
+  the target sits a little above the median validation loss it reaches in
+  about 60% of ``step_hint`` steps, and the budget is ~3x the time it needs.
+  """
+
+  name = 'shakespeare_lm'
+  target_metric_name = 'loss'
+  metric_direction = 'min'
+  validation_target_value = 1.75
+  test_target_value = 1.75
+  targets_are_provisional = True
+  max_allowed_runtime_sec = 360
+  eval_period_time_sec = 10
+  step_hint = 1500
+  num_train_examples = 72230  # Windows of 64 predicted characters.
+  num_eval_train_examples = 256
+  num_validation_examples = 512
+  num_test_examples = 512
+  eval_batch_size = 256
+  default_batch_size = 32
+  loss_type = spec.LossType.SOFTMAX_CROSS_ENTROPY
+  dataset_builder = dataset.ShakespeareChars
+  input_keys = ('inputs', 'targets', 'weights')
+
+  # Model facts a variant may override (each variant says why).
+  width = 96
+  depth = 2
+  num_heads = 4
+  pre_layer_norm = True
+  glu = False
+  activation = staticmethod(nn.gelu)
+  attention_temperature = 1.0
+
+  def build_model(self):
+    return model.DecoderLM(
+      vocab_size=dataset.VOCAB_SIZE,
+      max_length=dataset.SEQUENCE_LENGTH,
+      width=self.width,
+      depth=self.depth,
+      num_heads=self.num_heads,
+      activation=self.activation,
+      glu=self.glu,
+      pre_layer_norm=self.pre_layer_norm,
+      attention_temperature=self.attention_temperature,
+    )
+
+  def init_inputs(self):
+    return model.init_inputs(dataset.SEQUENCE_LENGTH)
+
+  def synthetic_arrays(self, num_examples, seed):
+    rng = np.random.default_rng(seed)
+    shape = (num_examples, dataset.SEQUENCE_LENGTH + 1)
+    return {'tokens': rng.integers(1, dataset.VOCAB_SIZE, shape,
+                                   dtype=np.uint8)}
+
+  def preprocess(self, arrays):
+    tokens = arrays['tokens'].astype(np.int32)
+    targets = tokens[:, 1:]
+    return {
+      'inputs': tokens[:, :-1],
+      'targets': targets,
+      'weights': (targets != dataset.PAD_ID).astype(np.float32),
+    }
+
+  def loss_fn(self, label_batch, logits_batch, mask_batch=None,
+              label_smoothing=0.0):
+    """Per-token cross-entropy; n_valid_examples counts valid tokens.
+
+    ``mask_batch`` is the batch's 'weights' [B, T] (None: every token).
+    """
+    return losses.softmax_cross_entropy(
+      label_batch, logits_batch, mask_batch, label_smoothing
+    )
+
+  def eval_metrics(self, logits, batch, mask):
+    """Sums over valid tokens of valid (unpadded) rows."""
+    weights = batch['weights'] * mask[:, None]
+    loss = self.loss_fn(batch['targets'], logits, weights)['summed']
+    correct = (jnp.argmax(logits, -1) == batch['targets']) * weights
+    return {'loss': loss, 'accuracy': correct.sum(),
+            'num_tokens': weights.sum()}
+
+  def _eval_model_on_split(self, split, num_examples, global_batch_size,
+                           params, model_state, rng, data_dir,
+                           global_step=0) -> Dict[str, float]:
+    """Loss and accuracy averaged over tokens (not windows); perplexity."""
+    del global_batch_size, rng, global_step
+    arrays = self.split_arrays(split, data_dir)
+    arrays = {k: arrays[k][:num_examples] for k in self.input_keys}
+    totals = None
+    for batch, mask in base_workload.padded_batches(
+        arrays, self.eval_batch_size):
+      sums = self._eval_step(params, model_state, batch, mask)
+      totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
+    totals = jax.device_get(totals)
+    num_tokens = float(totals['num_tokens'])
+    loss = float(totals['loss']) / num_tokens
+    return {
+      'loss': loss,
+      'perplexity': math.exp(min(loss, 700.0)),  # exp overflows past ~709.
+      'accuracy': float(totals['accuracy']) / num_tokens,
+    }
+
+
+class ShakespeareLmPostLnWorkload(ShakespeareLmWorkload):
+  """LayerNorm after each residual add (original Transformer), as wmt_post_ln.
+
+  PROVISIONAL targets, chosen as for the base workload.
+  """
+
+  name = 'shakespeare_lm_post_ln'
+  base_name = 'shakespeare_lm'
+  pre_layer_norm = False  # Post-LN is harder to optimise: tests warmup.
+  validation_target_value = 1.75
+  test_target_value = 1.75
+
+
+class ShakespeareLmAttentionTempWorkload(ShakespeareLmWorkload):
+  """Attention logits divided by a temperature of 4, as wmt_attention_temp.
+
+  PROVISIONAL targets, chosen as for the base workload.
+  """
+
+  name = 'shakespeare_lm_attention_temp'
+  base_name = 'shakespeare_lm'
+  attention_temperature = 4.0  # Flatter attention at init, slower to sharpen.
+  validation_target_value = 1.75
+  test_target_value = 1.75
+
+
+class ShakespeareLmGluTanhWorkload(ShakespeareLmWorkload):
+  """Gated (GLU) MLP with tanh activation, as wmt_glu_tanh.
+
+  PROVISIONAL targets, chosen as for the base workload.
+  """
+
+  name = 'shakespeare_lm_glu_tanh'
+  base_name = 'shakespeare_lm'
+  glu = True  # A gated, saturating MLP changes the loss landscape.
+  activation = staticmethod(jnp.tanh)
+  validation_target_value = 1.75
+  test_target_value = 1.75
