@@ -23,7 +23,19 @@ WORKLOADS = {
   'shakespeare_lm_glu_tanh':
     'workloads.shakespeare_lm.workload:ShakespeareLmGluTanhWorkload',
   # molecules_gnn family (mirrors ogbg).
+  'molecules_gnn': 'workloads.molecules_gnn.workload:MoleculesGnnWorkload',
+  'molecules_gnn_gelu':
+    'workloads.molecules_gnn.workload:MoleculesGnnGeluWorkload',
+  'molecules_gnn_silu':
+    'workloads.molecules_gnn.workload:MoleculesGnnSiluWorkload',
+  'molecules_gnn_model_size':
+    'workloads.molecules_gnn.workload:MoleculesGnnModelSizeWorkload',
   # census_dlrm family (mirrors criteo1tb).
+  'census_dlrm': 'workloads.census_dlrm.workload:CensusDlrmWorkload',
+  'census_dlrm_embed_init':
+    'workloads.census_dlrm.workload:CensusDlrmEmbedInitWorkload',
+  'census_dlrm_layernorm':
+    'workloads.census_dlrm.workload:CensusDlrmLayerNormWorkload',
   # phantom_unet family (mirrors fastmri).
 }
 
@@ -31,6 +43,8 @@ WORKLOADS = {
 CPU_SUITE = (
   'mnist',
   'shakespeare_lm',
+  'molecules_gnn',
+  'census_dlrm',
 )
 
 

@@ -1,0 +1,143 @@
+"""census_dlrm: DLRM-small predicting income >50K on the Adult census table.
+
+Mirrors AlgoPerf's criteo1tb: dense features through a bottom MLP, one
+shared embedding table for the categorical ids, dot interactions, a top MLP
+and one logit; sigmoid cross-entropy; the target metric is validation loss
+(lower is better).
+"""
+
+import jax.numpy as jnp
+import numpy as np
+
+from algoperf import base_workload
+from algoperf import losses
+from algoperf import spec
+from workloads.census_dlrm import dataset
+from workloads.census_dlrm import model
+
+
+class CensusDlrmWorkload(base_workload.ArrayWorkload):
+  """DLRM-small (embed 16, bottom 32-16, top 64-32-1) on 38,842 people.
+
+  PROVISIONAL targets and budget (replaced by the target-setting protocol):
+  measured with a plain optax NAdamW loop (lr 2e-3, weight decay 0.08,
+  5% linear warmup then cosine decay, batch 256, 3 seeds) on 2 busy CPU
+  cores. The target sits a little above the median best validation loss so
+  that every seed reaches it; the budget is about 4x the median time.
+  """
+
+  name = 'census_dlrm'
+  target_metric_name = 'loss'
+  metric_direction = 'min'
+  validation_target_value = 0.32
+  test_target_value = 0.32
+  targets_are_provisional = True
+  max_allowed_runtime_sec = 120
+  eval_period_time_sec = 5
+  step_hint = 1500
+  num_train_examples = dataset.SPLIT_SIZES['train']
+  num_eval_train_examples = 5000
+  num_validation_examples = dataset.SPLIT_SIZES['validation']
+  num_test_examples = dataset.SPLIT_SIZES['test']
+  eval_batch_size = 2500
+  default_batch_size = 256
+  loss_type = spec.LossType.SIGMOID_CROSS_ENTROPY
+  dataset_builder = dataset.AdultCensus
+  input_keys = model.INPUT_KEYS + ('targets',)
+  # Per-column mean and stddev of the stored numeric features (log1p where
+  # dataset.LOG1P_COLUMNS says) over the train split; the real-data test
+  # checks them against the prepared data.
+  train_mean = (38.7342, 11.9842, 10.0755, 0.7264, 0.3488, 40.4122)
+  train_stddev = (13.7288, 0.6297, 2.5784, 2.4415, 1.5820, 12.3799)
+
+  # Model facts; variants override one of them.
+  embedding_init_multiplier = None
+  use_layer_norm = False
+
+  def build_model(self):
+    return model.DlrmSmall(
+      vocab_size=dataset.VOCAB_SIZE,
+      embedding_init_multiplier=self.embedding_init_multiplier,
+      use_layer_norm=self.use_layer_norm,
+    )
+
+  def init_inputs(self):
+    return model.init_inputs(
+      len(dataset.NUMERIC_COLUMNS), len(dataset.CATEGORICAL_COLUMNS)
+    )
+
+  def synthetic_arrays(self, num_examples, seed):
+    rng = np.random.default_rng(seed)
+    numeric = rng.normal(
+      self.train_mean, self.train_stddev, (num_examples, len(self.train_mean))
+    )
+    return {
+      'numeric': numeric.astype(np.float32),
+      'categorical': rng.integers(
+        0, dataset.VOCAB_SIZE, (num_examples, len(dataset.VOCAB_SIZES))
+      ).astype(np.int32),
+      'targets': rng.integers(0, 2, num_examples),
+    }
+
+  def preprocess(self, arrays):
+    mean = np.asarray(self.train_mean, np.float32)
+    stddev = np.asarray(self.train_stddev, np.float32)
+    return {
+      'numeric': (arrays['numeric'] - mean) / stddev,
+      'categorical': arrays['categorical'].astype(np.int32),
+      'targets': arrays['targets'].astype(np.float32),
+    }
+
+  def model_fn(
+    self,
+    params,
+    augmented_and_preprocessed_input_batch,
+    model_state,
+    mode,
+    rng,
+    update_batch_norm,
+    dropout_rate=0.0,
+  ):
+    """The batch carries numeric and categorical arrays; no batch norm."""
+    del update_batch_norm
+    batch = augmented_and_preprocessed_input_batch
+    logits = self._model.apply(
+      {'params': params},
+      {k: batch[k] for k in model.INPUT_KEYS},
+      train=mode == spec.ForwardPassMode.TRAIN,
+      dropout_rate=dropout_rate,
+      rngs={'dropout': rng},
+    )
+    return logits, model_state
+
+  def loss_fn(
+    self, label_batch, logits_batch, mask_batch=None, label_smoothing=0.0
+  ):
+    """Sigmoid cross-entropy of logits [B, 1] (or [B]) and labels [B]."""
+    logits = jnp.reshape(logits_batch, (logits_batch.shape[0],))
+    labels = jnp.reshape(label_batch, (label_batch.shape[0],))
+    return losses.sigmoid_cross_entropy(
+      labels, logits, mask_batch, label_smoothing
+    )
+
+  def eval_metrics(self, logits, batch, mask):
+    loss = self.loss_fn(batch['targets'], logits, mask)['summed']
+    predicted = (jnp.reshape(logits, (-1,)) > 0).astype(jnp.float32)
+    correct = (predicted == batch['targets']) * mask
+    return {'loss': loss, 'accuracy': correct.sum()}
+
+
+class CensusDlrmEmbedInitWorkload(CensusDlrmWorkload):
+  """Embedding init stddev 1 (as AlgoPerf's criteo1tb_embed_init)."""
+
+  name = 'census_dlrm_embed_init'
+  base_name = 'census_dlrm'
+  embedding_init_multiplier = 1.0
+
+
+class CensusDlrmLayerNormWorkload(CensusDlrmWorkload):
+  """LayerNorm after every hidden layer (as AlgoPerf's criteo1tb_layernorm)."""
+
+  name = 'census_dlrm_layernorm'
+  base_name = 'census_dlrm'
+  use_layer_norm = True

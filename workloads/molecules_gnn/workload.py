@@ -1,0 +1,178 @@
+"""molecules_gnn: a GraphNet classifying molecules' solubility (CPU suite).
+
+Mirrors AlgoPerf's ogbg: molecular graphs in padded fixed-shape batches,
+a GraphNet with LayerNorm MLPs, dropout through ``dropout_rate``. The target
+is the three-way solubility class (low / medium / high) and the metric is
+validation accuracy (AlgoPerf's ogbg uses mean average precision over 128
+binary tasks; with one three-way task accuracy says the same thing more
+plainly).
+"""
+
+import flax.linen as nn
+import jax.numpy as jnp
+import numpy as np
+
+from algoperf import base_workload
+from algoperf import losses
+from algoperf import spec
+from workloads.molecules_gnn import dataset
+from workloads.molecules_gnn import model
+
+
+class MoleculesGnnWorkload(base_workload.ArrayWorkload):
+  """GraphNet (latent 64, 3 steps, ReLU) on 825 training molecules.
+
+  PROVISIONAL targets and budget (replaced by the target-setting protocol):
+  measured with a plain optax NAdamW loop (lr 2e-3, weight decay 0.08,
+  5% linear warmup then cosine decay, batch 64, 5 seeds) on 2 busy CPU
+  cores: validation accuracy first reaches the target after a median of
+  about 1,000 steps (~40 s); the best accuracy seen is ~0.76. The target sits
+  below that median best so every seed reaches it; the budget is about 4x
+  the median time to target.
+  """
+
+  name = 'molecules_gnn'
+  target_metric_name = 'accuracy'
+  metric_direction = 'max'
+  validation_target_value = 0.70
+  test_target_value = 0.68
+  targets_are_provisional = True
+  max_allowed_runtime_sec = 180
+  eval_period_time_sec = 6
+  step_hint = 2000
+  num_train_examples = dataset.SPLIT_SIZES['train']
+  num_eval_train_examples = 256
+  num_validation_examples = dataset.SPLIT_SIZES['validation']
+  num_test_examples = dataset.SPLIT_SIZES['test']
+  eval_batch_size = 257
+  default_batch_size = 64
+  loss_type = spec.LossType.SOFTMAX_CROSS_ENTROPY
+  dataset_builder = dataset.SolubilityMolecules
+  input_keys = model.GRAPH_KEYS + ('targets',)
+
+  # Model facts; variants override one of them.
+  activation = staticmethod(nn.relu)
+  latent_dim = 32
+  hidden_dims = (32,)
+  num_message_passing_steps = 3
+
+  def build_model(self):
+    return model.GraphNet(
+      latent_dim=self.latent_dim,
+      hidden_dims=self.hidden_dims,
+      num_message_passing_steps=self.num_message_passing_steps,
+      activation=self.activation,
+      num_outputs=len(dataset.CLASSES),
+    )
+
+  def init_inputs(self):
+    return model.init_inputs(
+      dataset.MAX_ATOMS,
+      dataset.MAX_EDGES,
+      dataset.NUM_ATOM_FEATURES,
+      dataset.NUM_BOND_FEATURES,
+    )
+
+  def synthetic_arrays(self, num_examples, seed):
+    """Random graphs of the stored shapes: chains with random bond orders."""
+    rng = np.random.default_rng(seed)
+    n, e = dataset.MAX_ATOMS, dataset.MAX_EDGES
+    num_nodes = rng.integers(2, n // 2, num_examples).astype(np.int32)
+    num_edges = (2 * (num_nodes - 1)).astype(np.int32)
+    chain = np.minimum(np.arange(e) // 2, n - 2)
+    forward = np.arange(e) % 2 == 0
+    senders = np.where(forward, chain, chain + 1).astype(np.int32)
+    receivers = np.where(forward, chain + 1, chain).astype(np.int32)
+    nodes = rng.integers(0, 2, (num_examples, n, dataset.NUM_ATOM_FEATURES))
+    edges = rng.integers(0, 2, (num_examples, e, dataset.NUM_BOND_FEATURES))
+    return {
+      'nodes': nodes.astype(np.uint8),
+      'edges': edges.astype(np.uint8),
+      'senders': np.tile(senders, (num_examples, 1)),
+      'receivers': np.tile(receivers, (num_examples, 1)),
+      'num_nodes': num_nodes,
+      'num_edges': num_edges,
+      'targets': rng.integers(0, len(dataset.CLASSES), num_examples),
+      'solubility': rng.normal(size=num_examples).astype(np.float32),
+    }
+
+  def preprocess(self, arrays):
+    """Float features and 0/1 node/edge masks from the stored counts."""
+    slots_n = np.arange(dataset.MAX_ATOMS)
+    slots_e = np.arange(dataset.MAX_EDGES)
+    return {
+      'nodes': arrays['nodes'].astype(np.float32),
+      'edges': arrays['edges'].astype(np.float32),
+      'senders': arrays['senders'].astype(np.int32),
+      'receivers': arrays['receivers'].astype(np.int32),
+      'node_mask': (slots_n < arrays['num_nodes'][:, None]).astype(np.float32),
+      'edge_mask': (slots_e < arrays['num_edges'][:, None]).astype(np.float32),
+      'targets': arrays['targets'].astype(np.int32),
+    }
+
+  def model_fn(
+    self,
+    params,
+    augmented_and_preprocessed_input_batch,
+    model_state,
+    mode,
+    rng,
+    update_batch_norm,
+    dropout_rate=0.0,
+  ):
+    """The batch carries the graph as several arrays; no batch norm."""
+    del update_batch_norm
+    batch = augmented_and_preprocessed_input_batch
+    graph = {k: batch[k] for k in model.GRAPH_KEYS}
+    logits = self._model.apply(
+      {'params': params},
+      graph,
+      train=mode == spec.ForwardPassMode.TRAIN,
+      dropout_rate=dropout_rate,
+      rngs={'dropout': rng},
+    )
+    return logits, model_state
+
+  def loss_fn(
+    self, label_batch, logits_batch, mask_batch=None, label_smoothing=0.0
+  ):
+    return losses.softmax_cross_entropy(
+      label_batch, logits_batch, mask_batch, label_smoothing
+    )
+
+  def eval_metrics(self, logits, batch, mask):
+    loss = self.loss_fn(batch['targets'], logits, mask)['summed']
+    correct = (jnp.argmax(logits, -1) == batch['targets']) * mask
+    return {'accuracy': correct.sum(), 'loss': loss}
+
+
+class MoleculesGnnGeluWorkload(MoleculesGnnWorkload):
+  """GELU instead of ReLU in every MLP (as AlgoPerf's ogbg_gelu)."""
+
+  name = 'molecules_gnn_gelu'
+  base_name = 'molecules_gnn'
+  activation = staticmethod(nn.gelu)
+  validation_target_value = 0.70
+  test_target_value = 0.68
+
+
+class MoleculesGnnSiluWorkload(MoleculesGnnWorkload):
+  """SiLU instead of ReLU in every MLP (as AlgoPerf's ogbg_silu)."""
+
+  name = 'molecules_gnn_silu'
+  base_name = 'molecules_gnn'
+  activation = staticmethod(nn.silu)
+  validation_target_value = 0.70
+  test_target_value = 0.68
+
+
+class MoleculesGnnModelSizeWorkload(MoleculesGnnWorkload):
+  """Wider, two-layer MLPs, fewer rounds (as AlgoPerf's ogbg_model_size)."""
+
+  name = 'molecules_gnn_model_size'
+  base_name = 'molecules_gnn'
+  latent_dim = 48
+  hidden_dims = (48, 48)
+  num_message_passing_steps = 2
+  validation_target_value = 0.70
+  test_target_value = 0.68
