@@ -13,6 +13,8 @@ dropout_rate)``.
 
 import functools
 import math
+import queue
+import threading
 from typing import Any, Dict, Iterator, Optional
 
 import jax
@@ -154,8 +156,9 @@ class ArrayWorkload(spec.Workload):
       train=train,
       update_batch_norm=update_batch_norm,
       dropout_rate=dropout_rate,
-      rngs={'dropout': rng},
     )
+    if rng is not None:  # Deterministic models may be called without one.
+      kwargs['rngs'] = {'dropout': rng}
     inputs = augmented_and_preprocessed_input_batch['inputs']
     if update_batch_norm and model_state:
       logits, new_state = self._model.apply(
@@ -239,15 +242,21 @@ class ShuffledBatches:
   Examples are read from an endless stream of per-epoch permutations, so
   batch ``k`` depends only on (seed, k): restoring ``position`` resumes the
   exact sequence. Batches are placed on devices split along the batch axis.
+  A background thread prepares the next batches while the current step
+  computes (the runner blocks every step, so without it host-side batch
+  assembly would not overlap with device work).
   """
+
+  _PREFETCH = 2
 
   def __init__(self, arrays, global_batch_size: int, seed: int, position=0):
     self._arrays = arrays
     self._batch_size = global_batch_size
     self._seed = seed
     self._num = len(next(iter(arrays.values())))
-    self.position = position
+    self.position = position  # Batches handed out so far.
     self._perm_cache = {}
+    self._ready = None
 
   def _permutation(self, epoch: int) -> np.ndarray:
     if epoch not in self._perm_cache:
@@ -264,14 +273,49 @@ class ShuffledBatches:
       for e in np.unique(epochs)
     ])
 
+  def batch_at(self, position: int):
+    idx = self.indices_for(position)
+    batch = {k: v[idx] for k, v in self._arrays.items()}
+    return jax_sharding_utils.shard_along_batch_dim(batch)
+
+  def _produce(self, first_position: int, out: queue.Queue, stop):
+    position = first_position
+    while not stop.is_set():
+      item = self.batch_at(position)
+      while not stop.is_set():
+        try:
+          out.put((position, item), timeout=0.1)
+          break
+        except queue.Full:
+          continue
+      position += 1
+
+  def _start_producer(self):
+    stop = threading.Event()
+    out = queue.Queue(maxsize=self._PREFETCH)
+    thread = threading.Thread(target=self._produce,
+                              args=(self.position, out, stop), daemon=True)
+    thread.start()
+    self._ready = (out, stop)
+
+  def close(self):
+    if self._ready is not None:
+      self._ready[1].set()
+      self._ready = None
+
   def __iter__(self):
     return self
 
   def __next__(self):
-    idx = self.indices_for(self.position)
+    if self._ready is None:
+      self._start_producer()
+    position, batch = self._ready[0].get()
+    assert position == self.position, (position, self.position)
     self.position += 1
-    batch = {k: v[idx] for k, v in self._arrays.items()}
-    return jax_sharding_utils.shard_along_batch_dim(batch)
+    return batch
+
+  def __del__(self):
+    self.close()
 
 
 def padded_batches(arrays, batch_size: int):
