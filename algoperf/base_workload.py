@@ -187,6 +187,11 @@ class ArrayWorkload(spec.Workload):
       arrays, global_batch_size, seed_from_key(data_rng), start_position
     )
 
+  def train_data_view(self, data_dir) -> 'TrainData':
+    """Index-level view of the training split for data-selection methods."""
+    arrays = self.split_arrays('train', data_dir)
+    return TrainData({k: arrays[k] for k in self.input_keys if k in arrays})
+
   # --- Evaluation. ---
   @functools.cached_property
   def _eval_step(self):
@@ -316,6 +321,30 @@ class ShuffledBatches:
 
   def __del__(self):
     self.close()
+
+
+class TrainData:
+  """The training split by index (DESIGN.md section 3's extension).
+
+  A ``data_selection`` that names a ``train_data`` parameter receives this,
+  so methods such as RS2 can pick which examples each round uses.
+
+  Attributes:
+    num_examples: size of the training split.
+  """
+
+  def __init__(self, arrays):
+    self._arrays = arrays
+    self.num_examples = len(next(iter(arrays.values())))
+
+  def __len__(self):
+    return self.num_examples
+
+  def get_batch(self, indices):
+    """The examples at ``indices`` as a batch split along the batch axis."""
+    indices = np.asarray(indices)
+    batch = {k: v[indices] for k, v in self._arrays.items()}
+    return jax_sharding_utils.shard_along_batch_dim(batch)
 
 
 def padded_batches(arrays, batch_size: int):

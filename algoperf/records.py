@@ -24,6 +24,7 @@ EVAL_MEASUREMENTS = 'eval_measurements.csv'
 MEASUREMENTS = 'measurements.csv'
 HPARAMS = 'hparams.json'
 STATUS = 'status.json'
+GRAD_NORMS = 'grad_norms.csv'
 
 # Outcomes a trial's status.json can hold.
 TARGET_REACHED = 'target_reached'

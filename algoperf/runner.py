@@ -119,6 +119,8 @@ def run_trial(
   data_rng, opt_init_rng, model_init_rng, rng = jax.random.split(rng, 4)
   input_queue = workload._build_input_queue(
     data_rng, 'train', config.data_dir, batch_size)
+  train_data = (workload.train_data_view(config.data_dir)
+                if submission.wants_train_data else None)
   workload.attach_metrics_logger(writer.metrics_logger)
   hyperparameters = tuning.make_hyperparameters(config.hyperparameters)
   params, model_state = workload.init_model_fn(model_init_rng)
@@ -134,7 +136,7 @@ def run_trial(
   clock = clock_lib.Clock(time_fn or clock_lib.Clock.time_fn)
   budget = workload.max_allowed_runtime_sec * config.budget_multiplier
   context = _Context(workload, submission, config, writer, hyperparameters,
-                     input_queue, clock, budget, on_eval)
+                     input_queue, clock, budget, on_eval, train_data)
   step_keys = StepKeys(rng)
   step_keys.for_step(0)  # Compile the key derivation before the clock runs.
   clock.start()
@@ -168,6 +170,7 @@ class _Context:
   clock: clock_lib.Clock
   budget: float
   on_eval: Optional[Callable]
+  train_data: object = None
 
 
 def _call(submission, fn_name, *args, **kwargs):
@@ -223,9 +226,13 @@ def _train_step(ctx: _Context, loop: _Loop, step_keys: StepKeys) -> None:
   select_rng, update_rng, prep_rng, eval_rng = keys
   sub, w = ctx.submission, ctx.workload
   try:
+    selection_extra = {}
+    if sub.wants_train_data:
+      selection_extra['train_data'] = ctx.train_data
     batch = _call(sub, 'data_selection', w, ctx.input_queue,
                   loop.optimizer_state, loop.params, loop.model_state,
-                  ctx.hyperparameters, loop.global_step, select_rng)
+                  ctx.hyperparameters, loop.global_step, select_rng,
+                  **selection_extra)
     extra = {}
     if sub.wants_train_state:
       extra['train_state'] = _train_state_view(ctx, loop)

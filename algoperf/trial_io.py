@@ -22,6 +22,8 @@ class MetricsLogger:
   def __init__(self, path: pathlib.Path):
     self._path = path
     self.rows: list[dict] = []
+    self.device_rows: list = []  # (global_step, {name: device scalar}).
+    self.device_history: list[dict] = []
 
   def append_scalar_metrics(self, metrics, global_step, preemption_count=None,
                             is_eval=False):
@@ -32,9 +34,29 @@ class MetricsLogger:
       row['preemption_count'] = preemption_count
     self.rows.append(row)
 
+  def append_device_metrics(self, metrics, global_step) -> None:
+    """Keeps per-step scalars on device; no host sync inside the step.
+
+    For cheap per-step series such as gradient norms (``grad_norm_l2``,
+    ``grad_norm_l1``): they are fetched in one transfer at the next eval and
+    written to grad_norms.csv.
+    """
+    self.device_rows.append((int(global_step), metrics))
+
   def flush(self) -> None:
     if self.rows:
       records.write_rows_csv(self._path, self.rows)
+    if self.device_rows:
+      import jax
+
+      steps = [step for step, _ in self.device_rows]
+      values = jax.device_get([m for _, m in self.device_rows])
+      self.device_history += [
+        {'global_step': step, **{k: float(v) for k, v in m.items()}}
+        for step, m in zip(steps, values)]
+      self.device_rows = []
+      records.write_rows_csv(self._path.parent / records.GRAD_NORMS,
+                             self.device_history)
 
 
 def _scalar(value):
