@@ -16,7 +16,7 @@ def add_arguments(parser) -> None:
   parser.add_argument('--screenshot', metavar='PNG', default=None,
                       help='also render the page to this PNG with headless '
                       'Chromium')
-  parser.add_argument('--screenshot-size', metavar='WxH', default='1280x2160',
+  parser.add_argument('--screenshot-size', metavar='WxH', default='1280x2440',
                       help='browser window size of the screenshot')
 
 
@@ -52,5 +52,5 @@ def _size(text: str) -> tuple[int, int]:
     width, height = (int(v) for v in text.lower().split('x'))
   except ValueError:
     raise ScoringError(f'--screenshot-size {text!r}: use WIDTHxHEIGHT, e.g. '
-                       '1280x2160.') from None
+                       '1280x2440.') from None
   return width, height

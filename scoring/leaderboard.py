@@ -19,6 +19,7 @@ _MARKS = {
   profiles.NO_LOGS: ('none', 'no logs'),
   profiles.OVER_CUT: ('cut', '> 4x best'),
   profiles.HELD_OUT: ('held', 'held-out variant missed'),
+  profiles.BASE_MISSED: ('held', 'base workload missed'),
 }
 
 
@@ -78,11 +79,14 @@ def _cell(result, submission, workload):
   raw = profile.times[submission].get(workload, math.nan)
   status = profile.status[submission][workload]
   if status == profiles.OK:
-    ratio = profile.ratios[submission][workload]
+    ratio = profile.ratios[submission].get(workload)  # None: a variant.
+    if ratio is None:
+      return format_time(raw, by_steps), 'ok', 'reached, within 4x'
     return (f'{format_time(raw, by_steps)}', 'best' if ratio == 1 else 'ok',
             f'{ratio:.2f}x the best')
   css, label = _MARKS[status]
-  if status in (profiles.OVER_CUT, profiles.HELD_OUT):
+  if status in (profiles.OVER_CUT, profiles.HELD_OUT,
+                profiles.BASE_MISSED):
     return (f'{format_time(raw, by_steps)}', css, label)
   return (label, css, label)
 
@@ -103,23 +107,30 @@ def markdown(result) -> str:
   ]
   lines += [f'| {i} | {s} | {profile.scores[s]:.4f} |'
             for i, s in enumerate(order, start=1)]
-  workloads = profile.base_workloads
-  lines += ['', '## Time to target per workload', '',
-            '| submission | ' + ' | '.join(workloads) + ' |',
-            '|---|' + '---:|' * len(workloads)]
-  for s in order:
+  lines += _markdown_times(result, '## Time to target per workload',
+                           profile.base_workloads)
+  if profile.held_out:
+    lines += _markdown_times(result, '## Held-out variants (v0.5 rule)',
+                             profile.held_out)
+  lines += ['', ('Bold: fastest. Struck through: reached the target but '
+                'does not count (over 4x the fastest, or its held-out '
+                'variant / base workload missed).'), '']
+  return '\n'.join(lines)
+
+
+def _markdown_times(result, title: str, workloads: list[str]) -> list[str]:
+  lines = ['', title, '', '| submission | ' + ' | '.join(workloads) + ' |',
+           '|---|' + '---:|' * len(workloads)]
+  for s in outputs.ranked(result):
     cells = []
     for w in workloads:
       text, css, _ = _cell(result, s, w)
       text = f'**{text}**' if css == 'best' else text
-      text = f'~~{text}~~ ({_MARKS[profile.status[s][w]][1]})' if css in (
-        'cut', 'held') else text
+      if css in ('cut', 'held'):
+        text = f'~~{text}~~ ({_MARKS[result.profile.status[s][w]][1]})'
       cells.append(text)
     lines.append(f'| {s} | ' + ' | '.join(cells) + ' |')
-  lines += ['', ('Bold: fastest. Struck through: reached the target but '
-                'does not count (over 4x the fastest, or its held-out '
-                'variant missed).'), '']
-  return '\n'.join(lines)
+  return lines
 
 
 def _img(data: bytes, alt: str) -> str:
@@ -133,7 +144,8 @@ def _scores_table(result, colors) -> str:
   rows = []
   for rank, s in enumerate(outputs.ranked(result), start=1):
     score = profile.scores[s]
-    counted = sum(st == profiles.OK for st in profile.status[s].values())
+    counted = sum(profile.status[s][w] == profiles.OK
+                  for w in profile.base_workloads)
     speed = speedups.get(s)
     speed_text = (f'{speed.speedup:.2f}x' if speed else
                   ('reference' if s == result.reference else '-'))
@@ -141,20 +153,19 @@ def _scores_table(result, colors) -> str:
       f'<tr><td class="num">{rank}</td>'
       f'<td><span class="dot" style="background:{colors[s]}"></span>'
       f'{html.escape(s)}</td>'
-      f'<td class="score"><div class="bar"><div style="width:'
+      f'<td><div class="score"><div class="bar"><div style="width:'
       f'{100 * score:.1f}%;background:{colors[s]}"></div></div>'
-      f'<b>{score:.4f}</b></td>'
+      f'<b>{score:.4f}</b></div></td>'
       f'<td class="num">{counted} / {len(profile.base_workloads)}</td>'
       f'<td class="num">{speed_text}</td></tr>')
   reference = html.escape(result.reference or '-')
   return ('<table class="scores"><thead><tr><th>#</th><th>submission</th>'
-          '<th>score</th><th>workloads counted</th>'
-          f'<th>speedup vs {reference}</th></tr></thead><tbody>'
+          '<th>score</th><th class="num">workloads counted</th>'
+          f'<th class="num">speedup vs {reference}</th></tr></thead><tbody>'
           + ''.join(rows) + '</tbody></table>')
 
 
-def _times_table(result) -> str:
-  workloads = result.profile.base_workloads
+def _times_table(result, workloads: list[str]) -> str:
   # Let long workload names wrap at their underscores.
   head = ''.join(f'<th>{html.escape(w).replace("_", "_<wbr>")}</th>'
                  for w in workloads)
@@ -172,7 +183,7 @@ def _times_table(result) -> str:
 _LEGEND = (
   '<p class="legend"><span class="best">fastest</span> '
   '<span class="ok">counted</span> <span class="cut">over 4x the fastest'
-  '</span> <span class="held">held-out variant missed</span> '
+  '</span> <span class="held">held-out variant / base missed</span> '
   '<span class="miss">target missed</span> <span class="none">no logs'
   '</span> &nbsp; Median over studies of the fastest trial per study; '
   'hover a cell for its ratio to the fastest.</p>')
@@ -197,6 +208,13 @@ def page(result, profile_png: bytes, curves_png: bytes | None) -> str:
             'metric of each submission\'s best trial per workload (dashed: '
             f'target).</p>{_img(curves_png, "training curves")}</section>'
             if curves_png else '')
+  held_out = ''
+  if result.profile.held_out:
+    held_out = ('<h3>Held-out variants (v0.5 rule)</h3><p class="note">A '
+                'base workload counts only if the submission also reaches '
+                'its held-out variant\'s target, within 4x of the fastest '
+                'submission that reached the base.</p>'
+                + _times_table(result, result.profile.held_out))
   warnings = len(result.problems)
   footer = (f'{warnings} warning(s) while reading the logs; see '
             'scoring_info.json.' if warnings else 'No warnings.')
@@ -214,8 +232,9 @@ means fastest on every base workload.</p></header>
 <section><h2>Scores</h2>{_scores_table(result, colors)}</section>
 <section><h2>Performance profiles</h2>
 {_img(profile_png, "performance profiles")}</section>
-<section><h2>Time to target per workload</h2>{_times_table(result)}
-{_LEGEND}</section>
+<section><h2>Time to target per workload</h2>
+{_times_table(result, result.profile.base_workloads)}
+{_LEGEND}{held_out}</section>
 {curves}
 <footer>{html.escape(footer)} Generated by algoperf-bench scoring.
 </footer></main></body></html>
@@ -230,6 +249,7 @@ body { margin:0; background:var(--bg); color:var(--ink);
 main { max-width:1180px; margin:0 auto; padding:28px 28px 40px; }
 header h1 { margin:0 0 10px; font-size:28px; letter-spacing:-0.02em; }
 h2 { font-size:18px; margin:0 0 12px; }
+h3 { font-size:15px; margin:22px 0 4px; }
 section { background:#fff; border:1px solid var(--line); border-radius:12px;
   padding:18px 20px; margin:18px 0; box-shadow:0 1px 2px rgba(0,0,0,.04); }
 .chips { display:flex; flex-wrap:wrap; gap:8px; }
@@ -243,7 +263,8 @@ th, td { padding:7px 10px; border-bottom:1px solid var(--line);
 thead th { font-size:12px; text-transform:uppercase; letter-spacing:.04em;
   color:var(--muted); }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
-.scores td.score { display:flex; align-items:center; gap:10px; }
+.scores div.score { display:flex; align-items:center; gap:10px; }
+th.num { text-align:right; }
 .bar { flex:1; height:10px; background:#eef1f6; border-radius:5px;
   overflow:hidden; min-width:160px; }
 .bar div { height:100%; border-radius:5px; }

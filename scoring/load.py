@@ -189,8 +189,8 @@ def read_eval_csv(path: str, metric_col: str, problems: Problems,
 
   Returns:
     (metric values, LazyColumns of the time columns) or None when the file
-    is missing, empty or lacks its header; a row cut short (a trial still running or
-    killed) is dropped with a warning, a non-number becomes NaN.
+    is missing, empty or lacks its header; a row cut short (a trial still
+    running or killed) is dropped with a warning, a non-number becomes NaN.
   """
   try:
     with open(path, 'rb') as f:

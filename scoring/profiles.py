@@ -31,8 +31,9 @@ INF = math.inf
 CUT_FACTOR = 4.0
 
 # Why an entry is not a plain time (for tables and the leaderboard).
-OK, MISSED, NO_LOGS, OVER_CUT, HELD_OUT = (
-  'ok', 'missed target', 'no logs', 'over 4x best', 'held-out variant missed')
+OK, MISSED, NO_LOGS, OVER_CUT, HELD_OUT, BASE_MISSED = (
+  'ok', 'missed target', 'no logs', 'over 4x best', 'held-out variant missed',
+  'base workload missed')
 
 
 @dataclasses.dataclass
@@ -41,11 +42,12 @@ class Profile:
   base_workloads: list[str]
   times: dict[str, dict[str, float]]  # raw medians, base + held-out.
   final: dict[str, dict[str, float]]  # base, after held-out rule and cut.
-  status: dict[str, dict[str, str]]  # base: OK or why it does not count.
+  status: dict[str, dict[str, str]]  # base + held-out: OK or why not.
   ratios: dict[str, dict[str, float]]
   taus: list[float]
   rho: dict[str, list[float]]
   scores: dict[str, float]
+  held_out: list[str] = dataclasses.field(default_factory=list)
 
 
 def tau_grid(min_tau: float, max_tau: float, num_points: int) -> list[float]:
@@ -85,28 +87,9 @@ def compute_profile(times: dict[str, dict[str, float]],
   held_out = list(targets.held_out_workloads) if use_held_out else []
   table = {s: {w: times[s].get(w, math.nan) for w in bases + held_out}
            for s in submissions}
-  status = {s: {b: OK if table[s][b] < INF else
-                (MISSED if table[s][b] == INF else NO_LOGS) for b in bases}
-            for s in submissions}
-  for variant in held_out:
-    base = targets.base_of(variant)
-    for s in submissions:
-      if _bad(table[s][base]):
-        table[s][variant] = INF
-  for workload in bases + held_out:
-    limit = CUT_FACTOR * _best(table[s][workload] for s in submissions)
-    for s in submissions:
-      if table[s][workload] > limit:
-        table[s][workload] = INF
-        if workload in status[s] and status[s][workload] == OK:
-          status[s][workload] = OVER_CUT
-  for variant in held_out:
-    base = targets.base_of(variant)
-    for s in submissions:
-      if _bad(table[s][variant]):
-        if status[s][base] == OK:
-          status[s][base] = HELD_OUT
-        table[s][base] = INF
+  status = {s: {w: _initial_status(v) for w, v in row.items()}
+            for s, row in table.items()}
+  _apply_rules(table, status, targets, bases, held_out)
   final = {s: {b: table[s][b] for b in bases} for s in submissions}
   ratios = {s: {} for s in submissions}
   for b in bases:
@@ -120,7 +103,39 @@ def compute_profile(times: dict[str, dict[str, float]],
   span = taus[-1] - taus[0]
   scores = {s: trapezoid(rho[s], taus) / span for s in submissions}
   return Profile(submissions, bases, {s: dict(times[s]) for s in submissions},
-                 final, status, ratios, taus, rho, scores)
+                 final, status, ratios, taus, rho, scores, held_out)
+
+
+def _initial_status(value: float) -> str:
+  if value < INF:
+    return OK
+  return MISSED if value == INF else NO_LOGS
+
+
+def _apply_rules(table, status, targets, bases, held_out) -> None:
+  """Steps 1-3 of the module docstring, in place; notes why in status."""
+  rows = list(table.items())
+  for variant in held_out:
+    base = targets.base_of(variant)
+    for s, row in rows:
+      if _bad(row[base]):
+        row[variant] = INF
+        if status[s][variant] == OK:
+          status[s][variant] = BASE_MISSED
+  for workload in bases + held_out:
+    limit = CUT_FACTOR * _best(row[workload] for _, row in rows)
+    for s, row in rows:
+      if row[workload] > limit:
+        row[workload] = INF
+        if status[s][workload] == OK:
+          status[s][workload] = OVER_CUT
+  for variant in held_out:
+    base = targets.base_of(variant)
+    for s, row in rows:
+      if _bad(row[variant]):
+        row[base] = INF
+        if status[s][base] == OK:
+          status[s][base] = HELD_OUT
 
 
 def _ratio(value: float, best: float) -> float:

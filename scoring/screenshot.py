@@ -24,7 +24,7 @@ def find_chromium() -> str | None:
 
 
 def screenshot(html_path: str, png_path: str, width: int = 1280,
-               height: int = 2160, timeout: float = 90.0) -> str:
+               height: int = 2440, timeout: float = 90.0) -> str:
   """Writes a ``width`` x ``height`` screenshot of ``html_path``.
 
   Raises:

@@ -55,3 +55,15 @@ def test_leaderboard_page_is_self_contained(tmp_path, capsys):
   assert 'benchmark test-1' in page and 'external tuning' in page
   markdown = (out / 'leaderboard.md').read_text()
   assert '| 1 | baseline | 1.0000 |' in markdown
+
+
+def test_leaderboard_counts_base_workloads_and_lists_held_out(tmp_path,
+                                                              capsys):
+  exp, targets = _experiment(tmp_path)
+  out = tmp_path / 'lb'
+  assert cli.main(['leaderboard', exp, '--workload-targets', targets,
+                   '--output-dir', str(out), '--no-curves']) == 0
+  page = (out / 'leaderboard.html').read_text()
+  assert '<td class="num">2 / 2</td>' in page
+  assert 'Held-out variants (v0.5 rule)' in page
+  assert 'alpha_<wbr>tweak' in page

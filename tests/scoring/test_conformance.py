@@ -78,3 +78,29 @@ def test_tie_break_matters_and_default_matches(result):
                                              tie_break='fastest'))
   assert (fastest.times['schedule_free_adamw']['fastmri']
           != result.times['schedule_free_adamw']['fastmri'])
+
+
+def test_algoperf_format_targets_give_the_same_scores(result):
+  # AlgoPerf's own file has no metric_direction: it is inferred from names.
+  theirs = pipeline.score_experiments(
+    str(POOL / 'logs'), pipeline.ScoreOptions(
+      targets=str(POOL / 'workload_targets_v05.json')))
+  assert theirs.profile.scores == result.profile.scores
+
+
+def test_cli_prints_the_four_scores(tmp_path, capsys):
+  from algoperf import cli
+
+  assert cli.main(['score', str(POOL / 'logs'), '--output-dir',
+                   str(tmp_path), '--no-plots']) == 0  # targets picked
+  printed = capsys.readouterr().out
+  for submission, score in _rows('expected_scores.csv')[1:]:
+    assert f'{float(score):.12f}' in printed, submission
+  written = dict(_rows_of(tmp_path / 'scores.csv'))
+  for submission, score in _rows('expected_scores.csv')[1:]:
+    assert _close(score, float(written[submission]))
+
+
+def _rows_of(path):
+  with open(path) as f:
+    return list(csv.reader(f))[1:]
