@@ -94,7 +94,7 @@ def _train_step(
   )
   loss = summed_loss / n_valid_examples
   grad = jax.tree.map(lambda g: g / n_valid_examples, grad)
-  grad_norm = optax.global_norm(grad)
+  grad_norm = optax.tree.norm(grad)
   if grad_clip is not None:
     scale = jnp.clip(grad_clip / (grad_norm + _GRAD_CLIP_EPS), 0.0, 1.0)
     grad = jax.tree.map(lambda g: g * scale, grad)
