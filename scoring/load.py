@@ -100,7 +100,8 @@ def load_pool(root: str, targets: TargetsConfig, workloads: tuple[str, ...],
     raise ScoringError(
       f'No eval_measurements.csv of a scored workload found under {root}. '
       'Expected <submission>/study_<k>/<workload>_<framework>/trial_<i>/'
-      f'eval_measurements.csv for workloads: {", ".join(workloads)}.'
+      f'eval_measurements.csv for workloads: {", ".join(workloads)} (from '
+      f'{targets.source}; pass --workload-targets for other workloads).'
     )
   return pool
 

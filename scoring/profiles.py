@@ -18,6 +18,12 @@ From the per-workload times (median over studies) of every submission:
    (max_tau - 1).
 
 Misses are infinite, workloads without logs NaN; neither ever counts.
+
+Under v0.6 rules only base workloads are read. (AlgoPerf's v0.6 code keeps
+every logged workload column when the targets file has no held-out list and
+then applies the held-out rule to any extra variant a submission happened to
+log, which would disqualify the base workload of every *other* submission;
+we do not reproduce that accident.)
 Pure Python (no numpy), numerically identical to AlgoPerf's pandas code up
 to the last bits of the trapezoid sum.
 """
