@@ -51,10 +51,10 @@ class Problems:
       return
     counts = [p for p in self.items if p.kind in COUNT_KINDS]
     if counts:
-      listed = '; '.join(str(p) for p in counts[:5])
+      listed = ' '.join(str(p) for p in counts[:5])
       more = f' (and {len(counts) - 5} more)' if len(counts) > 5 else ''
       raise ScoringError(
-        f'--strict: {len(counts)} count mismatch(es): {listed}{more}. Fix '
+        f'--strict: {len(counts)} count mismatch(es): {listed}{more} Fix '
         'or complete the logs, or score without --strict to treat them as '
         'warnings.'
       )
