@@ -106,7 +106,8 @@ class CensusDlrmWorkload(base_workload.ArrayWorkload):
       {k: batch[k] for k in model.INPUT_KEYS},
       train=mode == spec.ForwardPassMode.TRAIN,
       dropout_rate=dropout_rate,
-      rngs={'dropout': rng},
+      # Eval may pass no key: deterministic models need none.
+      rngs=None if rng is None else {'dropout': rng},
     )
     return logits, model_state
 

@@ -129,7 +129,8 @@ class MoleculesGnnWorkload(base_workload.ArrayWorkload):
       graph,
       train=mode == spec.ForwardPassMode.TRAIN,
       dropout_rate=dropout_rate,
-      rngs={'dropout': rng},
+      # Eval may pass no key: deterministic models need none.
+      rngs=None if rng is None else {'dropout': rng},
     )
     return logits, model_state
 
