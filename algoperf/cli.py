@@ -18,6 +18,8 @@ COMMANDS = {
   'score': ('scoring.cli_score', 'score experiment directories (AlgoPerf rules)'),
   'leaderboard': ('scoring.cli_leaderboard', 'write markdown + HTML leaderboard'),
   'run': ('algoperf.commands.run', 'run a submission on one workload or the CPU suite'),
+  'study': ('algoperf.commands.study', 'N studies x M trials: local, pool or Ray'),
+  'status': ('algoperf.commands.status', 'trials of an experiment dir, from disk'),
 }
 
 

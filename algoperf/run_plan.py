@@ -1,52 +1,47 @@
 """Turn `algoperf run` arguments into trials, run them, print a summary."""
 
+import dataclasses
 import pathlib
 
 from algoperf import console
 from algoperf import records
 from algoperf import runner
-from algoperf import seeds
+from algoperf import study
 from algoperf import submission as submission_lib
-from algoperf import tuning
-from algoperf.errors import SearchSpaceError
 
 
-def trial_hyperparameters(args, submission) -> list:
-  """One entry per trial: a point dict (external) or None (self-tuning)."""
-  if args.ruleset == 'self':
-    return [None]
-  path = args.search_space or submission.path.parent / (
-    'tuning_search_space.json')
-  if not pathlib.Path(path).exists():
-    raise SearchSpaceError(
-      f'{path}: no search space. External tuning needs one: pass '
-      '--search-space JSON, add tuning_search_space.json to the submission, '
-      'or use --ruleset self.')
-  space = tuning.load_search_space(path)
-  seed = seeds.derive_seed('search', args.rng_seed, submission.name)
-  return tuning.trial_points(space, args.trials, seed)
+def spec_from_args(args) -> study.StudySpec:
+  """`algoperf run` is study 0 of a one-study study, run in-process."""
+  from workloads import registry
+
+  names = tuple(registry.CPU_SUITE) if args.suite else (args.workload,)
+  return study.StudySpec(
+    submission=args.submission, workloads=names,
+    experiment_dir=args.experiment_dir, name=args.name, ruleset=args.ruleset,
+    num_studies=1, num_trials=args.trials, rng_seed=args.rng_seed,
+    search_space=args.search_space, data_dir=args.data_dir,
+    max_steps=args.max_steps)
 
 
 def run_from_args(args, self_tuning_multiplier: float) -> list:
+  """Trains the trials one after the other, with a progress line each.
+
+  Unlike `algoperf study`, a finished trial is an error (TrialExistsError)
+  rather than skipped; an interrupted one resumes from its checkpoint.
+  """
   from workloads import registry
 
   submission = submission_lib.load_submission(args.submission)
-  names = list(registry.CPU_SUITE) if args.suite else [args.workload]
-  workload_classes = [registry.get_workload_class(n) for n in names]
-  points = trial_hyperparameters(args, submission)
-  multiplier = self_tuning_multiplier if args.ruleset == 'self' else 1.0
+  jobs = study.plan_trials(spec_from_args(args), submission)
   results = []
-  for workload_cls in workload_classes:
-    for trial, point in enumerate(points, start=1):
-      workload = workload_cls()
-      config = runner.RunConfig(
-        experiment_dir=args.experiment_dir, experiment_name=args.name,
-        rng_seed=seeds.derive_seed(args.rng_seed, submission.name, 0,
-                                   workload.name, trial),
-        study=0, trial=trial, hyperparameters=point, ruleset=args.ruleset,
-        budget_multiplier=multiplier, data_dir=args.data_dir,
-        max_steps=args.max_steps, progress=not args.no_progress)
-      results.append((workload, _run_one(workload, submission, config)))
+  for job in jobs:
+    workload = registry.make_workload(job.workload)
+    config = job.config
+    if config.ruleset == 'self':
+      config = dataclasses.replace(
+        config, budget_multiplier=self_tuning_multiplier)
+    config = dataclasses.replace(config, progress=not args.no_progress)
+    results.append((workload, _run_one(workload, submission, config)))
   _print_summary(results)
   return [r for _, r in results]
 

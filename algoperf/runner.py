@@ -8,6 +8,7 @@ finite, and writes the trial's files (see ``records``).
 
 import dataclasses
 import math
+import time
 import traceback
 import types
 from typing import Callable, Optional
@@ -20,6 +21,7 @@ from algoperf import clock as clock_lib
 from algoperf import jax_sharding_utils
 from algoperf import records
 from algoperf import spec
+from algoperf import trial_checkpoint
 from algoperf import trial_io
 from algoperf import tuning
 from algoperf.errors import SubmissionError
@@ -44,6 +46,17 @@ class RunConfig:
   data_dir: Optional[str] = None
   max_steps: Optional[int] = None
   progress: bool = True
+  # Evaluate every N steps instead of every eval_period_time_sec of
+  # submission time. A reproducibility/testing option: a step schedule makes
+  # a resumed run's evals land on the same steps as an uninterrupted one.
+  # AlgoPerf's (and the default) schedule is time-based.
+  eval_every_steps: Optional[int] = None
+  # Checkpoint at the first eval at least this many wall-clock seconds after
+  # the previous checkpoint (0: at every eval; None: never). Off the clock.
+  checkpoint_every_sec: Optional[float] = 30.0
+  # Recorded in flags_<n>.json: where the hyperparameters came from.
+  search_space: Optional[str] = None
+  search_seed: Optional[int] = None
 
 
 @dataclasses.dataclass
@@ -67,6 +80,8 @@ class _Loop:
   optimizer_state: object
   global_step: int = 0
   last_eval_submission_time: float = -math.inf
+  last_eval_step: float = -math.inf
+  last_checkpoint_wall: float = 0.0
   eval_results: list = dataclasses.field(default_factory=list)
   eval_rows: list = dataclasses.field(default_factory=list)
   status: Optional[str] = None
@@ -115,16 +130,20 @@ def run_trial(
   writer = trial_io.TrialWriter.create(workload, submission, config)
   batch_size = resolve_batch_size(submission, workload)
   check_batch_size(batch_size, submission)
+  saved = trial_checkpoint.load_latest(writer.directory)
   rng = jax.random.PRNGKey(config.rng_seed)
   data_rng, opt_init_rng, model_init_rng, rng = jax.random.split(rng, 4)
-  input_queue = workload._build_input_queue(
-    data_rng, 'train', config.data_dir, batch_size)
+  input_queue = _input_queue(workload, data_rng, config, batch_size,
+                             saved['input_position'] if saved else 0)
   train_data = (workload.train_data_view(config.data_dir)
                 if submission.wants_train_data else None)
   workload.attach_metrics_logger(writer.metrics_logger)
-  hyperparameters = tuning.make_hyperparameters(config.hyperparameters)
+  hyperparameters = tuning.make_hyperparameters(
+    config.hyperparameters, config.search_space or 'the search space')
   params, model_state = workload.init_model_fn(model_init_rng)
-  writer.start(batch_size)
+  budget = workload.max_allowed_runtime_sec * config.budget_multiplier
+  writer.start(batch_size, resumed=saved is not None,
+               info=_status_info(workload, budget, config))
   try:
     optimizer_state = _call(submission, 'init_optimizer_state', workload,
                             params, model_state, hyperparameters,
@@ -132,13 +151,17 @@ def run_trial(
   except SubmissionError as e:
     writer.record_error(str(e), traceback.format_exc(), None)
     raise
-  loop = _Loop(params, model_state, optimizer_state)
+  loop = _Loop(params, model_state, optimizer_state,
+               preemption_count=writer.run_index)
   clock = clock_lib.Clock(time_fn or clock_lib.Clock.time_fn)
-  budget = workload.max_allowed_runtime_sec * config.budget_multiplier
+  if saved is not None:
+    trial_checkpoint.restore(writer.directory, saved, loop, clock.totals,
+                             writer.metrics_logger)
   context = _Context(workload, submission, config, writer, hyperparameters,
                      input_queue, clock, budget, on_eval, train_data)
   step_keys = StepKeys(rng)
-  step_keys.for_step(0)  # Compile the key derivation before the clock runs.
+  step_keys.for_step(loop.global_step)  # Compile before the clock runs.
+  loop.last_checkpoint_wall = time.monotonic()
   clock.start()
   try:
     while loop.status is None:
@@ -146,17 +169,40 @@ def run_trial(
   except SubmissionError as e:
     writer.record_error(str(e), traceback.format_exc(), loop)
     raise
+  finally:
+    getattr(input_queue, 'close', lambda: None)()
   clock.charge(_LOG)
   check = clock.self_check()
   if not check['within_1_percent']:
     logging.warning('Clock self-check failed: %s', check)
   writer.finish(loop, clock, check)
+  trial_checkpoint.remove(writer.directory)
   return TrialResult(
     status=loop.status, message=loop.message, global_step=loop.global_step,
     accumulated_submission_time=clock.submission_time,
     num_evals=len(loop.eval_rows), trial_dir=str(writer.directory),
     last_eval=loop.eval_rows[-1] if loop.eval_rows else {},
     clock_check=check)
+
+
+def _input_queue(workload, data_rng, config, batch_size, position: int):
+  """The training input queue, advanced to ``position`` when resuming."""
+  if position == 0:
+    return workload._build_input_queue(data_rng, 'train', config.data_dir,
+                                       batch_size)
+  return workload._build_input_queue(data_rng, 'train', config.data_dir,
+                                     batch_size, start_position=position)
+
+
+def _status_info(workload, budget: float, config: RunConfig) -> dict:
+  """Facts `algoperf status` shows without importing the workload."""
+  return {
+    'budget': budget,
+    'max_steps': config.max_steps,
+    'target_metric': f'validation/{workload.target_metric_name}',
+    'target_value': workload.validation_target_value,
+    'metric_direction': getattr(workload, 'metric_direction', 'max'),
+  }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,9 +309,16 @@ def _train_step(ctx: _Context, loop: _Loop, step_keys: StepKeys) -> None:
     _finish_with_eval(ctx, loop, prep_rng, eval_rng, records.MAX_STEPS,
                       f'Reached --max-steps {ctx.config.max_steps}.')
     return
-  since_eval = ctx.clock.submission_time - loop.last_eval_submission_time
-  if since_eval >= ctx.workload.eval_period_time_sec:
+  if _eval_due(ctx, loop):
     _eval(ctx, loop, prep_rng, eval_rng)
+
+
+def _eval_due(ctx: _Context, loop: _Loop) -> bool:
+  if ctx.config.eval_every_steps:
+    return (loop.global_step - loop.last_eval_step
+            >= ctx.config.eval_every_steps)
+  since_eval = ctx.clock.submission_time - loop.last_eval_submission_time
+  return since_eval >= ctx.workload.eval_period_time_sec
 
 
 def _finish_with_eval(ctx, loop, prep_rng, eval_rng, status, message):
@@ -330,6 +383,7 @@ def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
                          loop.global_step)
   ctx.clock.charge(_EVAL)
   loop.last_eval_submission_time = ctx.clock.submission_time
+  loop.last_eval_step = loop.global_step
   loop.eval_results.append((loop.global_step, results))
   row = dict(results)
   row.update(_time_columns(ctx.clock, loop))
@@ -339,6 +393,32 @@ def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
   if ctx.on_eval is not None:
     ctx.on_eval(row)
   ctx.clock.charge(_LOG)
+  if loop.status is None and _checkpoint_due(ctx, loop):
+    _checkpoint(ctx, loop)
+
+
+def _checkpoint_due(ctx: _Context, loop: _Loop) -> bool:
+  every = ctx.config.checkpoint_every_sec
+  if every is None or getattr(ctx.input_queue, 'position', None) is None:
+    return False  # Disabled, or a queue whose position cannot be restored.
+  return time.monotonic() - loop.last_checkpoint_wall >= every
+
+
+def _checkpoint(ctx: _Context, loop: _Loop) -> None:
+  """Saves the trial off the clock; the time goes to the CHECKPOINT total.
+
+  The accumulators committed with the checkpoint already include the time
+  spent writing its arrays, so a resumed trial accounts for it too.
+  """
+
+  def charge_arrays_time() -> dict:
+    ctx.clock.charge(clock_lib.CHECKPOINT)
+    return dict(ctx.clock.totals)
+
+  trial_checkpoint.save(ctx.writer.directory, loop, charge_arrays_time,
+                        ctx.input_queue.position, ctx.writer.metrics_logger)
+  ctx.clock.charge(clock_lib.CHECKPOINT)
+  loop.last_checkpoint_wall = time.monotonic()
 
 
 def _time_columns(clock, loop) -> dict:
@@ -347,6 +427,7 @@ def _time_columns(clock, loop) -> dict:
     'accumulated_submission_time': totals[_SUB],
     'accumulated_eval_time': totals[_EVAL],
     'accumulated_logging_time': totals[_LOG],
+    'accumulated_checkpoint_time': totals[clock_lib.CHECKPOINT],
     'score': totals[_SUB],
     'total_duration': sum(totals.values()),
     'global_step': loop.global_step,

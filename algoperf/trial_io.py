@@ -2,7 +2,10 @@
 
 import dataclasses
 import math
+import os
 import pathlib
+import platform
+import time
 
 from algoperf import records
 from algoperf.errors import AlgoperfError
@@ -74,6 +77,7 @@ class TrialWriter:
   config: object
   metrics_logger: MetricsLogger
   run_index: int = 0
+  info: dict = dataclasses.field(default_factory=dict)
 
   @classmethod
   def create(cls, workload, submission, config) -> 'TrialWriter':
@@ -91,9 +95,22 @@ class TrialWriter:
     return cls(directory, workload.name, str(submission.path), config,
                MetricsLogger(directory / records.MEASUREMENTS))
 
-  def start(self, batch_size: int) -> None:
+  def start(self, batch_size: int, resumed: bool = False,
+            info: dict | None = None) -> None:
+    """Records this attempt; ``info`` goes into every status.json write.
+
+    An attempt that does not resume from a checkpoint starts clean: rows a
+    killed earlier attempt wrote are removed.
+    """
     self.directory.mkdir(parents=True, exist_ok=True)
     self.run_index = records.next_index(self.directory, 'meta_data')
+    if not resumed:
+      for name in (records.EVAL_MEASUREMENTS, records.MEASUREMENTS,
+                   records.GRAD_NORMS):
+        (self.directory / name).unlink(missing_ok=True)
+    self.info = {**(info or {}), 'batch_size': batch_size,
+                 'attempt': self.run_index, 'resumed': resumed,
+                 'host': platform.node(), 'pid': os.getpid()}
     config = dataclasses.asdict(self.config)
     records.write_json(self.directory / records.HPARAMS,
                        self.config.hyperparameters or {})
@@ -103,19 +120,36 @@ class TrialWriter:
        'submission_path': self.submission_path, 'batch_size': batch_size})
     records.write_json(self.directory / f'meta_data_{self.run_index}.json',
                        records.hardware_and_software(self.config.rng_seed))
-    self._write_status({'status': records.RUNNING, 'message': '',
-                        'batch_size': batch_size})
+    self._write_status({'status': records.RUNNING, 'message': ''})
 
   def _write_status(self, data: dict) -> None:
     data = {'workload': self.workload_name,
             'submission': self.submission_path,
-            'study': self.config.study, 'trial': self.config.trial, **data}
+            'study': self.config.study, 'trial': self.config.trial,
+            **self.info, 'updated': time.time(), **data}
     records.write_json(self.directory / records.STATUS, data)
 
   def write_evals(self, loop) -> None:
     records.write_rows_csv(self.directory / records.EVAL_MEASUREMENTS,
                            loop.eval_rows)
     self.metrics_logger.flush()
+    if loop.status is None:  # Progress for `algoperf status` and tables.
+      self._write_status({'status': records.RUNNING, 'message': '',
+                          'global_step': loop.global_step,
+                          'num_evals': len(loop.eval_rows),
+                          'best_metric': self._best(loop.eval_rows),
+                          'last_eval': _finite(loop.eval_rows[-1])})
+
+  def _best(self, rows: list[dict]):
+    """The best value of the target metric so far (None if not logged)."""
+    metric = self.info.get('target_metric')
+    values = [r[metric] for r in rows if isinstance(r.get(metric), float)
+              and not math.isnan(r[metric])]
+    if not values:
+      return None
+    if self.info.get('metric_direction') == 'min':
+      return min(values)
+    return max(values)
 
   def record_error(self, message: str, details: str, loop) -> None:
     if loop is not None and loop.eval_rows:
@@ -133,8 +167,13 @@ class TrialWriter:
       'message': loop.message,
       'global_step': loop.global_step,
       'num_evals': len(loop.eval_rows),
+      'best_metric': self._best(loop.eval_rows),
       'accumulators': dict(clock.totals),
       'clock_self_check': clock_check,
-      'last_eval': {k: v for k, v in last.items()
-                    if not (isinstance(v, float) and math.isnan(v))},
+      'last_eval': _finite(last),
     })
+
+
+def _finite(row: dict) -> dict:
+  return {k: v for k, v in row.items()
+          if not (isinstance(v, float) and math.isnan(v))}

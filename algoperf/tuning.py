@@ -15,6 +15,7 @@ import pathlib
 import numpy as np
 
 from algoperf.errors import SearchSpaceError
+from algoperf.errors import SubmissionError
 
 _PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61,
            67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113)
@@ -47,6 +48,10 @@ def validate(space, path='search space') -> None:
   if not isinstance(space, dict):
     raise SearchSpaceError(f'{path}: expected a JSON object or list, found '
                            f'{type(space).__name__}.')
+  if not space:
+    raise SearchSpaceError(f'{path}: the search space defines no '
+                           'hyperparameters; give at least one, or use the '
+                           'self-tuning ruleset.')
   for name, spec in space.items():
     _validate_one(path, name, spec)
 
@@ -57,12 +62,19 @@ def _validate_one(path, name, spec) -> None:
     raise SearchSpaceError(f'{where}: expected an object with min/max or '
                            f'feasible_points, found {spec!r}.')
   if 'feasible_points' in spec:
-    if not spec['feasible_points']:
-      raise SearchSpaceError(f'{where}: feasible_points is empty.')
+    if not isinstance(spec['feasible_points'], list) or not (
+        spec['feasible_points']):
+      raise SearchSpaceError(f'{where}: feasible_points must be a non-empty '
+                             f'list, found {spec["feasible_points"]!r}.')
     return
   if 'min' not in spec or 'max' not in spec:
     raise SearchSpaceError(f'{where}: needs "min" and "max" (and "scaling"), '
                            'or "feasible_points".')
+  for bound in ('min', 'max'):
+    if isinstance(spec[bound], bool) or not isinstance(
+        spec[bound], (int, float)):
+      raise SearchSpaceError(f'{where}: "{bound}" must be a number, found '
+                             f'{spec[bound]!r}.')
   scaling = spec.get('scaling', 'linear')
   if scaling not in ('linear', 'log'):
     raise SearchSpaceError(f'{where}: unknown scaling {scaling!r}; use '
@@ -135,9 +147,32 @@ def trial_points(space, num_trials: int, seed: int) -> list[dict]:
   ]
 
 
-def make_hyperparameters(point: dict | None):
-  """AlgoPerf's hyperparameters namedtuple (None for self-tuning)."""
+class MissingHyperparameterError(SubmissionError, AttributeError):
+  """The submission read a hyperparameter its search space does not define.
+
+  It is also an ``AttributeError`` so ``hasattr(hp, name)`` and
+  ``getattr(hp, name, default)`` keep working for optional hyperparameters.
+  """
+
+
+def make_hyperparameters(point: dict | None, source: str = 'search space'):
+  """AlgoPerf's hyperparameters namedtuple (None for self-tuning).
+
+  Reading a name the point lacks raises ``MissingHyperparameterError``
+  naming it and ``source`` (the search-space file), at first use.
+  """
   if point is None:
     return None
-  cls = collections.namedtuple('Hyperparameters', sorted(point))
+  base = collections.namedtuple('Hyperparameters', sorted(point))
+  defined = ', '.join(sorted(point)) or 'nothing'
+
+  def __getattr__(self, name):
+    if name.startswith('__'):
+      raise AttributeError(name)
+    raise MissingHyperparameterError(
+      f'the submission reads hyperparameter {name!r}, which {source} does '
+      f'not define (it defines {defined}); add {name!r} to {source}.')
+
+  cls = type('Hyperparameters', (base,), {
+    '__slots__': (), '__getattr__': __getattr__})
   return cls(**point)

@@ -1,0 +1,89 @@
+"""Run N studies x M trials of a submission on workloads (or the CPU suite).
+
+External tuning: every study draws its own M points from the search space
+(seeded scrambled Halton; a list space gives each study its first M points).
+Self-tuning: one trial per study, hyperparameters=None, 3x budget. Seeds
+come from (submission, study, workload, trial) and are recorded. Rerunning
+the same command skips finished trials and resumes interrupted ones from
+their checkpoints. Backends: local (in-process), pool (one process per
+trial, no more at once than the cores allow), ray (tasks on a cluster).
+"""
+
+
+def _positive_int(text: str) -> int:
+  import argparse
+
+  value = int(text)
+  if value < 1:
+    raise argparse.ArgumentTypeError(f'expected an integer >= 1, got {text}')
+  return value
+
+
+def add_arguments(parser):
+  parser.add_argument('--submission', required=True,
+                      help='submission directory (holding submission.py)')
+  target = parser.add_mutually_exclusive_group(required=True)
+  target.add_argument('--workloads', help='comma-separated workload names')
+  target.add_argument('--suite', choices=['cpu'],
+                      help='every base workload of the suite')
+  parser.add_argument('--ruleset', choices=['external', 'self'],
+                      default='external')
+  parser.add_argument('--search-space', help='tuning search space JSON '
+                      '(default: SUBMISSION/tuning_search_space.json)')
+  parser.add_argument('--studies', type=_positive_int, default=1)
+  parser.add_argument('--trials', type=_positive_int, default=1,
+                      help='trials per study (external tuning)')
+  parser.add_argument('--backend', choices=['local', 'pool', 'ray'],
+                      help='default: local for one trial, else pool')
+  parser.add_argument('--address', help='Ray cluster address HOST:PORT '
+                      '(default: RAY_ADDRESS, else a local Ray instance)')
+  parser.add_argument('--num-cpus-per-trial', type=float, default=1.0)
+  parser.add_argument('--num-gpus-per-trial', type=float, default=0.0)
+  parser.add_argument('--max-workers', type=_positive_int,
+                      help='at most this many trials at once (pool)')
+  parser.add_argument('--experiment-dir', required=True)
+  parser.add_argument('--name', required=True, help='experiment name')
+  parser.add_argument('--rng-seed', type=int, default=0)
+  parser.add_argument('--max-steps', type=_positive_int)
+  parser.add_argument('--eval-every-steps', type=_positive_int,
+                      help='evaluate every N steps instead of by time '
+                      '(reproducibility/testing; AlgoPerf evaluates by time)')
+  parser.add_argument('--checkpoint-every-sec', type=float, default=30.0,
+                      help='checkpoint at the first eval this long after the '
+                      'previous checkpoint (0: every eval)')
+  parser.add_argument('--data-dir', default=None)
+  parser.add_argument('--no-progress', action='store_true',
+                      help='no live table; print the table at the end')
+
+
+def spec_from_args(args):
+  from algoperf import study
+
+  if args.suite:
+    from workloads import registry
+
+    names = tuple(registry.CPU_SUITE)
+  else:
+    names = tuple(n.strip() for n in args.workloads.split(',') if n.strip())
+  return study.StudySpec(
+    submission=args.submission, workloads=names,
+    experiment_dir=args.experiment_dir, name=args.name, ruleset=args.ruleset,
+    num_studies=args.studies,
+    num_trials=1 if args.ruleset == 'self' else args.trials,
+    rng_seed=args.rng_seed, search_space=args.search_space,
+    data_dir=args.data_dir, max_steps=args.max_steps,
+    eval_every_steps=args.eval_every_steps,
+    checkpoint_every_sec=args.checkpoint_every_sec,
+    num_cpus_per_trial=args.num_cpus_per_trial,
+    num_gpus_per_trial=args.num_gpus_per_trial)
+
+
+def run(args) -> int:
+  from algoperf import study_driver
+
+  summaries = study_driver.run_study(
+    spec_from_args(args), backend=args.backend, address=args.address,
+    max_workers=args.max_workers, progress=not args.no_progress)
+  failed = [s for s in summaries.values()
+            if s['status'] in ('error', 'diverged')]
+  return 1 if failed else 0

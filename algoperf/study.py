@@ -1,0 +1,213 @@
+"""Studies: N studies x M trials per workload, planned and run (DESIGN 9).
+
+External tuning: each study draws its own M hyperparameter points from the
+submission's search space (scrambled Halton, seeded per study, so different
+studies get different points and the same seed gives the same points; a
+fixed list of points gives every study the same first M points, as
+AlgoPerf). Self-tuning: one trial per study, ``hyperparameters=None`` and a
+budget multiplier. Every seed is derived from names with ``seeds`` (never
+Python's salted ``hash()``) and recorded in ``study.json`` and each trial's
+``flags_<n>.json``.
+
+Rerunning a study skips finished trials and resumes unfinished ones from
+their checkpoints (see ``runner`` and ``trial_checkpoint``).
+"""
+
+import dataclasses
+import pathlib
+from typing import Optional
+
+from algoperf import records
+from algoperf import runner
+from algoperf import seeds
+from algoperf import study_status
+from algoperf import tuning
+from algoperf.errors import AlgoperfError
+from algoperf.errors import SearchSpaceError
+
+EXTERNAL = 'external'
+SELF = 'self'
+SELF_TUNING_BUDGET_MULTIPLIER = 3.0
+STUDY_FILE = study_status.STUDY_FILE
+FINISHED = (records.TARGET_REACHED, records.BUDGET_EXHAUSTED,
+            records.TRAINING_COMPLETE, records.MAX_STEPS, records.DIVERGED,
+            records.ERROR)
+
+
+class StudyMismatchError(AlgoperfError):
+  """A rerun would give existing trials other seeds or hyperparameters."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StudySpec:
+  """What `algoperf study` (and `algoperf run`) was asked to do."""
+
+  submission: str
+  workloads: tuple
+  experiment_dir: str
+  name: str
+  ruleset: str = EXTERNAL
+  num_studies: int = 1
+  num_trials: int = 1
+  rng_seed: int = 0
+  search_space: Optional[str] = None
+  data_dir: Optional[str] = None
+  max_steps: Optional[int] = None
+  eval_every_steps: Optional[int] = None
+  checkpoint_every_sec: Optional[float] = 30.0
+  num_cpus_per_trial: float = 1.0
+  num_gpus_per_trial: float = 0.0
+  first_study: int = 0
+  # Serve N random examples per split instead of prepared data (tests and
+  # smoke runs only; the results say nothing about the workload).
+  synthetic_data: Optional[int] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialJob:
+  """One trial, self-contained and picklable (for pool and Ray workers)."""
+
+  submission: str
+  workload: str
+  config: runner.RunConfig
+  num_cpus: float = 1.0
+  num_gpus: float = 0.0
+  synthetic_data: Optional[int] = None
+
+  @property
+  def trial_dir(self) -> pathlib.Path:
+    c = self.config
+    return records.trial_dir(c.experiment_dir, c.experiment_name, c.study,
+                             self.workload, c.trial)
+
+  @property
+  def label(self) -> str:
+    return (f'{self.workload} study {self.config.study} '
+            f'trial {self.config.trial}')
+
+
+def search_space_path(spec: StudySpec, submission) -> pathlib.Path:
+  path = pathlib.Path(spec.search_space or submission.path.parent
+                      / 'tuning_search_space.json')
+  if not path.exists():
+    raise SearchSpaceError(
+      f'{path}: no search space. External tuning needs one: pass '
+      '--search-space JSON, add tuning_search_space.json to the submission, '
+      'or use --ruleset self.')
+  return path
+
+
+def search_seed(spec: StudySpec, submission, study: int) -> int:
+  return seeds.derive_seed('search', spec.rng_seed, submission.name, study)
+
+
+def trial_seed(spec: StudySpec, submission, study: int, workload: str,
+               trial: int) -> int:
+  return seeds.derive_seed(spec.rng_seed, submission.name, study, workload,
+                           trial)
+
+
+def study_points(spec: StudySpec, submission, space, study: int) -> list:
+  """The hyperparameters of trials 1..M of ``study`` (None: self-tuning)."""
+  if spec.ruleset == SELF:
+    return [None]
+  return tuning.trial_points(space, spec.num_trials,
+                             search_seed(spec, submission, study))
+
+
+def plan_trials(spec: StudySpec, submission) -> list[TrialJob]:
+  """Every trial of the study, in order; validates the search space first.
+
+  Raises:
+    SearchSpaceError: malformed search space (before any training).
+    WorkloadError: an unknown workload name.
+  """
+  from workloads import registry
+
+  if spec.ruleset not in (EXTERNAL, SELF):
+    raise AlgoperfError(f'unknown ruleset {spec.ruleset!r}; use '
+                        f'{EXTERNAL!r} or {SELF!r}.')
+  for count, what in ((spec.num_studies, 'studies'),
+                      (spec.num_trials, 'trials')):
+    if count < 1:
+      raise AlgoperfError(f'--{what} must be at least 1, got {count}.')
+  space, space_path = None, None
+  if spec.ruleset == EXTERNAL:
+    space_path = search_space_path(spec, submission)
+    space = tuning.load_search_space(space_path)
+  classes = [registry.get_workload_class(n) for n in spec.workloads]
+  multiplier = SELF_TUNING_BUDGET_MULTIPLIER if spec.ruleset == SELF else 1.0
+  jobs = []
+  for study in range(spec.first_study, spec.first_study + spec.num_studies):
+    points = study_points(spec, submission, space, study)
+    for workload_cls in classes:
+      for trial, point in enumerate(points, start=1):
+        config = runner.RunConfig(
+          experiment_dir=str(spec.experiment_dir),
+          experiment_name=spec.name,
+          rng_seed=trial_seed(spec, submission, study, workload_cls.name,
+                              trial),
+          study=study, trial=trial, hyperparameters=point,
+          ruleset=spec.ruleset, budget_multiplier=multiplier,
+          data_dir=spec.data_dir, max_steps=spec.max_steps,
+          progress=False, eval_every_steps=spec.eval_every_steps,
+          checkpoint_every_sec=spec.checkpoint_every_sec,
+          search_space=str(space_path) if space_path else None,
+          search_seed=(search_seed(spec, submission, study)
+                       if space_path else None))
+        jobs.append(TrialJob(str(submission.path), workload_cls.name, config,
+                             spec.num_cpus_per_trial, spec.num_gpus_per_trial,
+                             spec.synthetic_data))
+  return jobs
+
+
+def trial_state(job: TrialJob) -> str:
+  """'pending', 'running' (or interrupted), or the finished status."""
+  path = job.trial_dir / records.STATUS
+  if not path.exists():
+    return 'pending'
+  return records.read_json(path).get('status') or records.RUNNING
+
+
+def is_finished(job: TrialJob) -> bool:
+  return trial_state(job) in FINISHED
+
+
+def _plan_record(job: TrialJob) -> dict:
+  c = job.config
+  return {'workload': job.workload, 'study': c.study, 'trial': c.trial,
+          'rng_seed': c.rng_seed, 'search_seed': c.search_seed,
+          'hyperparameters': c.hyperparameters,
+          'budget_multiplier': c.budget_multiplier}
+
+
+def record_plan(spec: StudySpec, jobs: list[TrialJob]) -> pathlib.Path:
+  """Writes study.json; refuses a rerun that would change existing trials.
+
+  Trials of an earlier invocation keep their seeds and hyperparameters, so
+  a rerun can add studies or trials but not alter those already planned.
+  """
+  path = pathlib.Path(spec.experiment_dir) / spec.name / STUDY_FILE
+  planned = {(r['workload'], r['study'], r['trial']): r
+             for r in map(_plan_record, jobs)}
+  if path.exists():
+    old = records.read_json(path)
+    for record in old.get('trials', []):
+      key = (record['workload'], record['study'], record['trial'])
+      if key in planned and planned[key] != record:
+        raise StudyMismatchError(
+          f'{path}: {key[0]} study {key[1]} trial {key[2]} was planned with '
+          f'seed {record["rng_seed"]} and hyperparameters '
+          f'{record["hyperparameters"]}; this invocation would use seed '
+          f'{planned[key]["rng_seed"]} and {planned[key]["hyperparameters"]}'
+          '. Rerun with the original --rng-seed/--search-space/--ruleset, or '
+          'choose another --name.')
+      planned.setdefault(key, record)
+  spec_fields = dataclasses.asdict(spec)
+  spec_fields['workloads'] = list(spec.workloads)
+  records.write_json(path, {
+    'spec': spec_fields,
+    'trials': sorted(planned.values(), key=lambda r: (
+      r['study'], r['workload'], r['trial'])),
+  })
+  return path

@@ -1,0 +1,169 @@
+"""Where a study's trials run: in-process, a local process pool, or Ray.
+
+Every backend calls the same ``execute(job)``, which trains one trial and
+writes its files into the (shared) experiment directory; the driver only
+collects a small summary per trial. The live progress table reads the
+trials' status files, so it works the same for every backend.
+
+This module imports neither JAX nor Ray at the top: pool and Ray workers
+import it before anything sets up JAX.
+"""
+
+import concurrent.futures
+import multiprocessing
+import os
+import time
+import traceback
+from typing import Callable, Optional
+
+from algoperf import records
+from algoperf.errors import AlgoperfError
+
+LOCAL = 'local'
+POOL = 'pool'
+RAY = 'ray'
+BACKENDS = (LOCAL, POOL, RAY)
+
+
+def execute(job) -> dict:
+  """Trains one trial (in whatever process runs this); returns a summary.
+
+  Contract violations (a broken submission, missing data) are returned as
+  status 'error' -- rerunning would fail the same way. Anything else
+  propagates, so Ray can retry the task once.
+  """
+  from algoperf import runner
+  from algoperf import submission as submission_lib
+  from workloads import registry
+
+  try:
+    submission = submission_lib.load_submission(job.submission)
+    workload = registry.make_workload(job.workload)
+    if job.synthetic_data:
+      workload.use_synthetic_data(job.synthetic_data)
+    result = runner.run_trial(workload, submission, job.config)
+  except AlgoperfError as e:
+    return _summary(job, records.ERROR, str(e))
+  return _summary(job, result.status, result.message, result.global_step)
+
+
+def _summary(job, status: str, message: str, global_step: int = 0) -> dict:
+  return {'label': job.label, 'status': status, 'message': message,
+          'global_step': global_step, 'trial_dir': str(job.trial_dir)}
+
+
+def usable_cpus() -> int:
+  try:
+    return len(os.sched_getaffinity(0))
+  except AttributeError:  # Not Linux.
+    return os.cpu_count() or 1
+
+
+def pool_size(num_jobs: int, cpus_per_trial: float,
+              max_workers: Optional[int] = None) -> int:
+  """Concurrent trials: never more than the cores allow (nor than asked)."""
+  by_cores = max(int(usable_cpus() // max(cpus_per_trial, 1e-9)), 1)
+  size = min(num_jobs, by_cores)
+  if max_workers:
+    size = min(size, max_workers)
+  return max(size, 1)
+
+
+def run_local(jobs, on_done: Callable, on_tick: Callable = None) -> None:
+  del on_tick  # The progress display refreshes itself from a thread.
+  for job in jobs:
+    on_done(job, execute(job))
+
+
+def run_pool(jobs, on_done: Callable, on_tick: Callable = None,
+             max_workers: Optional[int] = None) -> None:
+  """One trial per fresh process ('spawn': JAX is not fork-safe)."""
+  if not jobs:
+    return
+  size = pool_size(len(jobs), jobs[0].num_cpus, max_workers)
+  context = multiprocessing.get_context('spawn')
+  with concurrent.futures.ProcessPoolExecutor(
+      size, mp_context=context, max_tasks_per_child=1) as pool:
+    futures = {pool.submit(execute, job): job for job in jobs}
+    pending = set(futures)
+    while pending:
+      done, pending = concurrent.futures.wait(
+        pending, timeout=1.0,
+        return_when=concurrent.futures.FIRST_COMPLETED)
+      for future in done:
+        job = futures[future]
+        try:
+          summary = future.result()
+        except Exception as e:  # A worker crashed or raised unexpectedly.
+          summary = _summary(job, records.ERROR, _describe_failure(e))
+        on_done(job, summary)
+      if on_tick is not None:
+        on_tick()
+
+
+def _describe_failure(error: BaseException) -> str:
+  lines = traceback.format_exception_only(type(error), error)
+  return ''.join(lines).strip()
+
+
+def _ray_execute(job) -> dict:
+  return execute(job)
+
+
+def run_ray(jobs, on_done: Callable, on_tick: Callable = None,
+            address: Optional[str] = None) -> None:
+  """Each trial a Ray task with its CPU/GPU request, retried once on failure.
+
+  Results go to the shared experiment directory; the driver waits on the
+  tasks and reports a task that failed twice as an error.
+  """
+  try:
+    import ray
+  except ImportError as e:
+    raise AlgoperfError(
+      "--backend ray needs Ray: pip install -e '.[ray]' (or "
+      "'ray[default]').") from e
+  if not ray.is_initialized():
+    ray.init(address=address, log_to_driver=False,
+             include_dashboard=False, configure_logging=False)
+  remote = ray.remote(max_retries=1, retry_exceptions=True, max_calls=1)(
+    _ray_execute)
+  refs = {remote.options(num_cpus=job.num_cpus, num_gpus=job.num_gpus,
+                         name=job.label).remote(job): job for job in jobs}
+  pending = list(refs)
+  while pending:
+    done, pending = ray.wait(pending, num_returns=1, timeout=1.0)
+    for ref in done:
+      job = refs[ref]
+      try:
+        summary = ray.get(ref)
+      except Exception as e:  # Failed, retried once, failed again.
+        summary = _summary(job, records.ERROR,
+                           'failed twice on Ray: ' + _describe_failure(e))
+      on_done(job, summary)
+    if on_tick is not None:
+      on_tick()
+
+
+def run_jobs(jobs, backend: str, on_done: Callable, on_tick: Callable = None,
+             max_workers: Optional[int] = None,
+             address: Optional[str] = None) -> None:
+  if backend == LOCAL:
+    run_local(jobs, on_done, on_tick)
+  elif backend == POOL:
+    run_pool(jobs, on_done, on_tick, max_workers)
+  elif backend == RAY:
+    run_ray(jobs, on_done, on_tick, address)
+  else:
+    raise AlgoperfError(f'unknown backend {backend!r}; use one of '
+                        f'{", ".join(BACKENDS)}.')
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+  """Polls ``predicate`` (helper for drivers and tests)."""
+  deadline = time.monotonic() + timeout
+  while time.monotonic() < deadline:
+    if predicate():
+      return True
+    time.sleep(0.05)
+  return predicate()
