@@ -105,6 +105,15 @@ def _import(path: pathlib.Path) -> types.ModuleType:
   return module
 
 
+def import_module(path) -> types.ModuleType:
+  """Imports the submission at ``path`` without checking its API.
+
+  Raises:
+    SubmissionError: the file is missing or importing it failed.
+  """
+  return _import(resolve_path(path))
+
+
 def _check_signature(path, name, fn, expected) -> list[str]:
   if not callable(fn):
     return [f'{path}: {name} must be a function, found {type(fn).__name__}.']
@@ -147,14 +156,8 @@ def _names_param(fn, param: str) -> bool:
     return False
 
 
-def load_submission(path) -> Submission:
-  """Imports ``path`` and checks every API function.
-
-  Raises:
-    SubmissionError: one message listing every problem found.
-  """
-  path = resolve_path(path)
-  module = _import(path)
+def api_problems(path: pathlib.Path, module: types.ModuleType) -> list[str]:
+  """Every missing function or wrong signature of ``module``, one per entry."""
   problems = []
   for name, expected in REQUIRED.items():
     fn = getattr(module, name, None)
@@ -170,6 +173,19 @@ def load_submission(path) -> Submission:
     problems += _check_signature(
       path, 'prepare_for_eval', prepare, OPTIONAL['prepare_for_eval']
     )
+  return problems
+
+
+def load_submission(path) -> Submission:
+  """Imports ``path`` and checks every API function.
+
+  Raises:
+    SubmissionError: one message listing every problem found.
+  """
+  path = resolve_path(path)
+  module = _import(path)
+  problems = api_problems(path, module)
+  prepare = getattr(module, 'prepare_for_eval', None)
   if problems:
     numbered = '\n'.join(f'  {i}. {p}' for i, p in enumerate(problems, 1))
     raise SubmissionError(f'The submission breaks the API:\n{numbered}')

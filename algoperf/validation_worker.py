@@ -1,0 +1,349 @@
+"""The validator's subprocess: import submissions and train a few steps.
+
+Run by ``algoperf.validation`` as
+``python -m algoperf.validation_worker --report FILE [options] SUB ...``;
+appends one JSON line ``{"submission": path, "problems": [...]}`` per
+submission to FILE. A call that does not return within ``--call-timeout``
+seconds ends the process (exit 3) after writing its line, so the parent can
+go on with the remaining submissions in a fresh process.
+
+Guards active while submission code runs: writes outside the submission's
+directory and the scratch temp dir are blocked (audit hook), reads of the
+validation/test splits through the workload are recorded, and XLA
+compilations are counted per call.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import threading
+import time
+import traceback
+
+import jax
+
+from algoperf import submission as submission_lib
+from algoperf import tuning
+from algoperf import validation_checks as checks
+from algoperf.errors import AlgoperfError
+
+# Steps per workload; compiling is allowed in the first ones only.
+NUM_STEPS = 4
+COMPILE_STEPS = 2
+EVAL_SPLITS = ('validation', 'test')
+_GUARDED_DATA_METHODS = ('_build_input_queue', 'split_arrays', 'eval_model',
+                         '_eval_model_on_split')
+_WRITE_EVENTS = ('open', 'os.mkdir', 'os.remove', 'os.rename', 'os.rmdir',
+                 'shutil.rmtree', 'os.truncate')
+_BLOCKED = 'validator: write outside the submission: '
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+class _Guard:
+  """Process-wide state of the current submission call."""
+
+  def __init__(self):
+    self.path = None  # The submission.py being validated.
+    self.call = None  # (function, workload, step) while submission code runs.
+    self.started = 0.0
+    self.allowed_dirs: tuple = ()
+    self.problems: list = []
+    self.compiles = 0
+    self.data_depth = 0  # Nesting of guarded workload data methods.
+    self.report = ''  # The worker's own output file: always writable.
+
+  def note(self, message: str) -> None:
+    if message not in self.problems:
+      self.problems.append(message)
+
+
+GUARD = _Guard()
+
+
+def _audit(event, args):
+  if GUARD.call is None or event not in _WRITE_EVENTS:
+    return
+  if event == 'open':
+    path, mode, flags = args
+    writes = (mode is not None and any(c in str(mode) for c in 'wax+')) or (
+      mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS)
+    if not writes or isinstance(path, int):
+      return
+  else:
+    path = args[0]
+  target = os.path.abspath(os.fsdecode(path))
+  if target in (os.devnull, GUARD.report) or any(
+      target == d or target.startswith(d + os.sep) for d in GUARD.allowed_dirs):
+    return
+  GUARD.note(f'{_where()} tried to write {target} ({event}), outside the '
+             'submission directory; the validator blocked it. Write only '
+             'under the submission directory or tempfile.gettempdir().')
+  raise PermissionError(f'{_BLOCKED}{target}')
+
+
+def _where() -> str:
+  function, workload, step = GUARD.call
+  context = f' (workload {workload}' + (
+    f', step {step})' if step is not None else ')') if workload else ''
+  return f'{GUARD.path}: {function}{context}'
+
+
+def _on_event_duration(event, duration, **kwargs):
+  del duration, kwargs
+  if event == '/jax/core/compile/backend_compile_duration':
+    GUARD.compiles += 1
+
+
+def _watchdog(report, timeout_s: float):
+  while True:
+    time.sleep(0.2)
+    call = GUARD.call
+    if call is not None and time.monotonic() - GUARD.started > timeout_s:
+      message = (f'{_where()} did not return within {timeout_s:.0f} s; the '
+                 'validator stopped it. An infinite loop, or a step far too '
+                 'slow for a tiny model?')
+      _emit(report, GUARD.path, GUARD.problems + [message])
+      os._exit(3)
+
+
+def _emit(report, path, problems) -> None:
+  with open(report, 'a') as f:
+    f.write(json.dumps({'submission': str(path), 'problems': problems}) + '\n')
+
+
+def _call(function: str, fn, *args, workload=None, step=None, **kwargs):
+  """Runs submission code under the guards; returns (ok, value)."""
+  GUARD.call = (function, workload, step)
+  GUARD.started = time.monotonic()
+  try:
+    return True, fn(*args, **kwargs)
+  except Exception as e:  # Any failure of submission code is a problem.
+    _note_raised(e)
+    return False, None
+  finally:
+    GUARD.call = None
+
+
+def _note_raised(e: Exception) -> None:
+  if isinstance(e, PermissionError) and str(e).startswith(_BLOCKED):
+    return  # _audit already described the write.
+  frames = traceback.extract_tb(e.__traceback__)
+  origin = next((f for f in reversed(frames)
+                 if f.filename == str(GUARD.path)), frames[-1])
+  GUARD.note(f'{_where()} raised {type(e).__name__}: {e} (at '
+             f'{origin.filename}:{origin.lineno}, in {origin.name}).')
+
+
+def _guard_eval_data(workload) -> None:
+  """Records reads of validation/test data made from submission code."""
+  for method in _GUARDED_DATA_METHODS:
+    original = getattr(workload, method)
+
+    def guarded(*args, _method=method, _original=original, **kwargs):
+      split = next((a for a in list(args) + list(kwargs.values())
+                    if isinstance(a, str) and a in EVAL_SPLITS), None)
+      if GUARD.call is not None and not GUARD.data_depth and (
+          split or _method in ('eval_model', '_eval_model_on_split')):
+        GUARD.note(f'{_where()} read evaluation data (workload.{_method}'
+                   f'{f" of split {split!r}" if split else ""}); submissions '
+                   'may not read validation or test data.')
+      GUARD.data_depth += 1
+      try:
+        return _original(*args, **kwargs)
+      finally:
+        GUARD.data_depth -= 1
+
+    setattr(workload, method, guarded)
+
+
+def _hyperparameters(path: pathlib.Path, ruleset: str):
+  if ruleset == 'self':
+    return None
+  space = tuning.load_search_space(path.parent / 'tuning_search_space.json')
+  return tuning.make_hyperparameters(tuning.trial_points(space, 1, 0)[0])
+
+
+def _run_workload(submission, name: str, hyperparameters) -> bool:
+  """A few steps on tiny synthetic data; False once a problem is found."""
+  from workloads import registry
+
+  workload = registry.make_workload(name)
+  before = len(GUARD.problems)
+  batch_size = _batch_size(submission, workload)
+  if batch_size is None:
+    return False
+  workload.use_synthetic_data(64)
+  rng = jax.random.PRNGKey(0)
+  params, model_state = workload.init_model_fn(rng)
+  queue = workload._build_input_queue(rng, 'train', None, batch_size)
+  reference = checks.leaf_signatures(
+    next(workload._build_input_queue(rng, 'train', None, batch_size)))
+  reference = {k.strip("[]'"): v for k, v in reference.items()}
+  workload.attach_metrics_logger(_NullMetricsLogger())
+  _guard_eval_data(workload)
+  ok, opt_state = _call('init_optimizer_state',
+                        submission.init_optimizer_state, workload, params,
+                        model_state, hyperparameters, rng, workload=name)
+  if not ok:
+    return False
+  state = [opt_state, params, model_state]
+  for step in range(NUM_STEPS):
+    if not _step(submission, workload, queue, state, hyperparameters, step,
+                 reference):
+      return False
+  if submission.prepare_for_eval is not None:
+    for step in (NUM_STEPS, NUM_STEPS + 1):
+      if not _prepare_for_eval(submission, workload, state, hyperparameters,
+                               step):
+        return False
+  return len(GUARD.problems) == before
+
+
+def _batch_size(submission, workload):
+  """As runner.resolve_batch_size, checking each returned value's type."""
+  names = [workload.name] + ([workload.base_name] if workload.base_name
+                             else [])
+  for name in names:
+    GUARD.call = ('get_batch_size', workload.name, None)
+    GUARD.started = time.monotonic()
+    try:
+      value = submission.get_batch_size(name)
+    except ValueError:
+      continue  # The harness falls back, as AlgoPerf does.
+    except Exception as e:  # Any other failure is the submission's.
+      _note_raised(e)
+      return None
+    finally:
+      GUARD.call = None
+    problems = checks.check_batch_size(str(submission.path), name, value,
+                                       len(jax.devices()))
+    GUARD.problems += problems
+    return None if problems else int(value)
+  return workload.default_batch_size
+
+
+class _NullMetricsLogger:
+  def append_scalar_metrics(self, metrics, global_step, **kwargs):
+    del metrics, global_step, kwargs
+
+
+def _step(submission, workload, queue, state, hyperparameters, step,
+          reference) -> bool:
+  name, before = workload.name, len(GUARD.problems)
+  where = f'{submission.path}: %s (workload {name}, step {step})'
+  rng = jax.random.fold_in(jax.random.PRNGKey(1), step)
+  extra = ({'train_data': workload.train_data_view(None)}
+           if submission.wants_train_data else {})
+  ok, batch = _call('data_selection', submission.data_selection, workload,
+                    queue, *state, hyperparameters, step, rng, workload=name,
+                    step=step, **extra)
+  if not ok:
+    return False
+  GUARD.problems += checks.check_batch(where % 'data_selection', batch,
+                                       reference)
+  if len(GUARD.problems) > before:
+    return False
+  snapshot = checks.batch_snapshot(batch)
+  params_before = checks.leaf_signatures(state[1])
+  model_state_before = checks.leaf_signatures(state[2])
+  compiles = GUARD.compiles
+  ok, returned = _call(
+    'update_params', submission.update_params, workload, state[1],
+    workload.model_params_types, state[2], hyperparameters, batch,
+    workload.loss_type, state[0], [], step, rng, workload=name, step=step)
+  if not ok:
+    return False
+  where_update = where % 'update_params'
+  GUARD.problems += checks.check_update_return(
+    where_update, returned, params_before, model_state_before)
+  GUARD.problems += checks.check_batch_unchanged(where_update, batch,
+                                                 snapshot)
+  new_compiles = GUARD.compiles - compiles
+  if step >= COMPILE_STEPS and new_compiles:
+    GUARD.note(
+      f'{where_update} compiled {new_compiles} new XLA program(s); after the '
+      f'first {COMPILE_STEPS} steps every step must reuse its compiled '
+      'programs. Common causes: calling jax.jit on a new function object '
+      'each step (a lambda or closure), a per-step Python value such as '
+      'global_step passed as a static argument, or changing shapes.')
+  if len(GUARD.problems) > before:
+    return False
+  state[:] = list(returned)
+  return True
+
+
+def _prepare_for_eval(submission, workload, state, hyperparameters,
+                      step) -> bool:
+  before = len(GUARD.problems)
+  where = (f'{submission.path}: prepare_for_eval (workload {workload.name}, '
+           f'step {step})')
+  params_before = checks.leaf_signatures(state[1])
+  model_state_before = checks.leaf_signatures(state[2])
+  ok, returned = _call(
+    'prepare_for_eval', submission.prepare_for_eval, workload, state[1],
+    workload.model_params_types, state[2], hyperparameters,
+    workload.loss_type, state[0], [], step, jax.random.PRNGKey(step),
+    workload=workload.name, step=step)
+  if not ok:
+    return False
+  GUARD.problems += checks.check_update_return(
+    where, returned, params_before, model_state_before)
+  if len(GUARD.problems) > before:
+    return False
+  state[:] = list(returned)
+  return True
+
+
+def validate_one(path: pathlib.Path, ruleset: str, workloads: list) -> list:
+  GUARD.path, GUARD.problems = path, []
+  GUARD.allowed_dirs = (str(path.parent), os.path.abspath(
+    os.environ.get('TMPDIR', '/tmp')))
+  ok, module = _call('<import>', submission_lib.import_module, path)
+  if not ok or module is None:
+    return _import_problems()
+  api = submission_lib.api_problems(path, module)
+  if api:
+    return api
+  submission = submission_lib.load_submission(path)
+  try:
+    hyperparameters = _hyperparameters(path, ruleset)
+  except AlgoperfError as e:
+    return [str(e)]
+  for name in workloads:
+    if not _run_workload(submission, name, hyperparameters):
+      break
+  return GUARD.problems
+
+
+def _import_problems() -> list:
+  # _call recorded "raised SubmissionError: <message>"; keep the message.
+  marker = 'raised SubmissionError: '
+  return [p.split(marker, 1)[1].rsplit(' (at ', 1)[0] if marker in p else p
+          for p in GUARD.problems]
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser()
+  parser.add_argument('--report', required=True)
+  parser.add_argument('--ruleset', choices=['external', 'self'],
+                      default='external')
+  parser.add_argument('--workloads', required=True)
+  parser.add_argument('--call-timeout', type=float, default=120.0)
+  parser.add_argument('submissions', nargs='+')
+  args = parser.parse_args(argv)
+  GUARD.report = os.path.abspath(args.report)
+  jax.monitoring.register_event_duration_secs_listener(_on_event_duration)
+  sys.addaudithook(_audit)
+  threading.Thread(target=_watchdog, args=(args.report, args.call_timeout),
+                   daemon=True).start()
+  for path in args.submissions:
+    path = pathlib.Path(path).resolve()
+    problems = validate_one(path, args.ruleset, args.workloads.split(','))
+    _emit(args.report, path, problems)
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
