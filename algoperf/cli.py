@@ -18,6 +18,9 @@ COMMANDS = {
   'score': ('scoring.cli_score', 'score experiment directories (AlgoPerf rules)'),
   'leaderboard': ('scoring.cli_leaderboard', 'write markdown + HTML leaderboard'),
   'run': ('algoperf.commands.run', 'run a submission on one workload or the CPU suite'),
+  'new': ('algoperf.commands.new', 'create submissions/NAME from the template'),
+  'validate': ('algoperf.commands.validate',
+               'check a submission: files, API, rules, a few steps'),
   'study': ('algoperf.commands.study', 'N studies x M trials: local, pool or Ray'),
   'status': ('algoperf.commands.status', 'trials of an experiment dir, from disk'),
 }

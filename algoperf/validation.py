@@ -19,14 +19,13 @@ fresh one.
 """
 
 import dataclasses
+import json
 import os
 import pathlib
-import resource
 import signal
 import subprocess
 import sys
 import tempfile
-import json
 
 from algoperf import submission_rules
 
@@ -220,8 +219,7 @@ def _launch(pending, report, scratch, ruleset, workloads, timeout_s,
              '--call-timeout', str(call_timeout_s), *pending]
   process = subprocess.Popen(
     command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    text=True, start_new_session=True, preexec_fn=_limit_memory,
-    cwd=scratch)
+    text=True, start_new_session=True, cwd=scratch)
   try:
     output, _ = process.communicate(timeout=timeout_s)
     return process.returncode, output
@@ -229,15 +227,6 @@ def _launch(pending, report, scratch, ruleset, workloads, timeout_s,
     os.killpg(process.pid, signal.SIGKILL)
     output, _ = process.communicate()
     return None, output
-
-
-def _limit_memory() -> None:
-  """Caps the worker's address space at the machine's physical memory."""
-  try:
-    total = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
-    resource.setrlimit(resource.RLIMIT_AS, (total, total))
-  except (ValueError, OSError):
-    pass
 
 
 def _read_report(report: str) -> dict:

@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import pathlib
+import resource
 import sys
 import threading
 import time
@@ -119,7 +120,7 @@ def _call(function: str, fn, *args, workload=None, step=None, **kwargs):
   GUARD.started = time.monotonic()
   try:
     return True, fn(*args, **kwargs)
-  except Exception as e:  # Any failure of submission code is a problem.
+  except Exception as e:  # noqa: BLE001 -- any failure is the submission's.
     _note_raised(e)
     return False, None
   finally:
@@ -212,7 +213,7 @@ def _batch_size(submission, workload):
       value = submission.get_batch_size(name)
     except ValueError:
       continue  # The harness falls back, as AlgoPerf does.
-    except Exception as e:  # Any other failure is the submission's.
+    except Exception as e:  # noqa: BLE001 -- any failure is the submission's.
       _note_raised(e)
       return None
     finally:
@@ -324,6 +325,15 @@ def _import_problems() -> list:
           for p in GUARD.problems]
 
 
+def _limit_memory() -> None:
+  """Caps the address space at physical memory: no swapping the machine."""
+  try:
+    total = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    resource.setrlimit(resource.RLIMIT_AS, (total, total))
+  except (ValueError, OSError):
+    pass
+
+
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser()
   parser.add_argument('--report', required=True)
@@ -334,6 +344,7 @@ def main(argv=None) -> int:
   parser.add_argument('submissions', nargs='+')
   args = parser.parse_args(argv)
   GUARD.report = os.path.abspath(args.report)
+  _limit_memory()
   jax.monitoring.register_event_duration_secs_listener(_on_event_duration)
   sys.addaudithook(_audit)
   threading.Thread(target=_watchdog, args=(args.report, args.call_timeout),

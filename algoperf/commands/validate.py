@@ -1,0 +1,39 @@
+"""Check a submission before running it: files, API, rules, a few steps.
+
+Prints SUCCESS, or a numbered list of problems (file, function, what was
+expected, what was found). The module is imported and trained for a few
+steps of every CPU-suite workload on tiny synthetic data in a subprocess
+with a time limit, on 8 simulated devices. Exit status 0 on success, 1 if
+there are problems.
+"""
+
+
+def add_arguments(parser):
+  parser.add_argument('submission', metavar='SUBMISSION_DIR',
+                      help='directory holding submission.py')
+  parser.add_argument('--ruleset', choices=['external', 'self'],
+                      default='external',
+                      help='external: also check tuning_search_space.json')
+  parser.add_argument('--workloads', default=None,
+                      help='comma-separated workloads to train a few steps '
+                      'on (default: the CPU suite)')
+  parser.add_argument('--timeout', type=float, default=600.0,
+                      help='seconds for the whole check (default 600)')
+  parser.add_argument('--call-timeout', type=float, default=120.0,
+                      help='seconds one submission call may take, first '
+                      'compilation included (default 120)')
+
+
+def run(args) -> int:
+  import time
+
+  from algoperf import validation
+
+  start = time.perf_counter()
+  workloads = args.workloads.split(',') if args.workloads else None
+  report = validation.validate(
+    args.submission, args.ruleset, workloads=workloads,
+    timeout_s=args.timeout, call_timeout_s=args.call_timeout)
+  print(report.format())
+  print(f'({time.perf_counter() - start:.1f} s)')
+  return 0 if report.ok else 1
