@@ -45,32 +45,65 @@ def train(name: str, max_steps: int, eval_every: int, seed: int) -> dict:
     start = time.perf_counter()
     step_rng = jax.random.fold_in(rng, step)
     batch = submission.data_selection(
-      workload, queue, optimizer_state, params, model_state, None, step,
+      workload,
+      queue,
+      optimizer_state,
+      params,
+      model_state,
+      None,
+      step,
       step_rng,
     )
     optimizer_state, params, model_state = submission.update_params(
-      workload, params, workload.model_params_types, model_state, None,
-      batch, workload.loss_type, optimizer_state, [], step - 1, step_rng,
+      workload,
+      params,
+      workload.model_params_types,
+      model_state,
+      None,
+      batch,
+      workload.loss_type,
+      optimizer_state,
+      [],
+      step - 1,
+      step_rng,
     )
     eval_params, eval_state = params, model_state
     if step % eval_every == 0 and prepare is not None:
       optimizer_state, eval_params, eval_state = prepare(
-        workload, params, workload.model_params_types, model_state, None,
-        workload.loss_type, optimizer_state, [], step, step_rng,
+        workload,
+        params,
+        workload.model_params_types,
+        model_state,
+        None,
+        workload.loss_type,
+        optimizer_state,
+        [],
+        step,
+        step_rng,
       )
     jax.block_until_ready(eval_params)
     train_seconds += time.perf_counter() - start
     if step % eval_every:
       continue
     accuracy = workload._eval_model_on_split(
-      'validation', workload.num_validation_examples, 0, eval_params,
-      eval_state, rng, None,
+      'validation',
+      workload.num_validation_examples,
+      0,
+      eval_params,
+      eval_state,
+      rng,
+      None,
     )['accuracy']
     best = max(best, accuracy)
     if reached is None and accuracy >= workload.validation_target_value:
       reached = (step, train_seconds)
-  return {'name': name, 'reached': reached, 'best': best,
-          'steps': max_steps, 'seconds': train_seconds}
+  return {
+    'name': name,
+    'reached': reached,
+    'best': best,
+    'steps': max_steps,
+    'seconds': train_seconds,
+  }
 
 
 def main():
@@ -92,7 +125,8 @@ def main():
       outcome = 'target not reached'
     print(
       f'{name:22s} {outcome:32s} best val acc {result["best"]:.4f} '
-      f'({result["steps"]} steps, {result["seconds"]:.1f} s)', flush=True
+      f'({result["steps"]} steps, {result["seconds"]:.1f} s)',
+      flush=True,
     )
 
 

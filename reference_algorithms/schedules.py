@@ -90,7 +90,9 @@ def inverse_sqrt_decay(peak_value: float, timescale: int) -> optax.Schedule:
 
 
 def cooldown(
-  start_value: float, cooldown_steps: int, shape: str = 'linear',
+  start_value: float,
+  cooldown_steps: int,
+  shape: str = 'linear',
   end_value: float = 0.0,
 ) -> optax.Schedule:
   """Anneals from ``start_value`` to ``end_value`` over T steps, then holds.
@@ -120,8 +122,11 @@ def cooldown(
 
 
 def stable_decay(
-  peak_value: float, total_steps: int, cooldown_steps: int,
-  shape: str = 'linear', end_value: float = 0.0,
+  peak_value: float,
+  total_steps: int,
+  cooldown_steps: int,
+  shape: str = 'linear',
+  end_value: float = 0.0,
 ) -> optax.Schedule:
   """Constant eta until T - C, then a cooldown of C steps to eta_end.
 
@@ -138,7 +143,9 @@ def stable_decay(
 
 
 def warmup_cosine(
-  peak_value: float, warmup_steps: int, total_steps: int,
+  peak_value: float,
+  warmup_steps: int,
+  total_steps: int,
   end_value: float = 0.0,
 ) -> optax.Schedule:
   """AlgoPerf's baseline: linear warmup for W steps, cosine to 0 at T.
@@ -153,7 +160,9 @@ def warmup_cosine(
 
 
 def warmup_linear_decay(
-  peak_value: float, warmup_steps: int, total_steps: int,
+  peak_value: float,
+  warmup_steps: int,
+  total_steps: int,
   end_value: float = 0.0,
 ) -> optax.Schedule:
   """Linear warmup for W steps, then eta * (1 - (t - W) / (T - W)) to 0."""
@@ -164,8 +173,12 @@ def warmup_linear_decay(
 
 
 def warmup_stable_decay(
-  peak_value: float, warmup_steps: int, total_steps: int,
-  cooldown_steps: int, shape: str = 'linear', end_value: float = 0.0,
+  peak_value: float,
+  warmup_steps: int,
+  total_steps: int,
+  cooldown_steps: int,
+  shape: str = 'linear',
+  end_value: float = 0.0,
 ) -> optax.Schedule:
   """WSD: warmup for W steps, constant, cooldown over the last C of T steps."""
   rest = max(int(total_steps) - int(warmup_steps), 1)
@@ -176,8 +189,11 @@ def warmup_stable_decay(
 
 
 def rewarm(
-  schedule: optax.Schedule, restart_step: int, warmup_steps: int,
-  new_schedule: optax.Schedule, init_value: Optional[float] = None,
+  schedule: optax.Schedule,
+  restart_step: int,
+  warmup_steps: int,
+  new_schedule: optax.Schedule,
+  init_value: Optional[float] = None,
 ) -> optax.Schedule:
   """Follows ``schedule`` until ``restart_step``, then warms up again.
 
@@ -195,8 +211,12 @@ def rewarm(
 
 
 def infinite(
-  peak_value: float, constant_value: float, decay_steps: int,
-  anneal_start: int, anneal_steps: int, end_value: float = 0.0,
+  peak_value: float,
+  constant_value: float,
+  decay_steps: int,
+  anneal_start: int,
+  anneal_steps: int,
+  end_value: float = 0.0,
   anneal_shape: str = 'linear',
 ) -> optax.Schedule:
   """Constant-plus-cooldown "infinite" schedule (Ibrahim et al. 2024).

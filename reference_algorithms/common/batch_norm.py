@@ -28,8 +28,13 @@ _MIN_UPDATE_WEIGHT = 1e-6
 def _batch_statistics(workload, params, model_state, batch, rng):
   def forward_from(state):
     _, new_state = workload.model_fn(
-      params, batch, state, spec.ForwardPassMode.TRAIN, rng,
-      update_batch_norm=True, dropout_rate=0.0,
+      params,
+      batch,
+      state,
+      spec.ForwardPassMode.TRAIN,
+      rng,
+      update_batch_norm=True,
+      dropout_rate=0.0,
     )
     return new_state
 

@@ -24,7 +24,12 @@ import optax
 from reference_algorithms import schedules
 
 SCHEDULE_NAMES = (
-  'cosine', 'linear', 'constant', 'wsd_linear', 'wsd_1-sqrt', 'inverse_sqrt'
+  'cosine',
+  'linear',
+  'constant',
+  'wsd_linear',
+  'wsd_1-sqrt',
+  'inverse_sqrt',
 )
 
 

@@ -86,12 +86,18 @@ def update_params(
     current_param_container = state.train_params
     model_state = state.train_model_state
   (opt_state, _), params, model_state = train_step.update_params(
-    workload, current_param_container, model_state, hp, batch,
-    (state.opt_state, opt_update_fn), global_step, rng,
+    workload,
+    current_param_container,
+    model_state,
+    hp,
+    batch,
+    (state.opt_state, opt_update_fn),
+    global_step,
+    rng,
   )
   recent_batches = ()
   if hp.bn_batches > 0 and batch_norm.has_running_statistics(model_state):
-    recent_batches = (state.recent_batches + (batch,))[-hp.bn_batches:]
+    recent_batches = (state.recent_batches + (batch,))[-hp.bn_batches :]
   new_state = ScheduleFreeState(opt_state, recent_batches, None, None)
   return (new_state, opt_update_fn), params, model_state
 

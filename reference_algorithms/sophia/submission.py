@@ -81,8 +81,14 @@ def update_params(
   del current_params_types, loss_type, eval_results, train_state
   hp = hparams_lib.resolve(hyperparameters, DEFAULTS)
   return train_step.update_params(
-    workload, current_param_container, model_state, hp, batch,
-    optimizer_state, global_step, rng,
+    workload,
+    current_param_container,
+    model_state,
+    hp,
+    batch,
+    optimizer_state,
+    global_step,
+    rng,
   )
 
 

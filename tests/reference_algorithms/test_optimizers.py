@@ -46,35 +46,58 @@ class _Trainer:
 
   def train_step(self):
     self.state, self.params, self.model_state = self.sub.update_params(
-      self.workload, self.params, self.workload.model_params_types,
-      self.model_state, self.hp, next(self.queue), self.workload.loss_type,
-      self.state, [], self.step, jax.random.fold_in(self.rng, self.step),
+      self.workload,
+      self.params,
+      self.workload.model_params_types,
+      self.model_state,
+      self.hp,
+      next(self.queue),
+      self.workload.loss_type,
+      self.state,
+      [],
+      self.step,
+      jax.random.fold_in(self.rng, self.step),
     )
     self.step += 1
 
   def prepare_for_eval(self):
     """As the runner does: what comes back replaces params and state."""
     self.state, self.params, self.model_state = self.sub.prepare_for_eval(
-      self.workload, self.params, self.workload.model_params_types,
-      self.model_state, self.hp, self.workload.loss_type, self.state, [],
-      self.step, self.rng,
+      self.workload,
+      self.params,
+      self.workload.model_params_types,
+      self.model_state,
+      self.hp,
+      self.workload.loss_type,
+      self.state,
+      [],
+      self.step,
+      self.rng,
     )
     return self.params
 
 
 def test_lion_moves_every_coordinate_by_the_learning_rate():
   learning_rate = 1e-3
-  trainer = _Trainer('lion', {
-    'learning_rate': learning_rate, 'weight_decay': 0.0,
-    'schedule': 'constant', 'warmup_factor': 0.0, 'dropout_rate': 0.0,
-  })
+  trainer = _Trainer(
+    'lion',
+    {
+      'learning_rate': learning_rate,
+      'weight_decay': 0.0,
+      'schedule': 'constant',
+      'warmup_factor': 0.0,
+      'dropout_rate': 0.0,
+    },
+  )
   for _ in range(2):
     before = _copy(trainer.params)
     trainer.train_step()
-    for old, new in zip(jax.tree.leaves(before),
-                        jax.tree.leaves(trainer.params)):
-      np.testing.assert_allclose(np.abs(np.asarray(new) - old),
-                                 learning_rate, rtol=1e-3)
+    for old, new in zip(
+      jax.tree.leaves(before), jax.tree.leaves(trainer.params)
+    ):
+      np.testing.assert_allclose(
+        np.abs(np.asarray(new) - old), learning_rate, rtol=1e-3
+      )
 
 
 def _schedule_free_trainer():
@@ -92,18 +115,21 @@ def test_schedule_free_eval_params_are_the_x_sequence():
     opt_state = trainer.state[0].opt_state
     weight = float(opt_state.max_lr) ** 2
     z = _copy(opt_state.z)
-    term = jax.tree.map(lambda zi: weight * zi, z)
-    weighted_sum = term if weighted_sum is None else jax.tree.map(
-      np.add, weighted_sum, term)
+    term = jax.tree.map(lambda zi, w=weight: w * zi, z)
+    weighted_sum = (
+      term if weighted_sum is None else jax.tree.map(np.add, weighted_sum, term)
+    )
     total_weight += weight
     if total_weight > 0:
-      x = jax.tree.map(lambda s: s / total_weight, weighted_sum)
+      x = jax.tree.map(lambda s, w=total_weight: s / w, weighted_sum)
   y = _copy(trainer.params)
   eval_params = trainer.prepare_for_eval()
   for expected, got in zip(jax.tree.leaves(x), jax.tree.leaves(eval_params)):
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
-  assert any(not np.allclose(a, b) for a, b in zip(
-    jax.tree.leaves(y), jax.tree.leaves(eval_params)))
+  assert any(
+    not np.allclose(a, b)
+    for a, b in zip(jax.tree.leaves(y), jax.tree.leaves(eval_params))
+  )
 
 
 def test_schedule_free_training_resumes_at_y_after_an_eval():
@@ -131,8 +157,10 @@ def test_sophia_estimates_the_hessian_every_k_steps():
     before = _copy(trainer.state[0][0].nu)
     trainer.train_step()
     after = trainer.state[0][0].nu
-    if any(not np.array_equal(a, b) for a, b in zip(
-        jax.tree.leaves(before), jax.tree.leaves(after))):
+    if any(
+      not np.array_equal(a, b)
+      for a, b in zip(jax.tree.leaves(before), jax.tree.leaves(after))
+    ):
       changed_at.append(step)
   assert changed_at == [0, 3, 6]
 
@@ -165,14 +193,23 @@ class _BatchNormWorkload:
   def __init__(self):
     self.module = _DenseBatchNorm()
 
-  def model_fn(self, params, batch, model_state, mode, rng,
-               update_batch_norm, dropout_rate=0.0):
+  def model_fn(
+    self,
+    params,
+    batch,
+    model_state,
+    mode,
+    rng,
+    update_batch_norm,
+    dropout_rate=0.0,
+  ):
     del rng, dropout_rate
     train = mode == spec.ForwardPassMode.TRAIN
     variables = {'params': params, **model_state}
     if update_batch_norm:
       out, new_state = self.module.apply(
-        variables, batch['inputs'], train=train, mutable=['batch_stats'])
+        variables, batch['inputs'], train=train, mutable=['batch_stats']
+      )
       return out, new_state
     return self.module.apply(variables, batch['inputs'], train=train), None
 
@@ -181,16 +218,24 @@ def test_batch_norm_statistics_are_recomputed_at_new_params():
   workload = _BatchNormWorkload()
   rng = np.random.default_rng(0)
   variables = workload.module.init(
-    jax.random.PRNGKey(0), jnp.zeros((1, 4)), train=False)
-  params, model_state = variables['params'], {
-    'batch_stats': variables['batch_stats']}
+    jax.random.PRNGKey(0), jnp.zeros((1, 4)), train=False
+  )
+  params, model_state = (
+    variables['params'],
+    {'batch_stats': variables['batch_stats']},
+  )
   other_params = jax.tree.map(lambda p: p + 0.5, params)
-  batches = [{'inputs': jnp.asarray(rng.normal(2.0, 3.0, (16, 4)),
-                                    jnp.float32)} for _ in range(3)]
-  got = batch_norm.recompute(workload, other_params, model_state, batches,
-                             jax.random.PRNGKey(1))
-  kernel, bias = other_params['Dense_0']['kernel'], other_params['Dense_0'][
-    'bias']
+  batches = [
+    {'inputs': jnp.asarray(rng.normal(2.0, 3.0, (16, 4)), jnp.float32)}
+    for _ in range(3)
+  ]
+  got = batch_norm.recompute(
+    workload, other_params, model_state, batches, jax.random.PRNGKey(1)
+  )
+  kernel, bias = (
+    other_params['Dense_0']['kernel'],
+    other_params['Dense_0']['bias'],
+  )
   hidden = [b['inputs'] @ kernel + bias for b in batches]
   expected_mean = np.mean([h.mean(0) for h in hidden], axis=0)
   expected_var = np.mean([h.var(0) for h in hidden], axis=0)
@@ -207,14 +252,25 @@ def test_batch_norm_recompute_keeps_stateless_models_unchanged():
 @pytest.mark.parametrize('grad_clip', [None, 1e-3])
 def test_grad_clip_bounds_the_first_sgd_step(grad_clip):
   learning_rate = 0.5
-  trainer = _Trainer('momentum', {
-    'learning_rate': learning_rate, 'schedule': 'constant',
-    'warmup_factor': 0.0, 'weight_decay': 0.0, 'grad_clip': grad_clip,
-  })
+  trainer = _Trainer(
+    'momentum',
+    {
+      'learning_rate': learning_rate,
+      'schedule': 'constant',
+      'warmup_factor': 0.0,
+      'weight_decay': 0.0,
+      'grad_clip': grad_clip,
+    },
+  )
   before = _copy(trainer.params)
   trainer.train_step()
-  step_norm = float(optax.tree.norm(jax.tree.map(
-    lambda new, old: np.asarray(new) - old, trainer.params, before)))
+  step_norm = float(
+    optax.tree.norm(
+      jax.tree.map(
+        lambda new, old: np.asarray(new) - old, trainer.params, before
+      )
+    )
+  )
   if grad_clip is None:
     assert step_norm > 10 * learning_rate * 1e-3
   else:

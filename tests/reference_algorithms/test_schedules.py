@@ -26,21 +26,39 @@ CASES = {
   'linear_decay': (schedules.linear_decay(PEAK, T), 0, T, 0.0),
   'cosine_decay': (schedules.cosine_decay(PEAK, T), 0, T, 0.0),
   'cosine_decay_end': (schedules.cosine_decay(PEAK, T, 0.05), 0, T, 0.05),
-  'inverse_sqrt': (schedules.inverse_sqrt_decay(PEAK, W), 0, 3 * W,
-                   PEAK * 0.5),
+  'inverse_sqrt': (schedules.inverse_sqrt_decay(PEAK, W), 0, 3 * W, PEAK * 0.5),
   'warmup_cosine': (schedules.warmup_cosine(PEAK, W, T), W, T, 0.0),
-  'warmup_linear_decay': (schedules.warmup_linear_decay(PEAK, W, T), W, T,
-                          0.0),
+  'warmup_linear_decay': (schedules.warmup_linear_decay(PEAK, W, T), W, T, 0.0),
   'wsd_linear': (schedules.warmup_stable_decay(PEAK, W, T, 200), W, T, 0.0),
-  'wsd_1-sqrt': (schedules.warmup_stable_decay(PEAK, W, T, 200, '1-sqrt'),
-                 W, T, 0.0),
-  'wsd_cosine': (schedules.warmup_stable_decay(PEAK, W, T, 200, 'cosine'),
-                 W, T, 0.0),
-  'infinite': (schedules.with_warmup(
-    schedules.infinite(PEAK, 0.1, 200, 700, 200), W), W, W + 900, 0.0),
-  'rewarm': (schedules.rewarm(schedules.warmup_cosine(PEAK, W, 500), 400, W,
-                              schedules.linear_decay(PEAK, 500)),
-             W, 1000, 0.0),
+  'wsd_1-sqrt': (
+    schedules.warmup_stable_decay(PEAK, W, T, 200, '1-sqrt'),
+    W,
+    T,
+    0.0,
+  ),
+  'wsd_cosine': (
+    schedules.warmup_stable_decay(PEAK, W, T, 200, 'cosine'),
+    W,
+    T,
+    0.0,
+  ),
+  'infinite': (
+    schedules.with_warmup(schedules.infinite(PEAK, 0.1, 200, 700, 200), W),
+    W,
+    W + 900,
+    0.0,
+  ),
+  'rewarm': (
+    schedules.rewarm(
+      schedules.warmup_cosine(PEAK, W, 500),
+      400,
+      W,
+      schedules.linear_decay(PEAK, 500),
+    ),
+    W,
+    1000,
+    0.0,
+  ),
 }
 
 
@@ -55,12 +73,16 @@ def test_non_negative_peak_and_end(name):
 
 
 def test_warmup_composes_with_any_decay():
-  for decay in (schedules.linear_decay(PEAK, T), schedules.cosine_decay(
-      PEAK, T), schedules.stable_decay(PEAK, T, 100, '1-sqrt')):
+  for decay in (
+    schedules.linear_decay(PEAK, T),
+    schedules.cosine_decay(PEAK, T),
+    schedules.stable_decay(PEAK, T, 100, '1-sqrt'),
+  ):
     values = _values(schedules.with_warmup(decay, W), W + T)
     assert values[0] == 0.0
-    np.testing.assert_allclose(values[: W + 1], np.linspace(0, PEAK, W + 1),
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+      values[: W + 1], np.linspace(0, PEAK, W + 1), rtol=1e-5, atol=1e-7
+    )
     np.testing.assert_allclose(values[W:], _values(decay, T), rtol=1e-5)
 
 
@@ -71,16 +93,16 @@ def test_no_warmup_returns_the_schedule_itself():
 
 def test_linear_decay_is_one_minus_t_over_T():
   values = _values(schedules.linear_decay(PEAK, T), T)
-  np.testing.assert_allclose(values, PEAK * (1 - np.arange(T + 1) / T),
-                             atol=1e-7)
+  np.testing.assert_allclose(
+    values, PEAK * (1 - np.arange(T + 1) / T), atol=1e-7
+  )
 
 
 def test_wsd_is_constant_until_cooldown_and_1_sqrt_shape():
   values = _values(schedules.stable_decay(PEAK, T, 200, '1-sqrt'), T)
   assert np.all(values[:801] == pytest.approx(PEAK))
   s = (np.arange(800, T + 1) - 800) / 200
-  np.testing.assert_allclose(values[800:], PEAK * (1 - np.sqrt(s)),
-                             atol=1e-6)
+  np.testing.assert_allclose(values[800:], PEAK * (1 - np.sqrt(s)), atol=1e-6)
 
 
 def test_infinite_holds_constant_between_decay_and_anneal():
@@ -97,7 +119,7 @@ def test_rewarm_restarts_from_where_the_first_run_stopped():
   np.testing.assert_allclose(values[:400], _values(first, 399), rtol=1e-6)
   assert values[400] == pytest.approx(float(first(400)), rel=1e-5)
   assert values[400 + W] == pytest.approx(PEAK)
-  assert np.all(np.diff(values[400: 400 + W + 1]) > 0)
+  assert np.all(np.diff(values[400 : 400 + W + 1]) > 0)
 
 
 def test_unknown_cooldown_shape_is_rejected():
@@ -118,8 +140,9 @@ def test_named_schedules_from_hyperparameters(name):
 
 
 def test_step_hint_factor_scales_the_schedule():
-  hp = hparams_lib.resolve({'step_hint_factor': 0.5},
-                           {'learning_rate': PEAK, 'warmup_factor': 0.0})
+  hp = hparams_lib.resolve(
+    {'step_hint_factor': 0.5}, {'learning_rate': PEAK, 'warmup_factor': 0.0}
+  )
   values = _values(hparams_lib.learning_rate_schedule(hp, T), T)
   assert values[T // 2] == pytest.approx(0.0, abs=1e-7)
   assert values[T // 2 - 1] > 0.0

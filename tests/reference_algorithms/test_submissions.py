@@ -44,8 +44,12 @@ def _short_run_workload(name='mnist', step_hint=40):
 
 def _eval_loss(workload, params, model_state, batch):
   logits, _ = workload.model_fn(
-    params, batch, model_state, spec.ForwardPassMode.EVAL,
-    jax.random.PRNGKey(0), update_batch_norm=False,
+    params,
+    batch,
+    model_state,
+    spec.ForwardPassMode.EVAL,
+    jax.random.PRNGKey(0),
+    update_batch_norm=False,
   )
   loss = workload.loss_fn(batch['targets'], logits)
   return float(loss['summed'] / loss['n_valid_examples'])
@@ -68,20 +72,41 @@ def _train(submission, workload, hyperparameters, num_steps, fixed_batch):
   for step in range(num_steps):
     if batch is None or not fixed_batch:
       batch = submission.data_selection(
-        workload, queue, optimizer_state, params, model_state,
-        hyperparameters, step, rng,
+        workload,
+        queue,
+        optimizer_state,
+        params,
+        model_state,
+        hyperparameters,
+        step,
+        rng,
       )
       if fixed_batch:
         initial_loss = _eval_loss(workload, params, model_state, batch)
     optimizer_state, params, model_state = submission.update_params(
-      workload, params, workload.model_params_types, model_state,
-      hyperparameters, batch, workload.loss_type, optimizer_state, [], step,
+      workload,
+      params,
+      workload.model_params_types,
+      model_state,
+      hyperparameters,
+      batch,
+      workload.loss_type,
+      optimizer_state,
+      [],
+      step,
       jax.random.fold_in(rng, step),
     )
   if submission.prepare_for_eval is not None:
     optimizer_state, params, model_state = submission.prepare_for_eval(
-      workload, params, workload.model_params_types, model_state,
-      hyperparameters, workload.loss_type, optimizer_state, [], num_steps,
+      workload,
+      params,
+      workload.model_params_types,
+      model_state,
+      hyperparameters,
+      workload.loss_type,
+      optimizer_state,
+      [],
+      num_steps,
       rng,
     )
   return optimizer_state, params, model_state, batch, initial_loss
