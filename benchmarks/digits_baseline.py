@@ -33,7 +33,11 @@ def make_optimizer(args):
 def make_train_step(workload, optimizer):
   def loss_of(params, state, batch, rng):
     logits, new_state = workload.model_fn(
-      params, batch, state, spec.ForwardPassMode.TRAIN, rng,
+      params,
+      batch,
+      state,
+      spec.ForwardPassMode.TRAIN,
+      rng,
       update_batch_norm=True,
     )
     loss = workload.loss_fn(batch['targets'], logits)
@@ -81,20 +85,26 @@ def run(args):
       print(f'diverged at step {step}')
       break
     if step % args.eval_every == 0 or step == args.steps:
-      acc = evaluate(workload, params, state, 'validation',
-                     workload.num_validation_examples)
+      acc = evaluate(
+        workload, params, state, 'validation', workload.num_validation_examples
+      )
       curve.append((step, train_sec, acc, loss))
-      print(f'step {step:5d}  train {train_sec:6.1f}s  loss {loss:.4f}  '
-            f'val acc {acc:.4f}', flush=True)
+      print(
+        f'step {step:5d}  train {train_sec:6.1f}s  loss {loss:.4f}  '
+        f'val acc {acc:.4f}',
+        flush=True,
+      )
   cpu_sec = time.process_time() - cpu_start  # Evals included.
   start = time.perf_counter()
   results = workload.eval_model(0, params, state, None, None, None, step)
   eval_sec = time.perf_counter() - start
-  print(f'{args.workload}: {num_params} params, batch {batch_size}, '
-        f'lr {args.lr}, {train_sec:.1f}s train ({cpu_sec:.1f} CPU-s with '
-        f'evals); final val '
-        f'{results["validation/accuracy"]:.4f} test '
-        f'{results["test/accuracy"]:.4f}; one full eval {eval_sec:.2f}s')
+  print(
+    f'{args.workload}: {num_params} params, batch {batch_size}, '
+    f'lr {args.lr}, {train_sec:.1f}s train ({cpu_sec:.1f} CPU-s with '
+    f'evals); final val '
+    f'{results["validation/accuracy"]:.4f} test '
+    f'{results["test/accuracy"]:.4f}; one full eval {eval_sec:.2f}s'
+  )
   for threshold in args.thresholds:
     hit = next((c for c in curve if c[2] >= threshold), None)
     where = f'step {hit[0]}, {hit[1]:.1f}s' if hit else 'not reached'
@@ -111,8 +121,12 @@ def main():
   parser.add_argument('--warmup', type=float, default=0.05)
   parser.add_argument('--eval-every', type=int, default=50)
   parser.add_argument('--seed', type=int, default=0)
-  parser.add_argument('--thresholds', type=float, nargs='*',
-                      default=[0.95, 0.96, 0.97, 0.975, 0.98, 0.985])
+  parser.add_argument(
+    '--thresholds',
+    type=float,
+    nargs='*',
+    default=[0.95, 0.96, 0.97, 0.975, 0.98, 0.985],
+  )
   run(parser.parse_args())
 
 

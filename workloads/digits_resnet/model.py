@@ -14,7 +14,7 @@ only when ``update_batch_norm`` is true, as in AlgoPerf.
 """
 
 import functools
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -33,9 +33,7 @@ class ResidualBlock(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    conv = functools.partial(
-      nn.Conv, use_bias=False, kernel_init=_conv_init
-    )
+    conv = functools.partial(nn.Conv, use_bias=False, kernel_init=_conv_init)
     y = conv(self.filters, (3, 3), (self.strides, self.strides))(x)
     y = self.activation(self.norm()(y))
     y = conv(self.filters, (3, 3))(y)
@@ -73,8 +71,12 @@ class DigitsResNet(nn.Module):
     if x.ndim == 3:  # [batch, height, width] -> one channel.
       x = x[..., None]
     x = nn.Conv(
-      self.stage_widths[0], (3, 3), (2, 2), use_bias=False,
-      kernel_init=_conv_init, name='conv_init',
+      self.stage_widths[0],
+      (3, 3),
+      (2, 2),
+      use_bias=False,
+      kernel_init=_conv_init,
+      name='conv_init',
     )(x)
     x = self.activation(norm(name='BatchNorm_init')(x))
     for stage, width in enumerate(self.stage_widths):

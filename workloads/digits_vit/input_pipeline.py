@@ -11,12 +11,12 @@ position), so the queue stays deterministic and resumable.
 
 import numpy as np
 
-from algoperf import base_workload
-from algoperf import jax_sharding_utils
+from algoperf import base_workload, jax_sharding_utils
 
 
-def random_shifts(images: np.ndarray, max_shift: int,
-                  rng: np.random.Generator) -> np.ndarray:
+def random_shifts(
+  images: np.ndarray, max_shift: int, rng: np.random.Generator
+) -> np.ndarray:
   """Each [H, W] image moved by up to ``max_shift`` pixels along each axis.
 
   Uncovered pixels take the image's minimum (the background after the
@@ -28,15 +28,21 @@ def random_shifts(images: np.ndarray, max_shift: int,
   rows, cols = rng.integers(0, 2 * max_shift + 1, (2, num))
   out = np.empty_like(images)
   for i in range(num):  # 64 small slices: far cheaper than a training step.
-    out[i] = padded[i, rows[i]:rows[i] + height, cols[i]:cols[i] + width]
+    out[i] = padded[i, rows[i] : rows[i] + height, cols[i] : cols[i] + width]
   return out + fill
 
 
 class ShiftedBatches(base_workload.ShuffledBatches):
   """ShuffledBatches whose 'inputs' are randomly shifted, reproducibly."""
 
-  def __init__(self, arrays, global_batch_size: int, seed: int, position=0,
-               max_shift: int = 2):
+  def __init__(
+    self,
+    arrays,
+    global_batch_size: int,
+    seed: int,
+    position=0,
+    max_shift: int = 2,
+  ):
     super().__init__(arrays, global_batch_size, seed, position)
     self._max_shift = max_shift
 

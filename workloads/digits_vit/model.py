@@ -11,16 +11,15 @@ Smaller than AlgoPerf's S/16: width 64, depth 4, 4 heads, MLP width 256,
 and no pre-logits layer.
 """
 
-from typing import Optional
-
 import flax.linen as nn
 import jax.numpy as jnp
 
 _dense_init = nn.initializers.xavier_uniform()
 
 
-def sincos_2d_embedding(height: int, width: int, dim: int,
-                        temperature: float = 10_000.0):
+def sincos_2d_embedding(
+  height: int, width: int, dim: int, temperature: float = 10_000.0
+):
   """Fixed [1, height * width, dim] position embedding (as big_vision)."""
   if dim % 4:
     raise ValueError(f'Width {dim} must be a multiple of 4 for sincos2d.')
@@ -43,7 +42,7 @@ class MlpBlock(nn.Module):
   @nn.compact
   def __call__(self, x, *, train, dropout_rate=0.0):
     width = x.shape[-1]
-    dense = lambda n: nn.Dense(  # noqa: E731
+    dense = lambda n: nn.Dense(
       n, kernel_init=_dense_init, bias_init=nn.initializers.normal(1e-6)
     )
     y = nn.gelu(dense(self.mlp_dim)(x))
@@ -64,13 +63,13 @@ class EncoderBlock(nn.Module):
   @nn.compact
   def __call__(self, x, *, train, dropout_rate=0.0):
     attention = nn.MultiHeadDotProductAttention(
-      num_heads=self.num_heads, kernel_init=_dense_init,
-      deterministic=True, name='attention',
+      num_heads=self.num_heads,
+      kernel_init=_dense_init,
+      deterministic=True,
+      name='attention',
     )
     mlp = MlpBlock(self.mlp_dim, self.use_glu, name='mlp')
-    drop = lambda y: nn.Dropout(rate=dropout_rate)(  # noqa: E731
-      y, deterministic=not train
-    )
+    drop = lambda y: nn.Dropout(rate=dropout_rate)(y, deterministic=not train)
     if self.use_post_layer_norm:
       x = nn.LayerNorm(name='LayerNorm_0')(x + drop(attention(x, x)))
       y = mlp(x, train=train, dropout_rate=dropout_rate)
@@ -87,7 +86,7 @@ class DigitsViT(nn.Module):
   patch_size: int = 7
   width: int = 64
   depth: int = 4
-  mlp_dim: Optional[int] = 256
+  mlp_dim: int | None = 256
   num_heads: int = 4
   use_glu: bool = False
   use_post_layer_norm: bool = False
@@ -100,7 +99,10 @@ class DigitsViT(nn.Module):
       x = x[..., None]
     patch = (self.patch_size, self.patch_size)
     x = nn.Conv(
-      self.width, patch, strides=patch, padding='VALID',
+      self.width,
+      patch,
+      strides=patch,
+      padding='VALID',
       name='conv_patch_extract',
     )(x)
     batch, height, width, channels = x.shape
@@ -109,8 +111,11 @@ class DigitsViT(nn.Module):
     x = nn.Dropout(rate=dropout_rate)(x, deterministic=not train)
     for i in range(self.depth):
       x = EncoderBlock(
-        self.mlp_dim or 4 * self.width, self.num_heads, self.use_glu,
-        self.use_post_layer_norm, name=f'encoderblock_{i}',
+        self.mlp_dim or 4 * self.width,
+        self.num_heads,
+        self.use_glu,
+        self.use_post_layer_norm,
+        name=f'encoderblock_{i}',
       )(x, train=train, dropout_rate=dropout_rate)
     if not self.use_post_layer_norm:  # Post-LN blocks end normalised.
       x = nn.LayerNorm(name='encoder_layernorm')(x)
