@@ -13,7 +13,16 @@ WORKLOADS = {
   # mnist (AlgoPerf's own name and model).
   'mnist': 'workloads.mnist.workload:MnistWorkload',
   # digits_resnet family (mirrors imagenet_resnet).
+  'digits_resnet': 'workloads.digits_resnet.workload:DigitsResNetWorkload',
+  'digits_resnet_silu':
+    'workloads.digits_resnet.workload:DigitsResNetSiluWorkload',
+  'digits_resnet_large_bn_init':
+    'workloads.digits_resnet.workload:DigitsResNetLargeBNInitWorkload',
   # digits_vit family (mirrors imagenet_vit).
+  'digits_vit': 'workloads.digits_vit.workload:DigitsViTWorkload',
+  'digits_vit_glu': 'workloads.digits_vit.workload:DigitsViTGluWorkload',
+  'digits_vit_post_ln':
+    'workloads.digits_vit.workload:DigitsViTPostLNWorkload',
   # shakespeare_lm family (mirrors wmt / lm).
   'shakespeare_lm': 'workloads.shakespeare_lm.workload:ShakespeareLmWorkload',
   'shakespeare_lm_post_ln':
@@ -42,6 +51,8 @@ WORKLOADS = {
 # The CPU suite's base workloads, in the order runs and tables show them.
 CPU_SUITE = (
   'mnist',
+  'digits_resnet',
+  'digits_vit',
   'shakespeare_lm',
   'molecules_gnn',
   'census_dlrm',
