@@ -21,6 +21,10 @@ COMMANDS = {
   'new': ('algoperf.commands.new', 'create submissions/NAME from the template'),
   'validate': ('algoperf.commands.validate',
                'check a submission: files, API, rules, a few steps'),
+  'package': ('algoperf.commands.package',
+              'bundle logs + submission source with sha256 checksums'),
+  'docker-command': ('algoperf.commands.docker_command',
+                     'print the docker run line for a submission'),
   'study': ('algoperf.commands.study', 'N studies x M trials: local, pool or Ray'),
   'status': ('algoperf.commands.status', 'trials of an experiment dir, from disk'),
 }

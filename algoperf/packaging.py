@@ -1,0 +1,211 @@
+"""Bundle an experiment's results for hand-in, and verify such a bundle.
+
+A package is a ``.tar.gz`` holding::
+
+  MANIFEST.sha256        "<sha256>  <path>" per file (sha256sum format)
+  package_info.json      when, from where, which experiments/submissions
+  logs/<experiment>/study_<k>/<workload>_jax/trial_<i>/...   every log file
+  submission/<name>/...  the source of each submission the logs name
+
+``verify`` refuses a package whose files differ from the manifest (changed,
+added, removed), that holds anything but plain files and directories, or
+whose paths leave the package. The checksums show the files were not
+changed after packaging; they are not a signature (whoever rewrites the
+manifest too is not detected).
+
+Standard library only: ``algoperf score`` uses this and never imports JAX.
+"""
+
+import contextlib
+import datetime
+import hashlib
+import io
+import json
+import os
+import pathlib
+import tarfile
+import tempfile
+
+from algoperf.errors import AlgoperfError
+
+MANIFEST = 'MANIFEST.sha256'
+INFO = 'package_info.json'
+LOGS = 'logs'
+SUBMISSION = 'submission'
+_SKIP_DIRS = ('__pycache__', '.git', '.ipynb_checkpoints')
+_SKIP_SUFFIXES = ('.pyc', '.pyo')
+
+
+class PackageError(AlgoperfError):
+  """A package is malformed or its files do not match its manifest."""
+
+
+def _sha256(data: bytes) -> str:
+  return hashlib.sha256(data).hexdigest()
+
+
+def _files_under(root: pathlib.Path):
+  for dirpath, dirnames, filenames in os.walk(root):
+    dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+    for name in sorted(filenames):
+      if not name.endswith(_SKIP_SUFFIXES) and not name.startswith('.'):
+        yield pathlib.Path(dirpath) / name
+
+
+def _experiments(experiment_dir: pathlib.Path) -> dict:
+  """{experiment name: its directory}; accepts one experiment or a root."""
+  if any(experiment_dir.glob('study_*')):
+    return {experiment_dir.name: experiment_dir}
+  found = {p.name: p for p in sorted(experiment_dir.iterdir())
+           if p.is_dir() and any(p.glob('study_*'))}
+  if not found:
+    raise PackageError(
+      f'{experiment_dir}: no study_<k> directories found; pass the '
+      '--experiment-dir of `algoperf run` or one experiment inside it.')
+  return found
+
+
+def _submission_dirs(experiments: dict) -> list:
+  """Directories of the submissions named by flags_<n>.json files."""
+  dirs = []
+  for directory in experiments.values():
+    for flags in sorted(directory.glob('study_*/*/trial_*/flags_*.json')):
+      path = json.loads(flags.read_text()).get('submission_path')
+      if not path:
+        continue
+      path = pathlib.Path(path)
+      path = path.parent if path.suffix == '.py' else path
+      if not path.is_dir():
+        raise PackageError(
+          f'{flags} names submission {path}, which does not exist here; '
+          'pass --submission DIR with the source that produced the logs.')
+      if path not in dirs:
+        dirs.append(path)
+  return dirs
+
+
+def create_package(experiment_dir, output, submission_dirs=None) -> dict:
+  """Writes the package ``output``; returns its package_info."""
+  experiment_dir = pathlib.Path(experiment_dir).resolve()
+  if not experiment_dir.is_dir():
+    raise PackageError(f'{experiment_dir}: no such experiment directory.')
+  experiments = _experiments(experiment_dir)
+  sources = ([pathlib.Path(d).resolve() for d in submission_dirs]
+             if submission_dirs else _submission_dirs(experiments))
+  members = {}  # Path inside the package -> file on disk.
+  for name, directory in experiments.items():
+    for path in _files_under(directory):
+      members[f'{LOGS}/{name}/{path.relative_to(directory).as_posix()}'] = path
+  names = {}
+  for source in sources:
+    label = source.name if source.name not in names.values() else (
+      f'{source.name}_{len(names)}')
+    names[str(source)] = label
+    for path in _files_under(source):
+      members[f'{SUBMISSION}/{label}/{path.relative_to(source).as_posix()}'] = (
+        path)
+  info = {
+    'created': datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    'experiment_dir': str(experiment_dir),
+    'experiments': sorted(experiments),
+    'submissions': names,
+    'num_files': len(members),
+  }
+  contents = {arcname: path.read_bytes() for arcname, path in members.items()}
+  contents[INFO] = json.dumps(info, indent=2, sort_keys=True).encode()
+  manifest = ''.join(f'{_sha256(data)}  {arcname}\n'
+                     for arcname, data in sorted(contents.items()))
+  _write_tar(pathlib.Path(output), {MANIFEST: manifest.encode(), **contents})
+  return info
+
+
+def _write_tar(output: pathlib.Path, contents: dict) -> None:
+  output.parent.mkdir(parents=True, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f'.{output.name}.')
+  os.close(fd)
+  try:
+    with tarfile.open(tmp, 'w:gz') as tar:
+      for arcname, data in contents.items():
+        entry = tarfile.TarInfo(arcname)
+        entry.size, entry.mode = len(data), 0o644
+        tar.addfile(entry, io.BytesIO(data))
+    os.replace(tmp, output)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.unlink(tmp)
+    raise
+
+
+def _parse_manifest(package, text: str) -> dict:
+  expected = {}
+  for number, line in enumerate(text.splitlines(), 1):
+    digest, sep, name = line.partition('  ')
+    if not sep or len(digest) != 64:
+      raise PackageError(f'{package}: {MANIFEST} line {number} is not '
+                         '"<sha256>  <path>".')
+    expected[name] = digest
+  return expected
+
+
+def read_verified(package) -> dict:
+  """{path: bytes} of every file of ``package`` after checking the manifest.
+
+  Raises:
+    PackageError: unreadable package, unsafe entries, or any file that is
+      changed, missing or not in the manifest (the package was tampered
+      with or damaged; ask for a fresh `algoperf package`).
+  """
+  try:
+    with tarfile.open(package, 'r:gz') as tar:
+      contents = {}
+      for entry in tar.getmembers():
+        if entry.isdir():
+          continue
+        name = entry.name
+        if not entry.isfile() or name.startswith('/') or '..' in (
+            pathlib.PurePosixPath(name).parts):
+          raise PackageError(f'{package}: unsafe entry {name!r} (links, '
+                             'devices and paths leaving the package are '
+                             'refused).')
+        contents[name] = tar.extractfile(entry).read()
+  except (tarfile.TarError, OSError, EOFError) as e:
+    raise PackageError(f'{package}: not a readable .tar.gz package '
+                       f'({e}).') from e
+  if MANIFEST not in contents:
+    raise PackageError(f'{package}: no {MANIFEST}; not made by `algoperf '
+                       'package`.')
+  expected = _parse_manifest(package, contents.pop(MANIFEST).decode())
+  changed = sorted(n for n in set(expected) & set(contents)
+                   if _sha256(contents[n]) != expected[n])
+  missing = sorted(set(expected) - set(contents))
+  extra = sorted(set(contents) - set(expected))
+  if changed or missing or extra:
+    details = '; '.join(f'{label}: {", ".join(names[:5])}'
+                        + (f' (+{len(names) - 5} more)' if len(names) > 5
+                           else '')
+                        for label, names in (('changed', changed),
+                                             ('missing', missing),
+                                             ('not in the manifest', extra))
+                        if names)
+    raise PackageError(f'{package}: checksum verification failed ({details})'
+                       '. The package was modified after `algoperf package`;'
+                       ' it is refused.')
+  return contents
+
+
+@contextlib.contextmanager
+def scoring_root(path):
+  """Yields a directory to score: ``path`` itself, or a verified package's
+  logs extracted to a temporary directory."""
+  path = pathlib.Path(path)
+  if path.is_dir() or not path.exists():
+    yield str(path)
+    return
+  contents = read_verified(path)
+  with tempfile.TemporaryDirectory(prefix='algoperf-package-') as tmp:
+    for name, data in contents.items():
+      if name.startswith(f'{LOGS}/'):
+        target = pathlib.Path(tmp, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    yield os.path.join(tmp, LOGS)
