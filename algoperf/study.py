@@ -143,22 +143,27 @@ def plan_trials(spec: StudySpec, submission) -> list[TrialJob]:
     for workload_cls in classes:
       for trial, point in enumerate(points, start=1):
         config = runner.RunConfig(
-          experiment_dir=str(spec.experiment_dir),
+          experiment_dir=_absolute(spec.experiment_dir),
           experiment_name=spec.name,
           rng_seed=trial_seed(spec, submission, study, workload_cls.name,
                               trial),
           study=study, trial=trial, hyperparameters=point,
           ruleset=spec.ruleset, budget_multiplier=multiplier,
-          data_dir=spec.data_dir, max_steps=spec.max_steps,
+          data_dir=_absolute(spec.data_dir), max_steps=spec.max_steps,
           progress=False, eval_every_steps=spec.eval_every_steps,
           checkpoint_every_sec=spec.checkpoint_every_sec,
-          search_space=str(space_path) if space_path else None,
+          search_space=_absolute(space_path),
           search_seed=(search_seed(spec, submission, study)
                        if space_path else None))
         jobs.append(TrialJob(str(submission.path), workload_cls.name, config,
                              spec.num_cpus_per_trial, spec.num_gpus_per_trial,
                              spec.synthetic_data))
   return jobs
+
+
+def _absolute(path) -> Optional[str]:
+  """Workers (pool, Ray) may run elsewhere: never pass relative paths."""
+  return None if path is None else str(pathlib.Path(path).absolute())
 
 
 def trial_state(job: TrialJob) -> str:
