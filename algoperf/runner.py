@@ -14,13 +14,13 @@ import types
 from typing import Callable, Optional
 
 import jax
-import numpy as np
 from absl import logging
 
 from algoperf import clock as clock_lib
-from algoperf import jax_sharding_utils
 from algoperf import records
 from algoperf import spec
+from algoperf.step_keys import RNG_CHUNK as _RNG_CHUNK
+from algoperf.step_keys import StepKeys
 from algoperf import trial_checkpoint
 from algoperf import trial_io
 from algoperf import tuning
@@ -233,36 +233,6 @@ def _call(submission, fn_name, *args, **kwargs):
       f'{submission.path}: {fn_name} raised {type(e).__name__}: {e} '
       f'(at {origin.filename}:{origin.lineno}, in {origin.name}).')
     raise SubmissionError(message) from e
-
-
-_RNG_CHUNK = 1024
-
-
-@jax.jit
-def _step_keys_chunk(rng, steps):
-  return jax.vmap(
-    lambda step: jax.random.split(jax.random.fold_in(rng, step), 4))(steps)
-
-
-class StepKeys:
-  """Per-step keys ``split(fold_in(rng, step), 4)``, as AlgoPerf derives them.
-
-  They are computed 1,024 steps at a time in one jitted call and served from
-  host memory: deriving them one step at a time costs ~1 ms of dispatch per
-  step, which would slow small workloads by a third. The values are the same.
-  """
-
-  def __init__(self, rng):
-    self._rng = rng
-    self._start = None
-    self._keys = None
-
-  def for_step(self, step: int):
-    if self._start is None or not 0 <= step - self._start < _RNG_CHUNK:
-      self._start = step - step % _RNG_CHUNK
-      steps = np.arange(self._start, self._start + _RNG_CHUNK)
-      self._keys = np.asarray(_step_keys_chunk(self._rng, steps))
-    return self._keys[step - self._start]
 
 
 def _train_step(ctx: _Context, loop: _Loop, step_keys: StepKeys) -> None:
