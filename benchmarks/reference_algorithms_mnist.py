@@ -7,39 +7,40 @@ reaches the workload's target, and the best accuracy seen.
 
   .venv/bin/algoperf data prepare mnist
   .venv/bin/python benchmarks/reference_algorithms_mnist.py [nadamw lion ...]
+      [--hparams '{"learning_rate": 0.003}']
 """
 
 import argparse
-import importlib.util
+import json
 import pathlib
 import time
 
 import jax
 
+from algoperf import submission as submission_lib
 from workloads.mnist.workload import MnistWorkload
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / 'reference_algorithms'
 
 
 def load_submission(name: str):
-  path = ROOT / name / 'submission.py'
-  module_spec = importlib.util.spec_from_file_location(f'ref_{name}', path)
-  module = importlib.util.module_from_spec(module_spec)
-  module_spec.loader.exec_module(module)
-  return module
+  return submission_lib.load_submission(ROOT / name)
 
 
-def train(name: str, max_steps: int, eval_every: int, seed: int) -> dict:
+def train(name, max_steps, eval_every, seed, hyperparameters=None) -> dict:
   submission = load_submission(name)
   workload = MnistWorkload()
   rng = jax.random.PRNGKey(seed)
   params, model_state = workload.init_model_fn(rng)
   optimizer_state = submission.init_optimizer_state(
-    workload, params, model_state, None, rng
+    workload, params, model_state, hyperparameters, rng
   )
   batch_size = submission.get_batch_size(workload.name)
   queue = workload._build_input_queue(rng, 'train', None, batch_size)
-  prepare = getattr(submission, 'prepare_for_eval', None)
+  prepare = submission.prepare_for_eval
+  extra = {}
+  if submission.wants_train_data:
+    extra['train_data'] = workload.train_data_view(None)
   train_seconds, reached, best = 0.0, None, 0.0
   for step in range(1, max_steps + 1):
     start = time.perf_counter()
@@ -50,16 +51,17 @@ def train(name: str, max_steps: int, eval_every: int, seed: int) -> dict:
       optimizer_state,
       params,
       model_state,
-      None,
+      hyperparameters,
       step,
       step_rng,
+      **extra,
     )
     optimizer_state, params, model_state = submission.update_params(
       workload,
       params,
       workload.model_params_types,
       model_state,
-      None,
+      hyperparameters,
       batch,
       workload.loss_type,
       optimizer_state,
@@ -74,7 +76,7 @@ def train(name: str, max_steps: int, eval_every: int, seed: int) -> dict:
         params,
         workload.model_params_types,
         model_state,
-        None,
+        hyperparameters,
         workload.loss_type,
         optimizer_state,
         [],
@@ -112,12 +114,21 @@ def main():
   parser.add_argument('--max-steps', type=int, default=2000)
   parser.add_argument('--eval-every', type=int, default=100)
   parser.add_argument('--seed', type=int, default=0)
+  parser.add_argument(
+    '--hparams',
+    type=json.loads,
+    default=None,
+    help='JSON dict overriding the self-tuning defaults, e.g. '
+    '\'{"selection_ratio": 0.5}\'',
+  )
   args = parser.parse_args()
   names = args.names or sorted(
     p.parent.name for p in ROOT.glob('*/submission.py')
   )
   for name in names:
-    result = train(name, args.max_steps, args.eval_every, args.seed)
+    result = train(
+      name, args.max_steps, args.eval_every, args.seed, args.hparams
+    )
     if result['reached']:
       step, seconds = result['reached']
       outcome = f'target at step {step} ({seconds:.1f} s)'
