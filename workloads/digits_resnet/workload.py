@@ -13,25 +13,23 @@ from workloads.mnist import workload as mnist_workload
 class DigitsResNetWorkload(mnist_workload.MnistWorkload):
   """ResNet (widths 16/32/64, BatchNorm) on 28x28 digits; validation accuracy.
 
-  PROVISIONAL targets and budget (replaced by the target-setting protocol):
-  chosen from benchmarks/digits_baseline.py runs of NAdamW (warmup + cosine,
-  lr 2e-3, weight decay 0.08, betas (0.9, 0.999), batch 64) on 2 busy CPU
-  cores: the validation target sits a little below the accuracy the baseline
-  reaches by the end of a run of ``step_hint`` steps, the test target a
-  little below that (test accuracy runs slightly lower); the budget is
-  about 3x the time the baseline needs.
+  PROVISIONAL targets and budget (replaced by the target-setting protocol),
+  chosen from benchmarks/digits_baseline.py runs of NAdamW (lr 2e-3, weight
+  decay 0.08, betas (0.9, 0.999), 5% warmup + cosine over 600 steps, batch
+  64) on 2 busy CPU cores: it plateaus near 0.96 validation accuracy and
+  first reaches 0.95 at step ~300 (~50 s wall incl. compilation; ~25 CPU-s
+  for all 600 steps). Targets sit a little below what it reaches; the budget
+  is ~3x the time it needs; step_hint is its run length.
   """
 
   name = 'digits_resnet'
-  validation_target_value = 0.975
-  test_target_value = 0.97
+  validation_target_value = 0.95
+  test_target_value = 0.945
   targets_are_provisional = True
   max_allowed_runtime_sec = 180
-  eval_period_time_sec = 15
+  eval_period_time_sec = 10  # One eval of 3 x 750 digits: ~1 s.
   step_hint = 600
   default_batch_size = 64
-  eval_batch_size = 250
-  num_eval_train_examples = 750
   activation = staticmethod(nn.relu)
   bn_init_scale = 0.0
 
@@ -44,7 +42,9 @@ class DigitsResNetWorkload(mnist_workload.MnistWorkload):
 class DigitsResNetSiluWorkload(DigitsResNetWorkload):
   """SiLU instead of ReLU (as AlgoPerf's imagenet_resnet_silu).
 
-  PROVISIONAL targets, chosen as for the base workload.
+  PROVISIONAL targets, the base's, chosen the same way: the baseline first
+  reached 0.95 validation accuracy at step ~250 and ended at 0.959 / 0.957
+  (validation / test).
   """
 
   name = 'digits_resnet_silu'
@@ -54,14 +54,15 @@ class DigitsResNetSiluWorkload(DigitsResNetWorkload):
 
 
 class DigitsResNetLargeBNInitWorkload(DigitsResNetWorkload):
-  """Last BatchNorm scale of each block starts at 8, not 0 (AlgoPerf's
+  """Each block's last BatchNorm scale starts at 8, not 0.
 
-  imagenet_resnet_large_bn_init). PROVISIONAL targets, chosen as for the
-  base workload.
+  As AlgoPerf's imagenet_resnet_large_bn_init. PROVISIONAL targets, the
+  base's, chosen the same way: the baseline first reached 0.95 validation
+  accuracy at step ~150 and ended at 0.964 / 0.955 (validation / test).
   """
 
   name = 'digits_resnet_large_bn_init'
   base_name = 'digits_resnet'
-  # Why: residual branches start large, so the network no longer starts
-  # near the identity and early training is much less stable.
+  # Why: the blocks no longer start as the identity, which changes early
+  # training (slower on ImageNet in AlgoPerf; faster on this 3-block net).
   bn_init_scale = 8.0

@@ -12,24 +12,24 @@ from workloads.mnist import workload as mnist_workload
 class DigitsViTWorkload(mnist_workload.MnistWorkload):
   """ViT (width 64, depth 4, 4 heads, patch 7) on 28x28 digits.
 
-  PROVISIONAL targets and budget (replaced by the target-setting protocol):
-  chosen from benchmarks/digits_baseline.py runs of NAdamW (warmup + cosine,
-  lr 2e-3, weight decay 0.08, betas (0.9, 0.999), batch 64) on 2 busy CPU
-  cores: the validation target sits a little below the accuracy the baseline
-  reaches by the end of a run of ``step_hint`` steps, the test target a
-  little below that; the budget is about 3x the time the baseline needs.
+  PROVISIONAL targets and budget (replaced by the target-setting protocol),
+  chosen from benchmarks/digits_baseline.py runs of NAdamW (lr 2e-3, weight
+  decay 0.08, betas (0.9, 0.999), 5% warmup + cosine over 1500 steps, batch
+  64, no dropout) on 2 busy CPU cores: it ends at 0.944 validation accuracy
+  and first reaches 0.93 at step ~1000 (~70 CPU-s for all 1500 steps with
+  evals; 240 s wall at load average ~15). Targets sit a little below what it
+  reaches; the budget allows for a loaded machine; step_hint is its run
+  length.
   """
 
   name = 'digits_vit'
-  validation_target_value = 0.95
-  test_target_value = 0.94
+  validation_target_value = 0.93
+  test_target_value = 0.925
   targets_are_provisional = True
-  max_allowed_runtime_sec = 180
-  eval_period_time_sec = 10
-  step_hint = 1000
+  max_allowed_runtime_sec = 300
+  eval_period_time_sec = 10  # One eval of 3 x 750 digits: 1-3 s.
+  step_hint = 1500
   default_batch_size = 64
-  eval_batch_size = 750
-  num_eval_train_examples = 750
   use_glu = False
   use_post_layer_norm = False
   max_train_shift = 1  # Pixels; see input_pipeline.py for why.
@@ -76,11 +76,14 @@ class DigitsViTWorkload(mnist_workload.MnistWorkload):
 class DigitsViTGluWorkload(DigitsViTWorkload):
   """Gated (GLU) MLP blocks, as AlgoPerf's imagenet_vit_glu.
 
-  PROVISIONAL targets, chosen as for the base workload.
+  PROVISIONAL targets, chosen as for the base: the baseline ended at 0.955 /
+  0.959 (validation / test) and first reached 0.94 at step ~800.
   """
 
   name = 'digits_vit_glu'
   base_name = 'digits_vit'
+  validation_target_value = 0.94
+  test_target_value = 0.935
   # Why: multiplicative gating changes the loss landscape of every MLP.
   use_glu = True
 
@@ -88,11 +91,14 @@ class DigitsViTGluWorkload(DigitsViTWorkload):
 class DigitsViTPostLNWorkload(DigitsViTWorkload):
   """LayerNorm after each residual sum, as AlgoPerf's imagenet_vit_post_ln.
 
-  PROVISIONAL targets, chosen as for the base workload.
+  PROVISIONAL targets, chosen as for the base: the baseline ended at 0.932 /
+  0.940 (validation / test) and first reached 0.92 at step ~800.
   """
 
   name = 'digits_vit_post_ln'
   base_name = 'digits_vit'
+  validation_target_value = 0.92
+  test_target_value = 0.915
   # Why: post-LN transformers are known to need careful warmup and lower
   # learning rates; an algorithm's edge may not survive the change.
   use_post_layer_norm = True
