@@ -74,7 +74,7 @@ def test_one_step_and_eval(name):
   assert workload.metric_direction == 'min'
   rng = jax.random.PRNGKey(0)
   params, state = workload.init_model_fn(rng)
-  assert params['embedding'].shape == (dataset.VOCAB_SIZE, 16)
+  assert params['embedding'].shape == (dataset.VOCAB_SIZE, workload.embed_dim)
   types = workload.model_params_types
   assert types['embedding'] == spec.ParameterType.EMBEDDING
   batch = next(workload._build_input_queue(rng, 'train', None, BATCH))

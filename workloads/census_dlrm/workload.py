@@ -33,8 +33,8 @@ class CensusDlrmWorkload(base_workload.ArrayWorkload):
   test_target_value = 0.32
   targets_are_provisional = True
   max_allowed_runtime_sec = 120
-  eval_period_time_sec = 5
-  step_hint = 1500
+  eval_period_time_sec = 10
+  step_hint = 2000
   num_train_examples = dataset.SPLIT_SIZES['train']
   num_eval_train_examples = 5000
   num_validation_examples = dataset.SPLIT_SIZES['validation']
@@ -51,12 +51,18 @@ class CensusDlrmWorkload(base_workload.ArrayWorkload):
   train_stddev = (13.7288, 0.6297, 2.5784, 2.4415, 1.5820, 12.3799)
 
   # Model facts; variants override one of them.
+  embed_dim = 32
+  bottom_dims = (64, 32)  # The last equals embed_dim (dot interactions).
+  top_dims = (128, 64, 1)
   embedding_init_multiplier = None
   use_layer_norm = False
 
   def build_model(self):
     return model.DlrmSmall(
       vocab_size=dataset.VOCAB_SIZE,
+      embed_dim=self.embed_dim,
+      bottom_dims=self.bottom_dims,
+      top_dims=self.top_dims,
       embedding_init_multiplier=self.embedding_init_multiplier,
       use_layer_norm=self.use_layer_norm,
     )
