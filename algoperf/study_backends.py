@@ -12,7 +12,6 @@ import it before anything sets up JAX.
 import concurrent.futures
 import multiprocessing
 import os
-import time
 import traceback
 from typing import Callable, Optional
 
@@ -158,12 +157,3 @@ def run_jobs(jobs, backend: str, on_done: Callable, on_tick: Callable = None,
     raise AlgoperfError(f'unknown backend {backend!r}; use one of '
                         f'{", ".join(BACKENDS)}.')
 
-
-def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
-  """Polls ``predicate`` (helper for drivers and tests)."""
-  deadline = time.monotonic() + timeout
-  while time.monotonic() < deadline:
-    if predicate():
-      return True
-    time.sleep(0.05)
-  return predicate()

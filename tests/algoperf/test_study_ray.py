@@ -76,7 +76,7 @@ def ray_cluster(tmp_path):
     _wait_for_port(port, head)
     yield f'127.0.0.1:{port}'
   finally:
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
       try:
         os.killpg(head.pid, sig)
       except ProcessLookupError:

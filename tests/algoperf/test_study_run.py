@@ -1,0 +1,54 @@
+"""`run_study` in-process: trials, skipping finished ones, the status table."""
+
+import json
+import platform
+import subprocess
+import sys
+
+from algoperf import cli
+from algoperf import records
+from algoperf import study
+from algoperf import study_driver
+from algoperf import study_status
+from tests.conftest import ALGOPERF_STYLE
+
+
+def test_study_runs_then_skips_finished_trials(tmp_path, capsys):
+  spec = study.StudySpec(
+    submission=str(ALGOPERF_STYLE), workloads=('mnist',),
+    experiment_dir=str(tmp_path), name='s', ruleset='self', num_studies=2,
+    max_steps=3, synthetic_data=64, checkpoint_every_sec=None)
+  first = study_driver.run_study(spec, backend='local', progress=False)
+  assert sorted(s['status'] for s in first.values()) == ['max_steps'] * 2
+  plan = records.read_json(tmp_path / 's' / study.STUDY_FILE)
+  seeds = [t['rng_seed'] for t in plan['trials']]
+  assert len(set(seeds)) == 2
+  for t in plan['trials']:
+    flags = records.read_json(records.trial_dir(
+      tmp_path, 's', t['study'], 'mnist', 1) / 'flags_0.json')
+    assert flags['rng_seed'] == t['rng_seed']
+    assert flags['budget_multiplier'] == 3.0
+  again = study_driver.run_study(spec, backend='local', progress=False)
+  assert sorted(s['status'] for s in again.values()) == ['skipped'] * 2
+  assert not (tmp_path / 's' / '.lock').exists()
+  capsys.readouterr()
+  assert cli.main(['status', str(tmp_path)]) == 0
+  out = capsys.readouterr().out
+  assert '2 max_steps' in out and 'validation/accuracy' in out
+
+
+def test_status_marks_a_trial_whose_process_died_as_interrupted(tmp_path):
+  dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                        capture_output=True, text=True, check=True)
+  trial = records.trial_dir(tmp_path, 'x', 0, 'mnist', 1)
+  trial.mkdir(parents=True)
+  trial.joinpath(records.STATUS).write_text(json.dumps({
+    'status': 'running', 'host': platform.node(), 'pid': int(dead.stdout),
+    'study': 0, 'trial': 1, 'workload': 'mnist', 'global_step': 7,
+    'budget': 60, 'target_metric': 'validation/accuracy',
+    'target_value': 0.9, 'best_metric': 0.5,
+    'last_eval': {'accumulated_submission_time': 6.0,
+                  'total_duration': 9.0}}))
+  [row] = study_status.collect(tmp_path)
+  assert row['state'] == study_status.INTERRUPTED
+  assert (row['step'], row['best'], row['used']) == (7, 0.5, 6.0)
