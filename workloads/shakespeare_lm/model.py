@@ -6,7 +6,7 @@ The switches the variants turn (pre- vs post-LayerNorm, GLU MLP, activation,
 attention temperature) are the ones AlgoPerf's wmt variants turn.
 """
 
-from typing import Callable
+from collections.abc import Callable
 
 import flax.linen as nn
 import jax.numpy as jnp

@@ -6,7 +6,6 @@ accuracy), with variants that change one architectural detail each.
 """
 
 import math
-from typing import Dict
 
 import flax.linen as nn
 import jax
@@ -26,25 +25,32 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
   Target: validation cross-entropy in nats per character ('loss', lower is
   better); perplexity = exp(loss) and next-character accuracy are reported.
 
-  PROVISIONAL targets and budget (replaced by the target-setting protocol):
-  measured with benchmarks/shakespeare_lm_targets.py, a plain optax NAdamW
-  (lr 2e-3, b1 0.9, b2 0.98, weight decay 0.08, 5% linear warmup then
-  cosine decay over ``step_hint`` steps, batch 32) on 2 busy CPU cores;
-  the target sits a little above the median validation loss it reaches in
-  about 60% of ``step_hint`` steps, and the budget is ~3x the time it needs.
+  PROVISIONAL targets and budget (replaced by the target-setting protocol).
+  Chosen with benchmarks/shakespeare_lm_targets.py: plain optax NAdamW (lr
+  2e-3, b1 0.9, b2 0.98, weight decay 0.08, 5% linear warmup then cosine to 0
+  over ``step_hint`` = 1500 steps, batch 32, seed 0, one run). It ended at
+  validation loss 1.785 (test 1.767) and first evaluated at or below 1.81 by
+  step 1200 (evals every 100 steps: 1.813 at 1100, 1.801 at 1200); the
+  target 1.81 leaves a little margin for other seeds, and the test target
+  1.80 is met when the validation target is (the test plays are slightly
+  easier). On 2 CPU cores shared with other jobs (load 10-40) a step cost
+  0.12 CPU-seconds, so ~1150 steps are ~140 CPU-s: an estimated 70-100 s on
+  2 idle cores. The budget is ~3x that. Evals (128 + 512 + 512 windows, a
+  forward pass ~1/3 of a training step) cost ~12 steps' compute, ~10% of a
+  12 s eval period.
   """
 
   name = 'shakespeare_lm'
   target_metric_name = 'loss'
   metric_direction = 'min'
-  validation_target_value = 1.75
-  test_target_value = 1.75
+  validation_target_value = 1.81
+  test_target_value = 1.80
   targets_are_provisional = True
   max_allowed_runtime_sec = 360
-  eval_period_time_sec = 10
+  eval_period_time_sec = 12
   step_hint = 1500
   num_train_examples = 72230  # Windows of 64 predicted characters.
-  num_eval_train_examples = 256
+  num_eval_train_examples = 128
   num_validation_examples = 512
   num_test_examples = 512
   eval_batch_size = 256
@@ -113,7 +119,7 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
 
   def _eval_model_on_split(self, split, num_examples, global_batch_size,
                            params, model_state, rng, data_dir,
-                           global_step=0) -> Dict[str, float]:
+                           global_step=0) -> dict[str, float]:
     """Loss and accuracy averaged over tokens (not windows); perplexity."""
     del global_batch_size, rng, global_step
     arrays = self.split_arrays(split, data_dir)
@@ -136,14 +142,16 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
 class ShakespeareLmPostLnWorkload(ShakespeareLmWorkload):
   """LayerNorm after each residual add (original Transformer), as wmt_post_ln.
 
-  PROVISIONAL targets, chosen as for the base workload.
+  PROVISIONAL targets, measured as for the base workload (one run): the
+  baseline ended at validation 1.851 (test 1.839), evaluated 1.868 at step
+  1200 (test 1.858) and 1.855 at step 1350.
   """
 
   name = 'shakespeare_lm_post_ln'
   base_name = 'shakespeare_lm'
   pre_layer_norm = False  # Post-LN is harder to optimise: tests warmup.
-  validation_target_value = 1.75
-  test_target_value = 1.75
+  validation_target_value = 1.87
+  test_target_value = 1.86
 
 
 class ShakespeareLmAttentionTempWorkload(ShakespeareLmWorkload):
