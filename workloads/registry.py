@@ -46,6 +46,13 @@ WORKLOADS = {
   'census_dlrm_layernorm':
     'workloads.census_dlrm.workload:CensusDlrmLayerNormWorkload',
   # phantom_unet family (mirrors fastmri).
+  'phantom_unet': 'workloads.phantom_unet.workload:PhantomUnetWorkload',
+  'phantom_unet_tanh':
+    'workloads.phantom_unet.workload:PhantomUnetTanhWorkload',
+  'phantom_unet_layernorm':
+    'workloads.phantom_unet.workload:PhantomUnetLayerNormWorkload',
+  'phantom_unet_model_size':
+    'workloads.phantom_unet.workload:PhantomUnetModelSizeWorkload',
 }
 
 # The CPU suite's base workloads, in the order runs and tables show them.
@@ -56,6 +63,7 @@ CPU_SUITE = (
   'shakespeare_lm',
   'molecules_gnn',
   'census_dlrm',
+  'phantom_unet',
 )
 
 
