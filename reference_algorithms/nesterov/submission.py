@@ -38,7 +38,7 @@ def init_optimizer_state(
   hyperparameters: spec.Hyperparameters,
   rng: spec.RandomState,
 ) -> spec.OptimizerState:
-  """SGD + Nesterov momentum with the named schedule; (opt_state, opt_update_fn)."""
+  """SGD + Nesterov momentum, named schedule; (opt_state, opt_update_fn)."""
   del model_state, rng
   hp = hparams_lib.resolve(hyperparameters, DEFAULTS)
   schedule = hparams_lib.learning_rate_schedule(hp, workload.step_hint)
