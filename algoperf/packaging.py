@@ -105,7 +105,7 @@ def create_package(experiment_dir, output, submission_dirs=None) -> dict:
       members[f'{SUBMISSION}/{label}/{path.relative_to(source).as_posix()}'] = (
         path)
   info = {
-    'created': datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    'created': datetime.datetime.now(datetime.UTC).isoformat(),
     'experiment_dir': str(experiment_dir),
     'experiments': sorted(experiments),
     'submissions': names,

@@ -5,7 +5,6 @@ share one validator subprocess (validate_many), so a case costs one import
 and a few mnist steps, not a process start.
 """
 
-import pathlib
 import subprocess
 import sys
 
