@@ -8,6 +8,10 @@ split every ``--eval-every`` steps off the clock, and prints when each
 accuracy threshold was first reached and the time one full eval takes.
 
   .venv/bin/python benchmarks/digits_baseline.py digits_resnet --steps 600
+
+Defaults are a plain NAdamW (betas (0.9, 0.999), no dropout); for the
+self-tuning NAdamW baseline's exact hyperparameters (dropout 0.1 included)
+use benchmarks/nadamw_target_probe.py.
 """
 
 import argparse
