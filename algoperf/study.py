@@ -57,7 +57,6 @@ class StudySpec:
   checkpoint_every_sec: Optional[float] = 30.0
   num_cpus_per_trial: float = 1.0
   num_gpus_per_trial: float = 0.0
-  first_study: int = 0
   # Serve N random examples per split instead of prepared data (tests and
   # smoke runs only; the results say nothing about the workload).
   synthetic_data: Optional[int] = None
@@ -131,6 +130,9 @@ def plan_trials(spec: StudySpec, submission) -> list[TrialJob]:
                       (spec.num_trials, 'trials')):
     if count < 1:
       raise AlgoperfError(f'--{what} must be at least 1, got {count}.')
+  if not spec.workloads:
+    raise AlgoperfError('no workloads given; pass --workloads W[,W...] or '
+                        '--suite cpu (see `algoperf workloads`).')
   space, space_path = None, None
   if spec.ruleset == EXTERNAL:
     space_path = search_space_path(spec, submission)
@@ -138,7 +140,7 @@ def plan_trials(spec: StudySpec, submission) -> list[TrialJob]:
   classes = [registry.get_workload_class(n) for n in spec.workloads]
   multiplier = SELF_TUNING_BUDGET_MULTIPLIER if spec.ruleset == SELF else 1.0
   jobs = []
-  for study in range(spec.first_study, spec.first_study + spec.num_studies):
+  for study in range(spec.num_studies):
     points = study_points(spec, submission, space, study)
     for workload_cls in classes:
       for trial, point in enumerate(points, start=1):

@@ -11,6 +11,11 @@ between the two leaves the previous checkpoint in force.
 Non-array leaves of the optimizer state (e.g. an optax update function) are
 not saved; on restore they come from calling ``init_optimizer_state`` again,
 and only the array leaves are replaced, position by position.
+
+A resumed trial continues from the checkpoint's accumulators: work a killed
+attempt did after its last checkpoint is redone, and only the redone time
+counts (as in AlgoPerf, which also restores its clock from the checkpoint).
+Recompiling the train step after a restart is submission time.
 """
 
 import pathlib
