@@ -17,23 +17,28 @@ from workloads.census_dlrm import model
 
 
 class CensusDlrmWorkload(base_workload.ArrayWorkload):
-  """DLRM-small (embed 16, bottom 32-16, top 64-32-1) on 38,842 people.
+  """DLRM-small (embed 32, bottom 64-32, top 128-64-1) on 38,842 people.
 
-  PROVISIONAL targets and budget (replaced by the target-setting protocol):
-  measured with a plain optax NAdamW loop (lr 2e-3, weight decay 0.08,
-  5% linear warmup then cosine decay, batch 256, 3 seeds) on 2 busy CPU
-  cores. The target sits a little above the median best validation loss so
-  that every seed reaches it; the budget is about 4x the median time.
+  PROVISIONAL targets and budget (replaced by the target-setting protocol).
+  How they were chosen: `benchmarks/nadamw_target_probe.py census_dlrm
+  --eval-every 200 --seeds 0 1 2` (the self-tuning NAdamW baseline's
+  hyperparameters, cosine over step_hint, batch 256) on this machine's 2
+  shared CPU cores. All three seeds end at validation loss 0.313 (median
+  best 0.3130) and first reach 0.316 at steps 1400/1200/1200 (median 1200,
+  about 11 s of process CPU time including compilation; 2-3 minutes of wall
+  time on the heavily loaded machine). The validation target 0.316 sits just
+  above the final loss; the test target 0.318 is met at the same evals.
+  The budget allows for a loaded machine.
   """
 
   name = 'census_dlrm'
   target_metric_name = 'loss'
   metric_direction = 'min'
-  validation_target_value = 0.32
-  test_target_value = 0.32
+  validation_target_value = 0.316
+  test_target_value = 0.318
   targets_are_provisional = True
-  max_allowed_runtime_sec = 120
-  eval_period_time_sec = 10
+  max_allowed_runtime_sec = 240
+  eval_period_time_sec = 5
   step_hint = 2000
   num_train_examples = dataset.SPLIT_SIZES['train']
   num_eval_train_examples = 5000
@@ -140,6 +145,10 @@ class CensusDlrmEmbedInitWorkload(CensusDlrmWorkload):
   name = 'census_dlrm_embed_init'
   base_name = 'census_dlrm'
   embedding_init_multiplier = 1.0
+  # Probe (1 seed): best validation loss 0.3278 at step 1000, test 0.324;
+  # the large embeddings overfit, so the target is looser than the base's.
+  validation_target_value = 0.331
+  test_target_value = 0.327
 
 
 class CensusDlrmLayerNormWorkload(CensusDlrmWorkload):
@@ -148,3 +157,7 @@ class CensusDlrmLayerNormWorkload(CensusDlrmWorkload):
   name = 'census_dlrm_layernorm'
   base_name = 'census_dlrm'
   use_layer_norm = True
+  # Probe (1 seed): validation loss 0.3244 at step 1000, best 0.3223 at the
+  # end (test 0.323 and 0.318).
+  validation_target_value = 0.325
+  test_target_value = 0.325
