@@ -20,25 +20,29 @@ from workloads.molecules_gnn import model
 
 
 class MoleculesGnnWorkload(base_workload.ArrayWorkload):
-  """GraphNet (latent 64, 3 steps, ReLU) on 825 training molecules.
+  """GraphNet (width 32, 3 rounds, ReLU) on 825 training molecules.
 
-  PROVISIONAL targets and budget (replaced by the target-setting protocol):
-  measured with a plain optax NAdamW loop (lr 2e-3, weight decay 0.08,
-  5% linear warmup then cosine decay, batch 64, 5 seeds) on 2 busy CPU
-  cores: validation accuracy first reaches the target after a median of
-  about 1,000 steps (~40 s); the best accuracy seen is ~0.76. The target sits
-  below that median best so every seed reaches it; the budget is about 4x
-  the median time to target.
+  PROVISIONAL targets and budget (replaced by the target-setting protocol).
+  How they were chosen: `benchmarks/nadamw_target_probe.py molecules_gnn
+  --eval-every 100` (the self-tuning NAdamW baseline's hyperparameters,
+  dropout 0.1, cosine over step_hint, batch 64) on this machine's 2 shared
+  CPU cores. Seed 0 reaches validation accuracy 0.75 / 0.785 / 0.80 at steps
+  300 / 500 / 600 (test 0.75 / 0.81 / 0.79) and ends at 0.795; an earlier
+  probe (lr 2e-3, no dropout) reached 0.775 at step 500, best 0.79. The
+  target 0.77 sits ~0.02 under the best seen (200 validation molecules: one
+  molecule is 0.005). Reaching it takes ~500 steps, about 45 s of process
+  CPU time including compilation (20+ minutes of wall time on the machine
+  as loaded during measurement, so the budget assumes an idle machine).
   """
 
   name = 'molecules_gnn'
   target_metric_name = 'accuracy'
   metric_direction = 'max'
-  validation_target_value = 0.70
-  test_target_value = 0.68
+  validation_target_value = 0.77
+  test_target_value = 0.76
   targets_are_provisional = True
-  max_allowed_runtime_sec = 180
-  eval_period_time_sec = 10
+  max_allowed_runtime_sec = 300
+  eval_period_time_sec = 5
   step_hint = 1000
   num_train_examples = dataset.SPLIT_SIZES['train']
   num_eval_train_examples = 256
@@ -153,8 +157,9 @@ class MoleculesGnnGeluWorkload(MoleculesGnnWorkload):
   name = 'molecules_gnn_gelu'
   base_name = 'molecules_gnn'
   activation = staticmethod(nn.gelu)
-  validation_target_value = 0.70
-  test_target_value = 0.68
+  # Probe (seed 0): validation 0.775 at step 300 (test 0.763), best 0.82.
+  validation_target_value = 0.77
+  test_target_value = 0.76
 
 
 class MoleculesGnnSiluWorkload(MoleculesGnnWorkload):
@@ -163,8 +168,8 @@ class MoleculesGnnSiluWorkload(MoleculesGnnWorkload):
   name = 'molecules_gnn_silu'
   base_name = 'molecules_gnn'
   activation = staticmethod(nn.silu)
-  validation_target_value = 0.70
-  test_target_value = 0.68
+  validation_target_value = 0.77
+  test_target_value = 0.76
 
 
 class MoleculesGnnModelSizeWorkload(MoleculesGnnWorkload):
