@@ -12,22 +12,24 @@ from workloads.mnist import workload as mnist_workload
 class DigitsViTWorkload(mnist_workload.MnistWorkload):
   """ViT (width 64, depth 4, 4 heads, patch 7) on 28x28 digits.
 
-  PROVISIONAL targets and budget (replaced by the target-setting protocol),
-  chosen from benchmarks/digits_baseline.py runs of NAdamW (lr 2e-3, weight
-  decay 0.08, betas (0.9, 0.999), 5% warmup + cosine over 1500 steps, batch
-  64, no dropout) on 2 busy CPU cores: it ends at 0.944 validation accuracy
-  and first reaches 0.93 at step ~1000 (~70 CPU-s for all 1500 steps with
-  evals; 240 s wall at load average ~15). Targets sit a little below what it
-  reaches; the budget allows for a loaded machine; step_hint is its run
+  PROVISIONAL targets and budget (replaced by the target-setting protocol).
+  The self-tuning NAdamW baseline's hyperparameters (dropout 0.1 included;
+  benchmarks/nadamw_target_probe.py, 1500 steps, seed 0) reach at best
+  0.919 validation accuracy, first 0.91 at step 1100 (~100 CPU-s; 580 s
+  wall at load average ~40); plain NAdamW without dropout
+  (benchmarks/digits_baseline.py) reaches 0.945, 0.93 at step 1000 (~50
+  CPU-s). Targets sit a little below what the self-tuning baseline reaches;
+  the budget allows for a heavily loaded machine; step_hint is its run
   length.
   """
 
   name = 'digits_vit'
-  validation_target_value = 0.93
-  test_target_value = 0.925
+  validation_target_value = 0.905
+  test_target_value = 0.9
   targets_are_provisional = True
-  max_allowed_runtime_sec = 300
-  eval_period_time_sec = 10  # One eval of 3 x 750 digits: 1-3 s.
+  max_allowed_runtime_sec = 600
+  # One eval of 3 x 750 digits costs about 9 training steps (1-4.5 s wall).
+  eval_period_time_sec = 25
   step_hint = 1500
   default_batch_size = 64
   use_glu = False
@@ -76,14 +78,15 @@ class DigitsViTWorkload(mnist_workload.MnistWorkload):
 class DigitsViTGluWorkload(DigitsViTWorkload):
   """Gated (GLU) MLP blocks, as AlgoPerf's imagenet_vit_glu.
 
-  PROVISIONAL targets, chosen as for the base: the baseline ended at 0.955 /
-  0.959 (validation / test) and first reached 0.94 at step ~800.
+  PROVISIONAL targets, chosen as for the base: the self-tuning baseline
+  reached at best 0.945 validation accuracy, first 0.93 at step 800 (test
+  0.933); without dropout it ended at 0.955 / 0.959.
   """
 
   name = 'digits_vit_glu'
   base_name = 'digits_vit'
-  validation_target_value = 0.94
-  test_target_value = 0.935
+  validation_target_value = 0.93
+  test_target_value = 0.925
   # Why: multiplicative gating changes the loss landscape of every MLP.
   use_glu = True
 
@@ -91,14 +94,13 @@ class DigitsViTGluWorkload(DigitsViTWorkload):
 class DigitsViTPostLNWorkload(DigitsViTWorkload):
   """LayerNorm after each residual sum, as AlgoPerf's imagenet_vit_post_ln.
 
-  PROVISIONAL targets, chosen as for the base: the baseline ended at 0.932 /
-  0.940 (validation / test) and first reached 0.92 at step ~800.
+  PROVISIONAL targets, the base's, chosen the same way: the self-tuning
+  baseline reached at best 0.927 validation accuracy, first 0.905 at step
+  1100 (test 0.908); without dropout it ended at 0.932 / 0.940.
   """
 
   name = 'digits_vit_post_ln'
   base_name = 'digits_vit'
-  validation_target_value = 0.92
-  test_target_value = 0.915
   # Why: post-LN transformers are known to need careful warmup and lower
   # learning rates; an algorithm's edge may not survive the change.
   use_post_layer_norm = True
