@@ -18,15 +18,18 @@ class DigitsResNetWorkload(mnist_workload.MnistWorkload):
   decay 0.08, betas (0.9, 0.999), 5% warmup + cosine over 600 steps, batch
   64) on 2 busy CPU cores: it plateaus near 0.96 validation accuracy and
   first reaches 0.95 at step ~300 (~50 s wall incl. compilation; ~25 CPU-s
-  for all 600 steps). Targets sit a little below what it reaches; the budget
-  is ~3x the time it needs; step_hint is its run length.
+  for all 600 steps). The self-tuning NAdamW baseline's own hyperparameters
+  (benchmarks/nadamw_target_probe.py, dropout 0.1, lr 1.75e-3) reach 0.956
+  / 0.948 (validation / test) at step 300: 17 CPU-s, 104 s wall at load
+  average ~40. Targets sit a little below what they reach; the budget is
+  ~3x the loaded wall time; step_hint is the run length.
   """
 
   name = 'digits_resnet'
   validation_target_value = 0.95
   test_target_value = 0.945
   targets_are_provisional = True
-  max_allowed_runtime_sec = 180
+  max_allowed_runtime_sec = 300
   eval_period_time_sec = 15  # One eval of 3 x 750 digits: 1-3 s wall.
   step_hint = 600
   default_batch_size = 64
