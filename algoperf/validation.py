@@ -35,8 +35,9 @@ SUBMISSION_INFO = 'submission_info.yml'
 INFO_FIELDS = ('submission_name', 'authors', 'affiliations', 'ruleset',
                'framework', 'description')
 SIMULATED_DEVICES = 8
-DEFAULT_TIMEOUT_S = 600.0
-DEFAULT_CALL_TIMEOUT_S = 120.0
+# Generous: a first compilation on a busy 2-core machine can take minutes.
+DEFAULT_TIMEOUT_S = 1200.0  # Per submission.
+DEFAULT_CALL_TIMEOUT_S = 300.0
 
 
 @dataclasses.dataclass
@@ -221,7 +222,7 @@ def _launch(pending, report, scratch, ruleset, workloads, timeout_s,
     command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     text=True, start_new_session=True, cwd=scratch)
   try:
-    output, _ = process.communicate(timeout=timeout_s)
+    output, _ = process.communicate(timeout=timeout_s * len(pending))
     return process.returncode, output
   except subprocess.TimeoutExpired:
     os.killpg(process.pid, signal.SIGKILL)
@@ -244,6 +245,7 @@ def _death_message(path, returncode, output, timeout_s) -> str:
   tail = '\n'.join(output.strip().splitlines()[-8:])
   if returncode is None:
     return (f'{path}: validation did not finish within {timeout_s:.0f} s '
+            'per submission '
             f'and was stopped. Last output:\n{tail}')
   if returncode < 0:
     reason = f'was killed by signal {signal.Signals(-returncode).name}'

@@ -340,7 +340,7 @@ def main(argv=None) -> int:
   parser.add_argument('--ruleset', choices=['external', 'self'],
                       default='external')
   parser.add_argument('--workloads', required=True)
-  parser.add_argument('--call-timeout', type=float, default=120.0)
+  parser.add_argument('--call-timeout', type=float, default=300.0)
   parser.add_argument('submissions', nargs='+')
   args = parser.parse_args(argv)
   GUARD.report = os.path.abspath(args.report)

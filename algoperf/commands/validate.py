@@ -17,11 +17,11 @@ def add_arguments(parser):
   parser.add_argument('--workloads', default=None,
                       help='comma-separated workloads to train a few steps '
                       'on (default: the CPU suite)')
-  parser.add_argument('--timeout', type=float, default=600.0,
-                      help='seconds for the whole check (default 600)')
-  parser.add_argument('--call-timeout', type=float, default=120.0,
+  parser.add_argument('--timeout', type=float, default=1200.0,
+                      help='seconds for the whole check (default 1200)')
+  parser.add_argument('--call-timeout', type=float, default=300.0,
                       help='seconds one submission call may take, first '
-                      'compilation included (default 120)')
+                      'compilation included (default 300)')
 
 
 def run(args) -> int:
