@@ -236,7 +236,10 @@ def _read_report(report: str) -> dict:
   results = {}
   with open(report) as f:
     for line in f:
-      entry = json.loads(line)
+      try:
+        entry = json.loads(line)
+      except json.JSONDecodeError:
+        continue  # A line cut short by a killed worker.
       results[entry['submission']] = entry['problems']
   return results
 
