@@ -30,7 +30,8 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
   2e-3, b1 0.9, b2 0.98, weight decay 0.08, 5% linear warmup then cosine to 0
   over ``step_hint`` = 1500 steps, batch 32, seed 0, one run). It ended at
   validation loss 1.785 (test 1.767) and first evaluated at or below 1.81 by
-  step 1200 (evals every 100 steps: 1.813 at 1100, 1.801 at 1200); the
+  step 1200 (evals every 100 steps on the first 768 validation windows,
+  since cut to 512: 1.813 at 1100, 1.801 at 1200); the
   target 1.81 leaves a little margin for other seeds, and the test target
   1.80 is met when the validation target is (the test plays are slightly
   easier). On 2 CPU cores shared with other jobs (load 10-40) a step cost
@@ -157,25 +158,30 @@ class ShakespeareLmPostLnWorkload(ShakespeareLmWorkload):
 class ShakespeareLmAttentionTempWorkload(ShakespeareLmWorkload):
   """Attention logits divided by a temperature of 4, as wmt_attention_temp.
 
-  PROVISIONAL targets, chosen as for the base workload.
+  PROVISIONAL targets, measured as for the base workload (one run): the
+  baseline ended at validation 1.790 (test 1.780) and evaluated 1.805 at
+  step 1200 (test 1.801).
   """
 
   name = 'shakespeare_lm_attention_temp'
   base_name = 'shakespeare_lm'
   attention_temperature = 4.0  # Flatter attention at init, slower to sharpen.
-  validation_target_value = 1.75
-  test_target_value = 1.75
+  validation_target_value = 1.815
+  test_target_value = 1.805
 
 
 class ShakespeareLmGluTanhWorkload(ShakespeareLmWorkload):
   """Gated (GLU) MLP with tanh activation, as wmt_glu_tanh.
 
-  PROVISIONAL targets, chosen as for the base workload.
+  PROVISIONAL targets, measured as for the base workload (one run): the
+  baseline ended at validation 1.716 (test 1.695) and evaluated 1.734 at
+  step 1200 (test 1.714). The gate adds parameters (329k against 255k) and
+  ~20% compute per step.
   """
 
   name = 'shakespeare_lm_glu_tanh'
   base_name = 'shakespeare_lm'
   glu = True  # A gated, saturating MLP changes the loss landscape.
   activation = staticmethod(jnp.tanh)
-  validation_target_value = 1.75
-  test_target_value = 1.75
+  validation_target_value = 1.74
+  test_target_value = 1.72
