@@ -168,6 +168,7 @@ class MoleculesGnnSiluWorkload(MoleculesGnnWorkload):
   name = 'molecules_gnn_silu'
   base_name = 'molecules_gnn'
   activation = staticmethod(nn.silu)
+  # Probe (seed 0, 600 steps): validation 0.775 at step 400 (test 0.774).
   validation_target_value = 0.77
   test_target_value = 0.76
 
@@ -180,5 +181,7 @@ class MoleculesGnnModelSizeWorkload(MoleculesGnnWorkload):
   latent_dim = 48
   hidden_dims = (48, 48)
   num_message_passing_steps = 2
-  validation_target_value = 0.70
-  test_target_value = 0.68
+  # Probe (seed 0): validation 0.775 at step 400 (test 0.794), best 0.78;
+  # the target keeps the base's margin below the best seen.
+  validation_target_value = 0.76
+  test_target_value = 0.76
