@@ -20,26 +20,29 @@ class PhantomUnetWorkload(base_workload.ArrayWorkload):
   """U-Net (8 channels, 3 pools, 120k params) on 32x32 ellipse phantoms.
 
   PROVISIONAL targets and budget (replaced by the target-setting protocol).
-  Chosen with a plain optax loop (not the runner): NAdamW (b1 0.9, b2 0.999,
-  weight decay 0.08), lr 3e-3, 5% linear warmup then cosine decay to zero
-  over ``step_hint`` = 800 steps, batch 32, seed 0. Validation SSIM reached
-  0.878 / 0.903 / 0.912 / 0.9135 after 200 / 400 / 600 / 800 steps (test
-  0.9134 at 800); the targets sit just below the final value, reached at
-  about step 600. On the shared 2-core machine (load 10-35) that took
-  ~8 s of process CPU time per 100 steps plus ~20 s of compilation, i.e.
-  roughly one minute to target on an idle 2-core laptop; the budget is
-  about 4x that. An eval (3 x 256 examples) costs about 10 steps, so
-  evaluating every 10 s keeps evals near 10% of the wall time.
+  Set from `algoperf run --workload phantom_unet --submission
+  reference_algorithms/nadamw --ruleset self` (seed 0): with its defaults
+  (lr 1.75e-3, 2% warmup, cosine over ``step_hint`` = 800 steps, dropout
+  0.1, batch 32) validation SSIM reached 0.856 / 0.874 / 0.878 / 0.881 after
+  253 / 414 / 506 / 699 steps; the targets (0.877) are met around step 500.
+  A plain optax NAdamW loop with lr 3e-3 and no dropout gets further
+  (0.903 / 0.9135 after 400 / 800 steps), so tuned submissions have room.
+  Time: in that run 506 steps took 101 s of submission time (30 s of it
+  compilation) on the shared 2-core machine at load ~20 (~8 s of process
+  CPU time per 100 steps), so about a minute or less to target on an idle
+  2-core machine; the budget is 240 s. An eval
+  (3 x 256 examples) took ~2 s, so evaluating every 15 s of training keeps
+  evals near 13% of the wall time.
   """
 
   name = 'phantom_unet'
   target_metric_name = 'ssim'
   metric_direction = 'max'
-  validation_target_value = 0.91
-  test_target_value = 0.91
+  validation_target_value = 0.877
+  test_target_value = 0.877
   targets_are_provisional = True
   max_allowed_runtime_sec = 240
-  eval_period_time_sec = 10
+  eval_period_time_sec = 15
   step_hint = 800
   num_train_examples = dataset.SPLIT_SIZES['train']
   num_eval_train_examples = dataset.SPLIT_SIZES['validation']
