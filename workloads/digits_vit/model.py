@@ -14,6 +14,8 @@ and no pre-logits layer.
 import flax.linen as nn
 import jax.numpy as jnp
 
+from algoperf import layers
+
 _dense_init = nn.initializers.xavier_uniform()
 
 
@@ -48,7 +50,7 @@ class MlpBlock(nn.Module):
     y = nn.gelu(dense(self.mlp_dim)(x))
     if self.use_glu:
       y = y * dense(self.mlp_dim)(x)
-    y = nn.Dropout(rate=dropout_rate)(y, deterministic=not train)
+    y = layers.Dropout(rate=dropout_rate)(y, deterministic=not train)
     return dense(width)(y)
 
 
@@ -69,7 +71,7 @@ class EncoderBlock(nn.Module):
       name='attention',
     )
     mlp = MlpBlock(self.mlp_dim, self.use_glu, name='mlp')
-    drop = lambda y: nn.Dropout(rate=dropout_rate)(y, deterministic=not train)
+    drop = lambda y: layers.Dropout(rate=dropout_rate)(y, deterministic=not train)
     if self.use_post_layer_norm:
       x = nn.LayerNorm(name='LayerNorm_0')(x + drop(attention(x, x)))
       y = mlp(x, train=train, dropout_rate=dropout_rate)
@@ -108,7 +110,7 @@ class DigitsViT(nn.Module):
     batch, height, width, channels = x.shape
     x = x.reshape(batch, height * width, channels)
     x = x + sincos_2d_embedding(height, width, channels)
-    x = nn.Dropout(rate=dropout_rate)(x, deterministic=not train)
+    x = layers.Dropout(rate=dropout_rate)(x, deterministic=not train)
     for i in range(self.depth):
       x = EncoderBlock(
         self.mlp_dim or 4 * self.width,

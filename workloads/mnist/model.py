@@ -5,6 +5,8 @@ from typing import Callable
 import flax.linen as nn
 import jax.numpy as jnp
 
+from algoperf import layers
+
 
 class MLP(nn.Module):
   hidden_width: int = 128
@@ -18,7 +20,7 @@ class MLP(nn.Module):
     x = x.reshape((x.shape[0], -1))
     for _ in range(self.num_hidden):
       x = self.activation(nn.Dense(self.hidden_width)(x))
-      x = nn.Dropout(rate=dropout_rate, deterministic=not train)(x)
+      x = layers.Dropout(rate=dropout_rate, deterministic=not train)(x)
     return nn.Dense(self.num_classes, name='Dense_out')(x)
 
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 import flax.linen as nn
 import jax.numpy as jnp
 
+from algoperf import layers
+
 _EMBED_INIT = nn.initializers.normal(stddev=0.02)
 
 
@@ -69,7 +71,7 @@ class Block(nn.Module):
     for sublayer, norm_name in ((attention, 'norm_attention'),
                                 (mlp, 'norm_mlp')):
       norm = nn.LayerNorm(name=norm_name)
-      dropout = nn.Dropout(rate=dropout_rate, deterministic=not train)
+      dropout = layers.Dropout(rate=dropout_rate, deterministic=not train)
       if self.pre_layer_norm:
         x_BTD = x_BTD + dropout(sublayer(norm(x_BTD)))
       else:
@@ -101,7 +103,7 @@ class DecoderLM(nn.Module):
     x_BTD = x_BTD + nn.Embed(self.max_length, self.width,
                              embedding_init=_EMBED_INIT,
                              name='position_embed')(jnp.arange(length))
-    x_BTD = nn.Dropout(rate=dropout_rate, deterministic=not train)(x_BTD)
+    x_BTD = layers.Dropout(rate=dropout_rate, deterministic=not train)(x_BTD)
     for i in range(self.depth):
       x_BTD = Block(
         num_heads=self.num_heads,
