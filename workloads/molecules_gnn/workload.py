@@ -26,19 +26,19 @@ class MoleculesGnnWorkload(base_workload.ArrayWorkload):
   How they were chosen: `benchmarks/nadamw_target_probe.py molecules_gnn
   --eval-every 100` (the self-tuning NAdamW baseline's hyperparameters,
   dropout 0.1, cosine over step_hint, batch 64) on this machine's 2 shared
-  CPU cores. Seed 0 reaches validation accuracy 0.75 / 0.785 / 0.80 at steps
-  300 / 500 / 600 (test 0.75 / 0.81 / 0.79) and ends at 0.795; an earlier
-  probe (lr 2e-3, no dropout) reached 0.775 at step 500, best 0.79. The
-  target 0.77 sits ~0.02 under the best seen (200 validation molecules: one
-  molecule is 0.005). Reaching it takes ~500 steps, about 45 s of process
-  CPU time including compilation (20+ minutes of wall time on the machine
-  as loaded during measurement, so the budget assumes an idle machine).
+  CPU cores. Seed 0 reaches validation accuracy 0.75 / 0.765 / 0.80 at
+  steps 300 / 400 / 600 and ends at 0.795; seed 1 (600 steps) reaches 0.76
+  at step 200 and peaks at 0.77 at step 400 (200 validation molecules: one
+  molecule is 0.005, so the curve is noisy). The target 0.76 is met by both
+  seeds by step 400 (test accuracy then 0.79-0.81), about 25-45 s of process
+  CPU time including compilation; on the loaded machine that was 1.2 to 15
+  minutes of wall time, so the budget assumes a lightly loaded machine.
   """
 
   name = 'molecules_gnn'
   target_metric_name = 'accuracy'
   metric_direction = 'max'
-  validation_target_value = 0.77
+  validation_target_value = 0.76
   test_target_value = 0.76
   targets_are_provisional = True
   max_allowed_runtime_sec = 300
@@ -158,7 +158,7 @@ class MoleculesGnnGeluWorkload(MoleculesGnnWorkload):
   base_name = 'molecules_gnn'
   activation = staticmethod(nn.gelu)
   # Probe (seed 0): validation 0.775 at step 300 (test 0.763), best 0.82.
-  validation_target_value = 0.77
+  validation_target_value = 0.76
   test_target_value = 0.76
 
 
@@ -169,7 +169,7 @@ class MoleculesGnnSiluWorkload(MoleculesGnnWorkload):
   base_name = 'molecules_gnn'
   activation = staticmethod(nn.silu)
   # Probe (seed 0, 600 steps): validation 0.775 at step 400 (test 0.774).
-  validation_target_value = 0.77
+  validation_target_value = 0.76
   test_target_value = 0.76
 
 
