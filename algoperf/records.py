@@ -131,8 +131,11 @@ def hardware_and_software(seed: int) -> dict:
       versions[package] = md.version(package)
     except md.PackageNotFoundError:
       versions[package] = None
+  from workloads import registry
+
   devices = jax.devices()
   return {
+    'benchmark_version': registry.BENCHMARK_VERSION,
     'timestamp': datetime.datetime.now(datetime.timezone.utc).isoformat(),
     'rng_seed': seed,
     'git_commit': git_commit(),

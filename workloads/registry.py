@@ -55,6 +55,10 @@ WORKLOADS = {
     'workloads.phantom_unet.workload:PhantomUnetModelSizeWorkload',
 }
 
+# Version of the CPU suite's workload definitions (targets, budgets, data).
+# Recorded in every trial's metadata; scoring refuses to mix versions.
+BENCHMARK_VERSION = 'cpu-0.1'
+
 # The CPU suite's base workloads, in the order runs and tables show them.
 CPU_SUITE = (
   'mnist',
