@@ -41,7 +41,7 @@ def make_small_workload(name):
 
 
 def make_train_step(workload):
-  def loss_of(params, batch, rng):
+  def loss_of(params, batch, rng, dropout_rate):
     logits, _ = workload.model_fn(
       params,
       batch,
@@ -49,14 +49,15 @@ def make_train_step(workload):
       spec.ForwardPassMode.TRAIN,
       rng,
       update_batch_norm=True,
-      dropout_rate=0.1,
+      dropout_rate=dropout_rate,
     )
     loss = workload.loss_fn(batch['targets'], logits)
     return loss['summed'] / loss['n_valid_examples']
 
   @jax.jit
-  def train_step(params, batch, rng):
-    loss, grads = jax.value_and_grad(loss_of)(params, batch, rng)
+  def train_step(params, batch, rng, dropout_rate):
+    # dropout_rate is traced here, as AlgoPerf v0.6 submissions pass it.
+    loss, grads = jax.value_and_grad(loss_of)(params, batch, rng, dropout_rate)
     params = jax.tree.map(lambda p, g: p - 0.01 * g, params, grads)
     return params, loss, grads
 
@@ -82,7 +83,7 @@ def test_one_step_and_eval(name):
     params, batch, state, spec.ForwardPassMode.EVAL, None, False
   )
   assert logits.shape == (BATCH, 1)
-  _, loss, grads = make_train_step(workload)(params, batch, rng)
+  _, loss, grads = make_train_step(workload)(params, batch, rng, 0.1)
   assert math.isfinite(float(loss))
   assert all(np.isfinite(g).all() for g in jax.tree.leaves(grads))
   assert workload.is_output_params('Dense_out') and 'Dense_out' in params
@@ -119,7 +120,7 @@ def test_same_seed_gives_identical_first_losses():
     losses = []
     for step in range(10):
       params, loss, _ = train_step(
-        params, next(queue), jax.random.fold_in(rng, step)
+        params, next(queue), jax.random.fold_in(rng, step), 0.1
       )
       losses.append(float(loss))
     return losses

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from algoperf import layers
+
 INPUT_KEYS = ('numeric', 'categorical')
 
 
@@ -72,7 +74,8 @@ class DlrmSmall(nn.Module):
     for i, width in enumerate(self.top_dims[:-1]):
       x = self._hidden(x, width, f'top_{i}')
       if i == len(self.top_dims) - 2:  # Dropout before the logit layer.
-        x = nn.Dropout(dropout_rate, deterministic=not train)(x)
+        # The rate may be traced: AlgoPerf submissions jit model_fn.
+        x = layers.Dropout(rate=dropout_rate)(x, deterministic=not train)
     return nn.Dense(
       self.top_dims[-1],
       name='Dense_out',

@@ -13,6 +13,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from algoperf import layers
+
 GRAPH_KEYS = (
   'nodes',
   'edges',
@@ -28,7 +30,7 @@ class MLP(nn.Module):
 
   widths: Sequence[int]
   activation: Callable
-  dropout_rate: float = 0.0
+  dropout_rate: float = 0.0  # May be traced: AlgoPerf submissions jit it.
 
   @nn.compact
   def __call__(self, x, *, train):
@@ -36,7 +38,7 @@ class MLP(nn.Module):
       x = nn.Dense(width)(x)
       x = nn.LayerNorm()(x)
       x = self.activation(x)
-      x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+      x = layers.Dropout(rate=self.dropout_rate)(x, deterministic=not train)
     return x
 
 
