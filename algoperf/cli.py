@@ -27,6 +27,8 @@ COMMANDS = {
                      'print the docker run line for a submission'),
   'study': ('algoperf.commands.study', 'N studies x M trials: local, pool or Ray'),
   'status': ('algoperf.commands.status', 'trials of an experiment dir, from disk'),
+  'refine': ('algoperf.commands.refine',
+             'refined LR schedule from a finished trial\'s gradient norms'),
 }
 
 

@@ -29,7 +29,9 @@ from algoperf import jax_sharding_utils
 from algoperf import spec
 
 _GRAD_CLIP_EPS = 1e-6
-# Loss and gradient norm go to workload.metrics_logger this often.
+# Loss and gradient norm go to measurements.csv this often (a host sync);
+# the l2 and l1 gradient norms go to grad_norms.csv every step, kept on
+# device until the next eval (MetricsLogger.append_device_metrics).
 LOG_EVERY_STEPS = 100
 
 
@@ -95,6 +97,8 @@ def _train_step(
   loss = summed_loss / n_valid_examples
   grad = jax.tree.map(lambda g: g / n_valid_examples, grad)
   grad_norm = optax.tree.norm(grad)
+  # The l1 norm is what refined schedules of Adam-type methods weight by.
+  grad_norm_l1 = sum(jnp.sum(jnp.abs(g)) for g in jax.tree.leaves(grad))
   if grad_clip is not None:
     scale = jnp.clip(grad_clip / (grad_norm + _GRAD_CLIP_EPS), 0.0, 1.0)
     grad = jax.tree.map(lambda g: g * scale, grad)
@@ -103,7 +107,8 @@ def _train_step(
     grad, optimizer_state, current_param_container, obj_fn=_mean_loss
   )
   updated_params = optax.apply_updates(current_param_container, updates)
-  return new_optimizer_state, updated_params, new_model_state, loss, grad_norm
+  norms = {'grad_norm_l2': grad_norm, 'grad_norm_l1': grad_norm_l1}
+  return new_optimizer_state, updated_params, new_model_state, loss, norms
 
 
 @functools.cache
@@ -152,7 +157,7 @@ def update_params(
   grad_clip = getattr(hp, 'grad_clip', None)
   label_smoothing = getattr(hp, 'label_smoothing', 0.0)
   dropout_rate = float(getattr(hp, 'dropout_rate', 0.0))
-  new_opt_state, new_params, new_model_state, loss, grad_norm = (
+  new_opt_state, new_params, new_model_state, loss, grad_norms = (
     jitted_train_step()(
       workload,
       opt_update_fn,
@@ -166,9 +171,14 @@ def update_params(
       label_smoothing,
     )
   )
-  if global_step % LOG_EVERY_STEPS == 0 and workload.metrics_logger is not None:
+  logger = getattr(workload, 'metrics_logger', None)
+  append_device = getattr(logger, 'append_device_metrics', None)
+  if append_device is not None:  # This harness: every step, no host sync.
+    append_device(grad_norms, global_step)
+  if global_step % LOG_EVERY_STEPS == 0 and logger is not None:
     workload.metrics_logger.append_scalar_metrics(
-      {'loss': loss.item(), 'grad_norm': grad_norm.item()}, global_step
+      {'loss': loss.item(), 'grad_norm': grad_norms['grad_norm_l2'].item()},
+      global_step,
     )
   return (new_opt_state, opt_update_fn), new_params, new_model_state
 
