@@ -133,11 +133,11 @@ def plan_trials(spec: StudySpec, submission) -> list[TrialJob]:
   if not spec.workloads:
     raise AlgoperfError('no workloads given; pass --workloads W[,W...] or '
                         '--suite cpu (see `algoperf workloads`).')
+  classes = [registry.get_workload_class(n) for n in spec.workloads]
   space, space_path = None, None
   if spec.ruleset == EXTERNAL:
     space_path = search_space_path(spec, submission)
     space = tuning.load_search_space(space_path)
-  classes = [registry.get_workload_class(n) for n in spec.workloads]
   multiplier = SELF_TUNING_BUDGET_MULTIPLIER if spec.ruleset == SELF else 1.0
   jobs = []
   for study in range(spec.num_studies):
