@@ -37,7 +37,6 @@ import json
 import math
 import pathlib
 import shutil
-from typing import Optional
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXPERIMENT_DIR = ROOT / 'experiments' / 'issue6'
@@ -45,11 +44,27 @@ DATA_DIR = ROOT / 'docs' / 'experiments' / 'issue6'
 PAGE = ROOT / 'docs' / 'experiments.md'
 ALGORITHMS = ROOT / 'reference_algorithms'
 RS2_RATIOS = (0.05, 0.1, 0.2)
-FINISHED = ('target_reached', 'budget_exhausted', 'max_steps',
-            'training_complete', 'diverged')
-TRIAL_COLUMNS = ('workload', 'arm', 'point', 'seed', 'status', 'steps',
-                 'submission_s', 'steps_to_target', 'time_to_target_s',
-                 'best_val', 'target', 'hyperparameters')
+FINISHED = (
+  'target_reached',
+  'budget_exhausted',
+  'max_steps',
+  'training_complete',
+  'diverged',
+)
+TRIAL_COLUMNS = (
+  'workload',
+  'arm',
+  'point',
+  'seed',
+  'status',
+  'steps',
+  'submission_s',
+  'steps_to_target',
+  'time_to_target_s',
+  'best_val',
+  'target',
+  'hyperparameters',
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +87,7 @@ class Trial:
   submission: str
   point: int  # Index in the search-space list; -1: self-tuning values.
   seed: int
-  hyperparameters: Optional[dict]
+  hyperparameters: dict | None
   max_steps: int
   stop_at_target: bool = True
 
@@ -81,8 +96,13 @@ class Trial:
     return f'{self.workload}_{self.arm}'
 
   def directory(self) -> pathlib.Path:
-    return (EXPERIMENT_DIR / self.name / f'study_{self.seed}' /
-            f'{self.workload}_jax' / f'trial_{self.point + 2}')
+    return (
+      EXPERIMENT_DIR
+      / self.name
+      / f'study_{self.seed}'
+      / f'{self.workload}_jax'
+      / f'trial_{self.point + 2}'
+    )
 
 
 def search_space_points() -> list:
@@ -102,34 +122,68 @@ def refined_schedule_path(workload: str) -> pathlib.Path:
 def schedule_trials(workload: str, step_hint: int) -> list:
   setting = SETTINGS[workload]
   points = search_space_points()[: setting.num_points]
-  trials = [Trial(workload, 'source', 'linear_decay_nadamw', -1, 0, None,
-                  step_hint, stop_at_target=False)]
-  for arm, submission in (('cosine', 'nadamw'),
-                          ('linear', 'linear_decay_nadamw')):
-    trials += [Trial(workload, arm, submission, i, seed, point, step_hint)
-               for seed in setting.seeds for i, point in enumerate(points)]
+  trials = [
+    Trial(
+      workload,
+      'source',
+      'linear_decay_nadamw',
+      -1,
+      0,
+      None,
+      step_hint,
+      stop_at_target=False,
+    )
+  ]
+  for arm, submission in (
+    ('cosine', 'nadamw'),
+    ('linear', 'linear_decay_nadamw'),
+  ):
+    trials += [
+      Trial(workload, arm, submission, i, seed, point, step_hint)
+      for seed in setting.seeds
+      for i, point in enumerate(points)
+    ]
   schedule = str(refined_schedule_path(workload))
   trials += [
-    Trial(workload, 'refined', 'refined', i, seed,
-          {**point, 'warmup_factor': 0.0, 'schedule_path': schedule},
-          step_hint)
-    for seed in setting.seeds for i, point in enumerate(points)]
+    Trial(
+      workload,
+      'refined',
+      'refined',
+      i,
+      seed,
+      {**point, 'warmup_factor': 0.0, 'schedule_path': schedule},
+      step_hint,
+    )
+    for seed in setting.seeds
+    for i, point in enumerate(points)
+  ]
   return trials
 
 
 def rs2_trials(workload: str, step_hint: int) -> list:
-  arms = [(f'rs2_r{int(r * 100)}', r, 'without_replacement')
-          for r in RS2_RATIOS]
-  arms += [('static_r10', 0.1, 'static_subset'),
-           ('full_data', 1.0, 'without_replacement')]
+  arms = [
+    (f'rs2_r{int(r * 100)}', r, 'without_replacement') for r in RS2_RATIOS
+  ]
+  arms += [
+    ('static_r10', 0.1, 'static_subset'),
+    ('full_data', 1.0, 'without_replacement'),
+  ]
   return [
-    Trial(workload, arm, 'rs2', -1, seed,
-          {'selection_ratio': r, 'rs2_mode': mode},
-          math.ceil(r * step_hint))
-    for arm, r, mode in arms for seed in SETTINGS[workload].seeds]
+    Trial(
+      workload,
+      arm,
+      'rs2',
+      -1,
+      seed,
+      {'selection_ratio': r, 'rs2_mode': mode},
+      math.ceil(r * step_hint),
+    )
+    for arm, r, mode in arms
+    for seed in SETTINGS[workload].seeds
+  ]
 
 
-def _status(trial: Trial) -> Optional[dict]:
+def _status(trial: Trial) -> dict | None:
   path = trial.directory() / 'status.json'
   return json.loads(path.read_text()) if path.is_file() else None
 
@@ -142,8 +196,11 @@ def run_one(trial: Trial) -> None:
 
   status = _status(trial)
   if status and status.get('status') in FINISHED:
-    print(f'skip {trial.name} point {trial.point} seed {trial.seed}: '
-          f'{status["status"]}', flush=True)
+    print(
+      f'skip {trial.name} point {trial.point} seed {trial.seed}: '
+      f'{status["status"]}',
+      flush=True,
+    )
     return
   workload = registry.make_workload(trial.workload)
   if not trial.stop_at_target:  # Norm source: run the whole schedule.
@@ -151,18 +208,28 @@ def run_one(trial: Trial) -> None:
   submission = submission_lib.load_submission(ALGORITHMS / trial.submission)
   hyperparameters = trial.hyperparameters
   if hyperparameters is not None:  # Complete points: defaults + overrides.
-    defaults = getattr(submission.module, 'DEFAULTS', None) or getattr(
-      submission.module, 'SELF_TUNING_DEFAULTS')
+    defaults = (
+      getattr(submission.module, 'DEFAULTS', None)
+      or submission.module.SELF_TUNING_DEFAULTS
+    )
     hyperparameters = hparams_lib.resolve(hyperparameters, defaults)._asdict()
   config = runner.RunConfig(
-    experiment_dir=str(EXPERIMENT_DIR), experiment_name=trial.name,
-    rng_seed=trial.seed, study=trial.seed, trial=trial.point + 2,
-    hyperparameters=hyperparameters, max_steps=trial.max_steps,
-    progress=False, checkpoint_every_sec=None,
-    eval_every_steps=SETTINGS[trial.workload].eval_every_steps)
+    experiment_dir=str(EXPERIMENT_DIR),
+    experiment_name=trial.name,
+    rng_seed=trial.seed,
+    study=trial.seed,
+    trial=trial.point + 2,
+    hyperparameters=hyperparameters,
+    max_steps=trial.max_steps,
+    progress=False,
+    checkpoint_every_sec=None,
+    eval_every_steps=SETTINGS[trial.workload].eval_every_steps,
+  )
   result = runner.run_trial(workload, submission, config)
-  print(f'{trial.name} point {trial.point} seed {trial.seed}: '
-        f'{result.message}', flush=True)
+  print(
+    f'{trial.name} point {trial.point} seed {trial.seed}: {result.message}',
+    flush=True,
+  )
 
 
 def refine(workload: str) -> None:
@@ -175,11 +242,13 @@ def refine(workload: str) -> None:
     return
   out.parent.mkdir(parents=True, exist_ok=True)
   assert cli.main(['refine', str(source.directory()), '-o', str(out)]) == 0
-  shutil.copy(source.directory() / 'grad_norms.csv',
-              DATA_DIR / f'grad_norms_{workload}_source.csv')
+  shutil.copy(
+    source.directory() / 'grad_norms.csv',
+    DATA_DIR / f'grad_norms_{workload}_source.csv',
+  )
 
 
-def summarize(trial: Trial, step_hint: int) -> Optional[tuple]:
+def summarize(trial: Trial, step_hint: int) -> tuple | None:
   """(trial row, curve rows) read from the trial's files."""
   status = _status(trial)
   if not status:
@@ -190,8 +259,11 @@ def summarize(trial: Trial, step_hint: int) -> Optional[tuple]:
   with open(trial.directory() / 'eval_measurements.csv', newline='') as f:
     for row in csv.DictReader(f):
       value = float(row[metric])
-      point = (int(row['global_step']),
-               float(row['accumulated_submission_time']), value)
+      point = (
+        int(row['global_step']),
+        float(row['accumulated_submission_time']),
+        value,
+      )
       curve.append(point)
       hit = value >= target if maximize else value <= target
       if hit and reached is None:
@@ -199,20 +271,33 @@ def summarize(trial: Trial, step_hint: int) -> Optional[tuple]:
   values = [v for _, _, v in curve]
   best = max(values) if maximize else min(values)
   row = {
-    'workload': trial.workload, 'arm': trial.arm, 'point': trial.point,
-    'seed': trial.seed, 'status': status['status'],
+    'workload': trial.workload,
+    'arm': trial.arm,
+    'point': trial.point,
+    'seed': trial.seed,
+    'status': status['status'],
     'steps': status['global_step'],
     'submission_s': round(
-      status['accumulators']['accumulated_submission_time'], 2),
+      status['accumulators']['accumulated_submission_time'], 2
+    ),
     'steps_to_target': reached[0] if reached else '',
     'time_to_target_s': round(reached[1], 2) if reached else '',
-    'best_val': round(best, 4), 'target': target,
+    'best_val': round(best, 4),
+    'target': target,
     'hyperparameters': json.dumps(trial.hyperparameters, sort_keys=True),
   }
-  curves = [{'workload': trial.workload, 'arm': trial.arm,
-             'point': trial.point, 'seed': trial.seed, 'step': s,
-             'submission_s': round(t, 3), 'val': round(v, 5)}
-            for s, t, v in curve]
+  curves = [
+    {
+      'workload': trial.workload,
+      'arm': trial.arm,
+      'point': trial.point,
+      'seed': trial.seed,
+      'step': s,
+      'submission_s': round(t, 3),
+      'val': round(v, 5),
+    }
+    for s, t, v in curve
+  ]
   return row, curves
 
 
@@ -263,9 +348,11 @@ def collect(workloads) -> None:
       rows.append(summary[0])
       curves += summary[1]
   write_csv(DATA_DIR / 'trials.csv', rows, TRIAL_COLUMNS)
-  write_csv(DATA_DIR / 'curves.csv', curves,
-            ('workload', 'arm', 'point', 'seed', 'step', 'submission_s',
-             'val'))
+  write_csv(
+    DATA_DIR / 'curves.csv',
+    curves,
+    ('workload', 'arm', 'point', 'seed', 'step', 'submission_s', 'val'),
+  )
   import schedule_experiments_page  # Next to this script.
 
   schedule_experiments_page.write_page(DATA_DIR, PAGE)
@@ -274,8 +361,9 @@ def collect(workloads) -> None:
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('action', choices=('run', 'page'))
-  parser.add_argument('--workloads', nargs='+', default=list(SETTINGS),
-                      choices=list(SETTINGS))
+  parser.add_argument(
+    '--workloads', nargs='+', default=list(SETTINGS), choices=list(SETTINGS)
+  )
   args = parser.parse_args()
   if args.action == 'run':
     run(args.workloads)

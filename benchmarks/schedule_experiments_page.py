@@ -72,10 +72,13 @@ def _fmt(value, digits=1):
 
 def _cell(runs):
   """Steps to target per seed, and the median time of those that reached."""
-  steps = ', '.join(str(int(_num(r['steps_to_target'])))
-                    if _num(r['steps_to_target']) else 'no' for r in runs)
-  times = [_num(r['time_to_target_s']) for r in runs
-           if _num(r['time_to_target_s'])]
+  steps = ', '.join(
+    str(int(_num(r['steps_to_target']))) if _num(r['steps_to_target']) else 'no'
+    for r in runs
+  )
+  times = [
+    _num(r['time_to_target_s']) for r in runs if _num(r['time_to_target_s'])
+  ]
   median = f'; {statistics.median(times):.1f} s' if times else ''
   best = max(float(r['best_val']) for r in runs)
   return f'{steps}{median}' + ('' if times else f' (best {best})')
@@ -86,17 +89,20 @@ def _tuned(runs):
   seeds = sorted({r['seed'] for r in runs}, key=int)
   fastest, fewest = [], []
   for seed in seeds:
-    reached = [r for r in runs if r['seed'] == seed
-               and _num(r['time_to_target_s'])]
+    reached = [
+      r for r in runs if r['seed'] == seed and _num(r['time_to_target_s'])
+    ]
     if reached:
       fastest.append(min(_num(r['time_to_target_s']) for r in reached))
       fewest.append(min(int(_num(r['steps_to_target'])) for r in reached))
   if not fastest:
     return f'not reached in {len(seeds)} studies'
-  return (f'{len(fastest)}/{len(seeds)} studies reached; fastest time '
-          f'{", ".join(f"{t:.1f}" for t in fastest)} s (median '
-          f'{statistics.median(fastest):.1f}); fewest steps '
-          f'{", ".join(map(str, fewest))}')
+  return (
+    f'{len(fastest)}/{len(seeds)} studies reached; fastest time '
+    f'{", ".join(f"{t:.1f}" for t in fastest)} s (median '
+    f'{statistics.median(fastest):.1f}); fewest steps '
+    f'{", ".join(map(str, fewest))}'
+  )
 
 
 def _schedule_table(rows, workload):
@@ -106,27 +112,40 @@ def _schedule_table(rows, workload):
     return ['(no schedule trials finished)', '']
   lines = [
     '| search-space point | ' + ' | '.join(SCHEDULE_ARMS) + ' |',
-    '|---' * (len(SCHEDULE_ARMS) + 1) + '|']
+    '|---' * (len(SCHEDULE_ARMS) + 1) + '|',
+  ]
   for p in points:
     cells = []
     for arm in SCHEDULE_ARMS:
-      runs = sorted((r for r in by_arm[arm] if int(r['point']) == p),
-                    key=lambda r: int(r['seed']))
+      runs = sorted(
+        (r for r in by_arm[arm] if int(r['point']) == p),
+        key=lambda r: int(r['seed']),
+      )
       cells.append(_cell(runs) if runs else 'not run')
     lines.append(f'| {p} | ' + ' | '.join(cells) + ' |')
-  lines.append('| **tuned (best point per study)** | ' + ' | '.join(
-    _tuned(by_arm[a]) if by_arm[a] else 'not run' for a in SCHEDULE_ARMS)
-    + ' |')
+  lines.append(
+    '| **tuned (best point per study)** | '
+    + ' | '.join(
+      _tuned(by_arm[a]) if by_arm[a] else 'not run' for a in SCHEDULE_ARMS
+    )
+    + ' |'
+  )
   return lines + ['']
 
 
 def _rs2_table(rows):
-  lines = ['| arm | seeds | reached target | steps to target (per seed) | '
-           'time to target s (per seed) | best val (mean) | steps run (1st seed) |',
-           '|---|---|---|---|---|---|---|']
+  lines = [
+    (
+      '| arm | seeds | reached target | steps to target (per seed) '
+      '| time to target s (per seed) | best val (mean) | steps run '
+      '(1st seed) |'
+    ),
+    '|---|---|---|---|---|---|---|',
+  ]
   for arm in RS2_ARMS:
-    runs = sorted((r for r in rows if r['arm'] == arm),
-                  key=lambda r: int(r['seed']))
+    runs = sorted(
+      (r for r in rows if r['arm'] == arm), key=lambda r: int(r['seed'])
+    )
     if not runs:
       lines.append(f'| {arm} | 0 | not run | | | | |')
       continue
@@ -134,8 +153,10 @@ def _rs2_table(rows):
     steps = ', '.join(r['steps_to_target'] or '-' for r in runs)
     times = ', '.join(r['time_to_target_s'] or '-' for r in runs)
     best = statistics.mean(float(r['best_val']) for r in runs)
-    lines.append(f'| {arm} | {len(runs)} | {len(reached)}/{len(runs)} | '
-                 f'{steps} | {times} | {best:.4f} | {runs[0]["steps"]} |')
+    lines.append(
+      f'| {arm} | {len(runs)} | {len(reached)}/{len(runs)} | '
+      f'{steps} | {times} | {best:.4f} | {runs[0]["steps"]} |'
+    )
   return lines + ['']
 
 
@@ -145,30 +166,46 @@ def _plot(data_dir, curves, workloads, path):
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt
 
-  fig, axes = plt.subplots(len(workloads), 3, figsize=(13, 3.4 * len(workloads)),
-                           squeeze=False)
+  fig, axes = plt.subplots(
+    len(workloads), 3, figsize=(13, 3.4 * len(workloads)), squeeze=False
+  )
   for row, workload in zip(axes, workloads):
     schedule = data_dir / f'refined_{workload}.json'
     if schedule.is_file():
       values = json.loads(schedule.read_text())['values']
       n = len(values)
       row[0].plot(range(n), values, label='refined (from l1 norms)')
-      row[0].plot(range(n), [1 - t / n for t in range(n)], '--',
-                  label='linear decay')
+      row[0].plot(
+        range(n), [1 - t / n for t in range(n)], '--', label='linear decay'
+      )
       row[0].set_title(f'{workload}: schedule shapes (peak 1)')
       row[0].set_xlabel('step')
       row[0].legend(fontsize=8)
     for arm in SCHEDULE_ARMS:
-      points = [c for c in curves if c['workload'] == workload and
-                c['arm'] == arm and c['point'] == '0']
-      row[1].plot([int(c['step']) for c in points],
-                  [float(c['val']) for c in points], marker='.', label=arm)
+      points = [
+        c
+        for c in curves
+        if c['workload'] == workload and c['arm'] == arm and c['point'] == '0'
+      ]
+      row[1].plot(
+        [int(c['step']) for c in points],
+        [float(c['val']) for c in points],
+        marker='.',
+        label=arm,
+      )
     row[1].set_title(f'{workload}: validation metric, point 0')
     for arm in RS2_ARMS:
-      points = [c for c in curves if c['workload'] == workload and
-                c['arm'] == arm and c['seed'] == '0']
-      row[2].plot([int(c['step']) for c in points],
-                  [float(c['val']) for c in points], marker='.', label=arm)
+      points = [
+        c
+        for c in curves
+        if c['workload'] == workload and c['arm'] == arm and c['seed'] == '0'
+      ]
+      row[2].plot(
+        [int(c['step']) for c in points],
+        [float(c['val']) for c in points],
+        marker='.',
+        label=arm,
+      )
     row[2].set_title(f'{workload}: RS2, seed 0')
     for ax in row[1:]:
       ax.set_xlabel('step')
@@ -189,10 +226,16 @@ def write_page(data_dir, page, notes: str = '') -> None:
   for workload in workloads:
     mine = [r for r in rows if r['workload'] == workload]
     target = mine[0]['target']
-    lines += [f'### {workload} (validation target {target})', '',
-              'Schedules (cells: steps to target per seed, then the median '
-              'submission time of the seeds that reached it; "no": not '
-              'reached, with the best validation value):', '']
+    lines += [
+      f'### {workload} (validation target {target})',
+      '',
+      (
+        'Schedules (cells: steps to target per seed, then the median '
+        'submission time of the seeds that reached it; "no": not '
+        'reached, with the best validation value):'
+      ),
+      '',
+    ]
     lines += _schedule_table(mine, workload)
     lines += ['RS2 (self-tuning values):', '']
     lines += _rs2_table(mine)

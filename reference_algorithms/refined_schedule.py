@@ -18,7 +18,7 @@ axis [0, 1]) to the length of the run that consumes it. numpy only.
 import csv
 import json
 import pathlib
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -60,7 +60,7 @@ def refine(
     raise ValueError(f'Need at least 2 gradient norms, got {g.shape}.')
   if not np.all(np.isfinite(g)) or np.any(g < 0):
     raise ValueError('Gradient norms must be finite and >= 0.')
-  window = max(int(round(window_fraction * len(g))), 1)
+  window = max(round(window_fraction * len(g)), 1)
   smoothed = np.maximum(median_filter(g, window), _TINY)
   weights = smoothed ** -_WEIGHT_POWER[norm]
   # sum_{p > t} w_p: the reversed cumulative sum, shifted by one.
@@ -135,7 +135,7 @@ def schedule_document(
   }
 
 
-def load_schedule(path, steps: Optional[int] = None) -> np.ndarray:
+def load_schedule(path, steps: int | None = None) -> np.ndarray:
   """Values of a schedule JSON, resampled to ``steps`` when given.
 
   Raises:

@@ -13,17 +13,16 @@ constant gradient norms -- with a logged warning.
 
 import logging
 import pathlib
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import jax.numpy as jnp
 
 from algoperf import spec
-from reference_algorithms import refined_schedule
-from reference_algorithms import schedules
-from reference_algorithms.common import batch_sizes
+from reference_algorithms import refined_schedule, schedules
+from reference_algorithms.common import batch_sizes, nadamw, train_step
 from reference_algorithms.common import hyperparameters as hparams_lib
-from reference_algorithms.common import nadamw
-from reference_algorithms.common import train_step
+
+_LOGGER = logging.getLogger(__name__)
 
 # AlgoPerf's self-tuning NAdamW values; the schedule comes from a file.
 DEFAULTS = {
@@ -60,7 +59,7 @@ def refined_learning_rate(hp, step_hint: int):
   warmup = int(hp.warmup_factor * steps)
   rest = max(steps - warmup, 1)
   if not hp.schedule_path:
-    logging.warning(
+    _LOGGER.warning(
       'refined: no schedule_path hyperparameter; falling back to linear '
       'decay to zero (the refined schedule of constant gradient norms).'
     )
@@ -102,13 +101,13 @@ def update_params(
   current_params_types: spec.ParameterTypeTree,
   model_state: spec.ModelAuxiliaryState,
   hyperparameters: spec.Hyperparameters,
-  batch: Dict[str, spec.Tensor],
+  batch: dict[str, spec.Tensor],
   loss_type: spec.LossType,
   optimizer_state: spec.OptimizerState,
-  eval_results: List[Tuple[int, float]],
+  eval_results: list[tuple[int, float]],
   global_step: int,
   rng: spec.RandomState,
-  train_state: Optional[Dict[str, Any]] = None,
+  train_state: dict[str, Any] | None = None,
 ) -> spec.UpdateReturn:
   """Return (updated_optimizer_state, updated_params, updated_model_state)."""
   del current_params_types, loss_type, eval_results, train_state

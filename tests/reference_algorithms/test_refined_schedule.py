@@ -34,7 +34,6 @@ def test_constant_norms_give_exactly_linear_decay(norm):
 
 @pytest.mark.parametrize('norm', ['l1', 'l2'])
 def test_large_early_norms_produce_a_warmup(norm):
-  steps = 400
   # Norms fall from 100 to 1 over the first quarter, then stay at 1.
   norms = np.concatenate([np.geomspace(100, 1, 100), np.ones(300)])
   eta = rs.refine(norms, norm)
@@ -100,10 +99,21 @@ def test_refine_cli_writes_the_schedule(tmp_path):
   trial.mkdir(parents=True)
   _write_grad_norms(trial / 'grad_norms.csv', np.ones(120), np.ones(120))
   out = tmp_path / 'schedule.json'
-  assert cli.main([
-    'refine', str(tmp_path / 'exp'), '-o', str(out), '--norm', 'l2',
-    '--steps', '60',
-  ]) == 0
+  assert (
+    cli.main(
+      [
+        'refine',
+        str(tmp_path / 'exp'),
+        '-o',
+        str(out),
+        '--norm',
+        'l2',
+        '--steps',
+        '60',
+      ]
+    )
+    == 0
+  )
   document = json.loads(out.read_text())
   assert document['norm'] == 'l2'
   assert document['source_steps'] == 120
@@ -111,13 +121,15 @@ def test_refine_cli_writes_the_schedule(tmp_path):
   np.testing.assert_allclose(
     document['values'], 1 - np.arange(60) / 60, atol=1e-6
   )
-  np.testing.assert_allclose(rs.load_schedule(out, 30), 1 - np.arange(30) / 30,
-                             atol=1e-6)
+  np.testing.assert_allclose(
+    rs.load_schedule(out, 30), 1 - np.arange(30) / 30, atol=1e-6
+  )
 
 
 def test_refine_cli_defaults_to_l1_and_the_run_length(tmp_path):
-  _write_grad_norms(tmp_path / 'grad_norms.csv',
-                    np.linspace(1, 5, 80), np.ones(80))
+  _write_grad_norms(
+    tmp_path / 'grad_norms.csv', np.linspace(1, 5, 80), np.ones(80)
+  )
   out = tmp_path / 'schedule.json'
   assert cli.main(['refine', str(tmp_path), '-o', str(out)]) == 0
   document = json.loads(out.read_text())
@@ -129,15 +141,18 @@ def test_refine_cli_defaults_to_l1_and_the_run_length(tmp_path):
 def test_refine_cli_errors_name_the_problem(tmp_path):
   with pytest.raises(AlgoperfError, match='no grad_norms.csv'):
     from algoperf.commands import refine
+
     refine.find_grad_norms(tmp_path)
   (tmp_path / 'grad_norms.csv').write_text('global_step,loss\n0,1.0\n')
-  assert cli.main(['refine', str(tmp_path), '-o',
-                   str(tmp_path / 'x.json')]) == 1
+  assert (
+    cli.main(['refine', str(tmp_path), '-o', str(tmp_path / 'x.json')]) == 1
+  )
 
 
 def _refined_submission():
   from algoperf import submission as submission_lib
   from tests.reference_algorithms.test_submissions import ROOT
+
   return submission_lib.load_submission(ROOT / 'refined').module
 
 
@@ -151,8 +166,9 @@ def test_refined_submission_scales_the_file_by_the_peak(tmp_path):
   )
   lr = module.refined_learning_rate(hp, step_hint=200)  # Resampled to 200.
   values = np.array([float(lr(t)) for t in range(201)])
-  np.testing.assert_allclose(values[:200], 0.5 * rs.resample(shape, 200),
-                             atol=1e-6)
+  np.testing.assert_allclose(
+    values[:200], 0.5 * rs.resample(shape, 200), atol=1e-6
+  )
   assert values[200] == 0.0
   assert values.max() == pytest.approx(0.5, rel=1e-3)
 
