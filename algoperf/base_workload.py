@@ -122,9 +122,8 @@ class ArrayWorkload(spec.Workload):
   # --- Model. ---
   def init_model_fn(self, rng) -> spec.ModelInitState:
     params_rng, dropout_rng = jax.random.split(rng)
-    variables = jax.jit(
-      functools.partial(self._model.init, train=False)
-    )({'params': params_rng, 'dropout': dropout_rng}, self.init_inputs())
+    variables = _jitted_init(self._model)(
+      {'params': params_rng, 'dropout': dropout_rng}, self.init_inputs())
     variables = dict(variables)
     params = variables.pop('params')
     model_state = variables or None
@@ -228,6 +227,16 @@ class ArrayWorkload(spec.Workload):
       totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
     totals = jax.device_get(totals)
     return {k: float(v) / num_examples for k, v in totals.items()}
+
+
+@functools.lru_cache(maxsize=64)
+def _jitted_init(model):
+  """One jitted ``model.init`` per distinct model configuration.
+
+  Flax modules compare and hash by their fields, so every instance of a
+  workload (tests build many) reuses one compilation, which costs seconds.
+  """
+  return jax.jit(functools.partial(model.init, train=False))
 
 
 def seed_from_key(rng) -> int:
