@@ -160,12 +160,13 @@ def _rs2_table(rows):
   return lines + ['']
 
 
-def _plot(data_dir, curves, workloads, path):
+def _plot(data_dir, curves, targets, path):
   import matplotlib
 
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt
 
+  workloads = list(targets)
   fig, axes = plt.subplots(
     len(workloads), 3, figsize=(13, 3.4 * len(workloads)), squeeze=False
   )
@@ -208,6 +209,7 @@ def _plot(data_dir, curves, workloads, path):
       )
     row[2].set_title(f'{workload}: RS2, seed 0')
     for ax in row[1:]:
+      ax.axhline(targets[workload], color='grey', linestyle=':', lw=1)
       ax.set_xlabel('step')
       ax.legend(fontsize=8)
   fig.tight_layout()
@@ -240,7 +242,11 @@ def write_page(data_dir, page, notes: str = '') -> None:
     lines += ['RS2 (self-tuning values):', '']
     lines += _rs2_table(mine)
   if rows:
-    _plot(data_dir, curves, workloads, page.parent / PLOT)
+    targets = {
+      w: float(next(r['target'] for r in rows if r['workload'] == w))
+      for w in workloads
+    }
+    _plot(data_dir, curves, targets, page.parent / PLOT)
     lines += [f'![schedules and validation curves]({PLOT})', '']
   notes_file = data_dir / 'notes.md'
   if notes_file.is_file():
