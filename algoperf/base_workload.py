@@ -11,10 +11,12 @@ The flax module's ``__call__`` takes ``(inputs, *, train, update_batch_norm,
 dropout_rate)``.
 """
 
+import atexit
 import functools
 import math
 import queue
 import threading
+import weakref
 from typing import Any, Dict, Iterator, Optional
 
 import jax
@@ -250,6 +252,15 @@ def seed_from_key(rng) -> int:
   return int(data[-1] + (data[0] << np.uint64(32))) % (2**63)
 
 
+_LIVE_QUEUES = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live_queues():
+  for batches in list(_LIVE_QUEUES):
+    batches.close()
+
+
 class ShuffledBatches:
   """Infinite, deterministic, resumable batches over in-memory arrays.
 
@@ -305,16 +316,21 @@ class ShuffledBatches:
       position += 1
 
   def _start_producer(self):
+    _LIVE_QUEUES.add(self)
     stop = threading.Event()
     out = queue.Queue(maxsize=self._PREFETCH)
     thread = threading.Thread(target=self._produce,
                               args=(self.position, out, stop), daemon=True)
     thread.start()
-    self._ready = (out, stop)
+    self._ready = (out, stop, thread)
 
   def close(self):
+    """Stops the producer and waits for it: a thread still placing arrays
+    on devices while the interpreter shuts down aborts the process."""
     if self._ready is not None:
-      self._ready[1].set()
+      _, stop, thread = self._ready
+      stop.set()
+      thread.join(timeout=10)
       self._ready = None
 
   def __iter__(self):
