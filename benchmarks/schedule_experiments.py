@@ -76,7 +76,7 @@ class Setting:
 
 SETTINGS = {
   'mnist': Setting(num_points=4, seeds=(0, 1, 2), eval_every_steps=100),
-  'digits_resnet': Setting(num_points=2, seeds=(0, 1), eval_every_steps=50),
+  'digits_resnet': Setting(num_points=2, seeds=(0, 1, 2), eval_every_steps=50),
 }
 
 
