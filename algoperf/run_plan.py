@@ -23,7 +23,7 @@ def spec_from_args(args) -> study.StudySpec:
     max_steps=args.max_steps)
 
 
-def run_from_args(args, self_tuning_multiplier: float) -> list:
+def run_from_args(args) -> list:
   """Trains the trials one after the other, with a progress line each.
 
   Unlike `algoperf study`, a finished trial is an error (TrialExistsError)
@@ -36,11 +36,8 @@ def run_from_args(args, self_tuning_multiplier: float) -> list:
   results = []
   for job in jobs:
     workload = registry.make_workload(job.workload)
-    config = job.config
-    if config.ruleset == 'self':
-      config = dataclasses.replace(
-        config, budget_multiplier=self_tuning_multiplier)
-    config = dataclasses.replace(config, progress=not args.no_progress)
+    # plan_trials already applied the ruleset's budget multiplier.
+    config = dataclasses.replace(job.config, progress=not args.no_progress)
     results.append((workload, _run_one(workload, submission, config)))
   _print_summary(results)
   return [r for _, r in results]

@@ -297,27 +297,38 @@ def _finish_with_eval(ctx, loop, prep_rng, eval_rng, status, message):
     loop.status, loop.message = status, message
 
 
-def _check_update_return(ctx, loop, returned) -> None:
-  where = f'{ctx.submission.path}: update_params'
+def _check_update_return(ctx, loop, returned,
+                         fn_name: str = 'update_params') -> None:
+  """The (optimizer_state, params, model_state) contract, checked cheaply.
+
+  Params and model state must keep their pytree structure, shapes and
+  dtypes; otherwise the next step or eval would fail far from the cause.
+  """
+  where = f'{ctx.submission.path}: {fn_name}'
   if not isinstance(returned, tuple) or len(returned) != 3:
     raise SubmissionError(
       f'{where} returned {type(returned).__name__}'
       f'{f" of length {len(returned)}" if isinstance(returned, tuple) else ""}'
       '; expected a tuple (optimizer_state, params, model_state).')
-  new_params = returned[1]
-  old = jax.tree.structure(loop.params)
-  new = jax.tree.structure(new_params)
+  _check_same_tree(where, 'params', loop.params, returned[1])
+  _check_same_tree(where, 'model_state', loop.model_state, returned[2])
+
+
+def _check_same_tree(where, what, expected, found) -> None:
+  old = jax.tree.structure(expected)
+  new = jax.tree.structure(found)
   if old != new:
     raise SubmissionError(
-      f'{where} returned params with a different pytree structure: '
-      f'expected {old}, found {new}. Return the updated parameter tree.')
-  for a, b in zip(jax.tree.leaves(loop.params), jax.tree.leaves(new_params)):
+      f'{where} returned {what} with a different pytree structure: '
+      f'expected {old}, found {new}. Return the updated {what} tree.')
+  for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(found)):
     if getattr(a, 'shape', None) != getattr(b, 'shape', None) or (
         getattr(a, 'dtype', None) != getattr(b, 'dtype', None)):
       raise SubmissionError(
-        f'{where} returned a parameter of shape/dtype '
+        f'{where} returned a {what} leaf of shape/dtype '
         f'{getattr(b, "shape", None)}/{getattr(b, "dtype", None)}, expected '
-        f'{a.shape}/{a.dtype}. Keep every parameter\'s shape and dtype.')
+        f'{getattr(a, "shape", None)}/{getattr(a, "dtype", None)}. Keep '
+        f'every {what} leaf\'s shape and dtype.')
 
 
 def _train_state_view(ctx, loop):
@@ -338,11 +349,13 @@ def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
   """prepare_for_eval (timed), budget check, then the untimed eval."""
   sub, w = ctx.submission, ctx.workload
   if sub.prepare_for_eval is not None:
-    loop.optimizer_state, loop.params, loop.model_state = _call(
+    returned = _call(
       sub, 'prepare_for_eval', w, loop.params,
       w.model_params_types, loop.model_state, ctx.hyperparameters,
       w.loss_type, loop.optimizer_state, loop.eval_results,
       loop.global_step, prep_rng)
+    _check_update_return(ctx, loop, returned, 'prepare_for_eval')
+    loop.optimizer_state, loop.params, loop.model_state = returned
     ctx.clock.charge(_SUB, wait_for=(loop.params, loop.model_state))
     if ctx.clock.submission_time >= ctx.budget:
       loop.status = records.BUDGET_EXHAUSTED

@@ -5,9 +5,6 @@ tuning_search_space.json unless --search-space is given). Self-tuning: one
 trial with hyperparameters=None and a 3x budget, as AlgoPerf.
 """
 
-SELF_TUNING_BUDGET_MULTIPLIER = 3.0
-
-
 def add_arguments(parser):
   target = parser.add_mutually_exclusive_group(required=True)
   target.add_argument('--workload', help='workload name (see `algoperf '
@@ -33,5 +30,5 @@ def add_arguments(parser):
 def run(args) -> int:
   from algoperf import run_plan
 
-  results = run_plan.run_from_args(args, SELF_TUNING_BUDGET_MULTIPLIER)
+  results = run_plan.run_from_args(args)
   return 0 if all(r.status not in ('error', 'diverged') for r in results) else 1
