@@ -21,6 +21,7 @@ every arm runs once per seed of SETTINGS, one tuning study per seed):
             ``algoperf refine`` (l1, Adam-type);
   refined   reference_algorithms/refined on the same K points with that
             schedule (warmup_factor 0: the refined shape holds its warmup);
+  refined_l2  the same with the l2 (SGD-type, g^-2) refined schedule;
   rs2_*     reference_algorithms/rs2 (self-tuning values, cosine compressed
             to r * step_hint steps) at r in {5, 10, 20}% without
             replacement, a static random subset at r = 10%, and full data
@@ -115,8 +116,9 @@ def search_space_points() -> list:
   return points
 
 
-def refined_schedule_path(workload: str) -> pathlib.Path:
-  return DATA_DIR / f'refined_{workload}.json'
+def refined_schedule_path(workload: str, norm: str = 'l1') -> pathlib.Path:
+  suffix = '' if norm == 'l1' else f'_{norm}'
+  return DATA_DIR / f'refined{suffix}_{workload}.json'
 
 
 def schedule_trials(workload: str, step_hint: int) -> list:
@@ -143,17 +145,21 @@ def schedule_trials(workload: str, step_hint: int) -> list:
       for seed in setting.seeds
       for i, point in enumerate(points)
     ]
-  schedule = str(refined_schedule_path(workload))
   trials += [
     Trial(
       workload,
-      'refined',
+      arm,
       'refined',
       i,
       seed,
-      {**point, 'warmup_factor': 0.0, 'schedule_path': schedule},
+      {
+        **point,
+        'warmup_factor': 0.0,
+        'schedule_path': str(refined_schedule_path(workload, norm)),
+      },
       step_hint,
     )
+    for arm, norm in (('refined', 'l1'), ('refined_l2', 'l2'))
     for seed in setting.seeds
     for i, point in enumerate(points)
   ]
@@ -237,11 +243,12 @@ def refine(workload: str) -> None:
   from algoperf import cli
 
   source = schedule_trials(workload, 1)[0]
-  out = refined_schedule_path(workload)
-  if out.is_file():
-    return
-  out.parent.mkdir(parents=True, exist_ok=True)
-  assert cli.main(['refine', str(source.directory()), '-o', str(out)]) == 0
+  for norm in ('l1', 'l2'):
+    out = refined_schedule_path(workload, norm)
+    if not out.is_file():
+      out.parent.mkdir(parents=True, exist_ok=True)
+      args = ['refine', str(source.directory()), '-o', str(out)]
+      assert cli.main([*args, '--norm', norm]) == 0
   shutil.copy(
     source.directory() / 'grad_norms.csv',
     DATA_DIR / f'grad_norms_{workload}_source.csv',

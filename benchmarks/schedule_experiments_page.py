@@ -11,7 +11,7 @@ import json
 import pathlib
 import statistics
 
-SCHEDULE_ARMS = ('cosine', 'linear', 'refined')
+SCHEDULE_ARMS = ('cosine', 'linear', 'refined', 'refined_l2')
 RS2_ARMS = ('rs2_r5', 'rs2_r10', 'rs2_r20', 'static_r10', 'full_data')
 PLOT = 'experiments/issue6/schedules.png'
 
@@ -48,7 +48,8 @@ machine has 2 CPU cores shared with several other jobs, so times are noisy
   gradient norm every step; `algoperf refine` (median filter 10%,
   w = g^-1, Adam-type) turns them into a schedule; `refined` runs on the
   same K points with it (warmup_factor 0: the refined shape holds its own
-  warm-up).
+  warm-up). `refined_l2`: the same with the l2 rule (w = g^-2, SGD-type),
+  added after the l1 form failed on digits_resnet.
 * **RS2**: `rs2` at its self-tuning values (cosine compressed to
   r * step_hint steps), r in {5%, 10%, 20%} without replacement, a static
   random subset at r = 10%, and full data (r = 1, the same code path).
@@ -171,11 +172,14 @@ def _plot(data_dir, curves, targets, path):
     len(workloads), 3, figsize=(13, 3.4 * len(workloads)), squeeze=False
   )
   for row, workload in zip(axes, workloads):
-    schedule = data_dir / f'refined_{workload}.json'
-    if schedule.is_file():
-      values = json.loads(schedule.read_text())['values']
-      n = len(values)
-      row[0].plot(range(n), values, label='refined (from l1 norms)')
+    n = 0
+    for prefix, norm in (('refined', 'l1'), ('refined_l2', 'l2')):
+      schedule = data_dir / f'{prefix}_{workload}.json'
+      if schedule.is_file():
+        values = json.loads(schedule.read_text())['values']
+        n = len(values)
+        row[0].plot(range(n), values, label=f'refined (from {norm} norms)')
+    if n:
       row[0].plot(
         range(n), [1 - t / n for t in range(n)], '--', label='linear decay'
       )
