@@ -190,7 +190,10 @@ def _plot(data_dir, curves, targets, path):
       points = [
         c
         for c in curves
-        if c['workload'] == workload and c['arm'] == arm and c['point'] == '0'
+        if c['workload'] == workload
+        and c['arm'] == arm
+        and c['point'] == '0'
+        and c['seed'] == '0'
       ]
       row[1].plot(
         [int(c['step']) for c in points],
@@ -198,7 +201,7 @@ def _plot(data_dir, curves, targets, path):
         marker='.',
         label=arm,
       )
-    row[1].set_title(f'{workload}: validation metric, point 0')
+    row[1].set_title(f'{workload}: validation metric, point 0, seed 0')
     for arm in RS2_ARMS:
       points = [
         c
