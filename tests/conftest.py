@@ -7,6 +7,11 @@ import sys
 
 import pytest
 
+# Tests check behaviour, not speed: XLA's backend optimizations triple the
+# compile time of the small models here and buy nothing for a few steps.
+# Set before JAX is imported; an explicit XLA_FLAGS from the caller wins.
+os.environ.setdefault('XLA_FLAGS', '--xla_backend_optimization_level=0')
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FIXTURES = REPO / 'tests' / 'fixtures'
 ALGOPERF_STYLE = FIXTURES / 'algoperf_style'
