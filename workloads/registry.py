@@ -12,6 +12,8 @@ from algoperf.errors import WorkloadError
 WORKLOADS = {
   # mnist (AlgoPerf's own name and model).
   'mnist': 'workloads.mnist.workload:MnistWorkload',
+  'mnist_relu': 'workloads.mnist.workload:MnistReluWorkload',
+  'mnist_deep': 'workloads.mnist.workload:MnistDeepWorkload',
   # digits_resnet family (mirrors imagenet_resnet).
   'digits_resnet': 'workloads.digits_resnet.workload:DigitsResNetWorkload',
   'digits_resnet_silu':
