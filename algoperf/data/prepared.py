@@ -27,6 +27,9 @@ def prepare(builder_cls, data_dir: pathlib.Path):
 
   Idempotent: a prepared dataset is left as it is. Returns the builder.
   """
+  import tensorflow_datasets as tfds
+
+  tfds.disable_progress_bar()  # The CLI shows its own status line.
   builder = make_builder(builder_cls, data_dir)
   builder.download_and_prepare()
   return builder
