@@ -26,26 +26,23 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
   better); perplexity = exp(loss) and next-character accuracy are reported.
 
   PROVISIONAL targets and budget (replaced by the target-setting protocol).
-  Chosen with benchmarks/shakespeare_lm_targets.py: plain optax NAdamW (lr
-  2e-3, b1 0.9, b2 0.98, weight decay 0.08, 5% linear warmup then cosine to 0
-  over ``step_hint`` = 1500 steps, batch 32, seed 0, one run). It ended at
-  validation loss 1.785 (test 1.767) and first evaluated at or below 1.81 by
-  step 1200 (evals every 100 steps on the first 768 validation windows,
-  since cut to 512: 1.813 at 1100, 1.801 at 1200); the
-  target 1.81 leaves a little margin for other seeds, and the test target
-  1.80 is met when the validation target is (the test plays are slightly
-  easier). On 2 CPU cores shared with other jobs (load 10-40) a step cost
-  0.12 CPU-seconds, so ~1150 steps are ~140 CPU-s: an estimated 70-100 s on
-  2 idle cores. The budget is ~3x that. Evals (128 + 512 + 512 windows, a
-  forward pass ~1/3 of a training step) cost ~12 steps' compute, ~10% of a
-  12 s eval period.
+  Set from the self-tuning NAdamW baseline (reference_algorithms/nadamw,
+  `--ruleset self`: lr 1.75e-3, dropout 0.1, cosine over ``step_hint`` =
+  1500 steps, default batch 32, one run on an idle 2-core machine): it
+  plateaued at validation loss 1.921 (test 1.919) once the schedule ended
+  and first evaluated at or below 1.93 at step 1324, after 98.9 s of
+  submission time. The targets (1.93 / 1.93) sit just above that plateau.
+  Without dropout (plain optax NAdamW, lr 2e-3, b2 0.98;
+  benchmarks/shakespeare_lm_targets.py) the same model reaches 1.785, so
+  a tuned submission has plenty of room under the target. Evals (128 + 512
+  + 512 windows) cost ~10% of a 12 s eval period.
   """
 
   name = 'shakespeare_lm'
   target_metric_name = 'loss'
   metric_direction = 'min'
-  validation_target_value = 1.81
-  test_target_value = 1.80
+  validation_target_value = 1.93
+  test_target_value = 1.93
   targets_are_provisional = True
   max_allowed_runtime_sec = 360
   eval_period_time_sec = 12
