@@ -27,6 +27,7 @@ import optax
 
 from algoperf import jax_sharding_utils
 from algoperf import spec
+from reference_algorithms.common import hyperparameters as hparams_lib
 
 _GRAD_CLIP_EPS = 1e-6
 # Loss and gradient norm go to measurements.csv this often (a host sync);
@@ -181,6 +182,35 @@ def update_params(
       global_step,
     )
   return (new_opt_state, opt_update_fn), new_params, new_model_state
+
+
+
+def make_update_params(defaults: Dict[str, Any]):
+  """AlgoPerf's ``update_params`` for a submission whose hyperparameters
+  default to ``defaults`` (used when self-tuning, or for names the search
+  space leaves out); the step itself is ``update_params`` above.
+  """
+  def submission_update_params(
+    workload: spec.Workload,
+    current_param_container: spec.ParameterContainer,
+    current_params_types: spec.ParameterTypeTree,
+    model_state: spec.ModelAuxiliaryState,
+    hyperparameters: spec.Hyperparameters,
+    batch: Dict[str, spec.Tensor],
+    loss_type: spec.LossType,
+    optimizer_state: spec.OptimizerState,
+    eval_results: list,
+    global_step: int,
+    rng: spec.RandomState,
+    train_state=None,
+  ) -> spec.UpdateReturn:
+    """Return (updated_optimizer_state, updated_params, updated_model_state)."""
+    del current_params_types, loss_type, eval_results, train_state
+    hp = hparams_lib.resolve(hyperparameters, defaults)
+    return update_params(workload, current_param_container, model_state, hp,
+                         batch, optimizer_state, global_step, rng)
+
+  return submission_update_params
 
 
 def data_selection(

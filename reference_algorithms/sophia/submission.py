@@ -11,8 +11,6 @@ random sign vector u, computed on the current batch every
 as ``obj_fn``. optax.contrib.sophia with the named schedule.
 """
 
-from typing import Any, Dict, List, Optional, Tuple
-
 import optax
 
 from algoperf import spec
@@ -63,33 +61,8 @@ def init_optimizer_state(
   return train_step.init_optimizer_state(workload, model_params, tx)
 
 
-def update_params(
-  workload: spec.Workload,
-  current_param_container: spec.ParameterContainer,
-  current_params_types: spec.ParameterTypeTree,
-  model_state: spec.ModelAuxiliaryState,
-  hyperparameters: spec.Hyperparameters,
-  batch: Dict[str, spec.Tensor],
-  loss_type: spec.LossType,
-  optimizer_state: spec.OptimizerState,
-  eval_results: List[Tuple[int, float]],
-  global_step: int,
-  rng: spec.RandomState,
-  train_state: Optional[Dict[str, Any]] = None,
-) -> spec.UpdateReturn:
-  """Return (updated_optimizer_state, updated_params, updated_model_state)."""
-  del current_params_types, loss_type, eval_results, train_state
-  hp = hparams_lib.resolve(hyperparameters, DEFAULTS)
-  return train_step.update_params(
-    workload,
-    current_param_container,
-    model_state,
-    hp,
-    batch,
-    optimizer_state,
-    global_step,
-    rng,
-  )
+# AlgoPerf's update_params signature, over the shared train step.
+update_params = train_step.make_update_params(DEFAULTS)
 
 
 get_batch_size = batch_sizes.get_batch_size
