@@ -54,6 +54,10 @@ class RunConfig:
   # Checkpoint at the first eval at least this many wall-clock seconds after
   # the previous checkpoint (0: at every eval; None: never). Off the clock.
   checkpoint_every_sec: Optional[float] = 30.0
+  # Stop once the validation and test targets are met (AlgoPerf). Target
+  # setting (scripts/set_targets.py) trains to its horizon instead: there is
+  # no target yet, only the provisional one.
+  stop_at_target: bool = True
   # Recorded in flags_<n>.json: where the hyperparameters came from.
   search_space: Optional[str] = None
   search_seed: Optional[int] = None
@@ -427,7 +431,8 @@ def _judge(ctx, loop, results) -> None:
                                 if k.endswith('/loss')))
     return
   w = ctx.workload
-  if w.has_reached_validation_target(results) and (
+  if ctx.config.stop_at_target and w.has_reached_validation_target(
+      results) and (
       w.has_reached_test_target(results)):
     loop.status = records.TARGET_REACHED
     metric = w.target_metric_name

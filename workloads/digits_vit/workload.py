@@ -30,7 +30,7 @@ class DigitsViTWorkload(mnist_workload.MnistWorkload):
   max_allowed_runtime_sec = 600
   # One eval of 3 x 750 digits costs about 9 training steps (1-4.5 s wall).
   eval_period_time_sec = 25
-  step_hint = 1500
+  step_hint = 1000
   default_batch_size = 64
   use_glu = False
   use_post_layer_norm = False

@@ -46,7 +46,7 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
   targets_are_provisional = True
   max_allowed_runtime_sec = 360
   eval_period_time_sec = 12
-  step_hint = 1500
+  step_hint = 1000
   num_train_examples = 72230  # Windows of 64 predicted characters.
   num_eval_train_examples = 128
   num_validation_examples = 512

@@ -1,0 +1,199 @@
+"""Planning, running and summarising the target-setting runs.
+
+The runs themselves are ordinary study trials (``algoperf.study``), so they
+are resumable and leave AlgoPerf-layout logs under ``--runs-dir``; what
+gets committed is a compact JSON summary per (stage, workload) that the
+table is computed from.
+
+Every run evaluates on a fixed step schedule (``EVALS_PER_RUN`` evals over
+the horizon) rather than AlgoPerf's time schedule, so that the metric
+curves, and hence the targets, do not depend on how fast the machine is;
+each eval still records the submission time it happened at, which is what
+the budgets are computed from.
+"""
+
+import concurrent.futures
+import dataclasses
+import json
+import math
+import multiprocessing
+import pathlib
+import time
+from typing import Callable, Optional, Sequence
+
+from algoperf import records
+from algoperf import study
+from scripts.target_setting import protocol
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SPACES_DIR = pathlib.Path(__file__).resolve().parent / 'spaces'
+ALGORITHM_DIRS = {name: REPO / 'reference_algorithms' / name
+                  for name in protocol.TUNED_ALGORITHMS}
+TUNE_SEED = 0  # Seeds the Halton search and the tuning runs.
+RERUN_SEED = 1  # Seeds the reruns: never the tuning runs' seeds.
+NO_TIME_LIMIT = 1e6  # Budget multiplier: runs stop at their horizon only.
+# Relative cost of one run, for longest-first scheduling in a pool.
+_COST = {'shakespeare_lm': 10, 'digits_vit': 8, 'phantom_unet': 5,
+         'digits_resnet': 3, 'molecules_gnn': 2, 'census_dlrm': 1,
+         'mnist': 1}
+
+
+def stage_name(stage: str, algorithm: str) -> str:
+  """The experiment name of one stage's runs of one algorithm."""
+  return f'{stage}_{algorithm}'
+
+
+def _jobs(workload, algorithm: str, name: str, space_path, num_points: int,
+          num_seeds: int, rng_seed: int, runs_dir, data_dir) -> list:
+  from algoperf import submission as submission_lib
+
+  submission = submission_lib.load_submission(ALGORITHM_DIRS[algorithm])
+  horizon = workload.step_hint
+  spec = study.StudySpec(
+    submission=str(ALGORITHM_DIRS[algorithm]), workloads=(workload.name,),
+    experiment_dir=str(runs_dir), name=name, num_studies=num_seeds,
+    num_trials=num_points, rng_seed=rng_seed, search_space=str(space_path),
+    data_dir=data_dir, max_steps=horizon,
+    eval_every_steps=max(horizon // protocol.EVALS_PER_RUN, 1),
+    checkpoint_every_sec=None)
+  return [dataclasses.replace(job, config=dataclasses.replace(
+    job.config, budget_multiplier=NO_TIME_LIMIT, stop_at_target=False))
+          for job in study.plan_trials(spec, submission)]
+
+
+def tuning_jobs(workload, algorithm: str, num_points: int, runs_dir,
+                data_dir=None) -> list:
+  """``num_points`` Halton points of ``algorithm``'s protocol search space."""
+  return _jobs(workload, algorithm, stage_name('tune', algorithm),
+               SPACES_DIR / f'{algorithm}.json', num_points, 1, TUNE_SEED,
+               runs_dir, data_dir)
+
+
+def rerun_jobs(workload, algorithm: str, hyperparameters: dict,
+               num_seeds: int, runs_dir, data_dir=None) -> list:
+  """The winning point, once per seed (one study per seed)."""
+  space = pathlib.Path(runs_dir) / 'winners' / f'{workload.name}.json'
+  records.write_json(space, [hyperparameters])
+  return _jobs(workload, algorithm, stage_name('seeds', algorithm), space, 1,
+               num_seeds, RERUN_SEED, runs_dir, data_dir)
+
+
+def execute(jobs: Sequence, workers: int,
+            on_done: Callable[[object, dict], None],
+            deadline: Optional[float] = None) -> int:
+  """Runs unfinished ``jobs``, longest first, ``workers`` at a time.
+
+  ``workers`` = 1 runs them in this process, one after the other (for
+  timing runs: nothing else competes for the cores). Jobs not started by
+  ``deadline`` (a ``time.monotonic()`` value) are left for a rerun.
+  Returns how many jobs were left.
+  """
+  from algoperf import study_backends
+
+  pending = sorted((j for j in jobs if not study.is_finished(j)),
+                   key=lambda j: -_COST.get(_family(j.workload), 1))
+  if workers <= 1:
+    for position, job in enumerate(pending):
+      if deadline and time.monotonic() > deadline:
+        return len(pending) - position
+      on_done(job, study_backends.execute(job))
+    return 0
+  context = multiprocessing.get_context('spawn')
+  left = 0
+  with concurrent.futures.ProcessPoolExecutor(
+      workers, mp_context=context, max_tasks_per_child=1) as pool:
+    futures = {pool.submit(study_backends.execute, j): j for j in pending}
+    waiting = set(futures)
+    while waiting:
+      done, waiting = concurrent.futures.wait(
+        waiting, timeout=2.0, return_when=concurrent.futures.FIRST_COMPLETED)
+      for future in done:
+        if not future.cancelled():
+          on_done(futures[future], future.result())
+      if deadline and time.monotonic() > deadline:
+        left += sum(f.cancel() for f in waiting)
+        waiting = {f for f in waiting if not f.cancelled()}
+        deadline = None
+  return left
+
+
+def _family(workload_name: str) -> str:
+  for family in _COST:
+    if workload_name.startswith(family):
+      return family
+  return workload_name
+
+
+# --- Summaries ---------------------------------------------------------------
+
+
+def summarize_trial(trial_dir: pathlib.Path, workload, algorithm: str) -> dict:
+  """One finished trial as the JSON the table is computed from."""
+  metric = workload.target_metric_name
+  flags = records.read_json(next(trial_dir.glob('flags_*.json')))
+  status = records.read_json(trial_dir / records.STATUS)
+  evals = []
+  path = trial_dir / records.EVAL_MEASUREMENTS
+  for row in records.read_rows_csv(path) if path.exists() else []:
+    evals.append([int(row['global_step']),
+                  round(float(row['accumulated_submission_time']), 3),
+                  _number(row.get(f'validation/{metric}')),
+                  _number(row.get(f'test/{metric}'))])
+  return {
+    'workload': workload.name, 'algorithm': algorithm,
+    'study': int(trial_dir.parts[-3].split('_')[-1]),
+    'trial': int(trial_dir.name.split('_')[-1]),
+    'rng_seed': flags.get('rng_seed'),
+    'hyperparameters': flags.get('hyperparameters'),
+    'status': status.get('status'),
+    # Columns of each eval row.
+    'eval_columns': ['step', 'submission_time', 'validation', 'test'],
+    'evals': evals,
+  }
+
+
+def _number(value) -> float:
+  try:
+    value = float(value)
+  except (TypeError, ValueError):
+    return math.nan
+  return value
+
+
+def hardware(trial_dir: pathlib.Path, workers: int) -> dict:
+  """Where the runs ran, from the first trial's meta_data file."""
+  meta = records.read_json(sorted(trial_dir.glob('meta_data_*.json'))[0])
+  versions = meta.get('software_versions', {})
+  return {
+    'processor': meta.get('processor'),
+    'cpu_count': meta.get('cpu_count'),
+    'jax_backend': meta.get('jax_backend'),
+    'concurrent_runs': workers,
+    'jax': versions.get('jax'), 'flax': versions.get('flax'),
+    'optax': versions.get('optax'),
+  }
+
+
+def write_summary(path: pathlib.Path, stage: str, workload, jobs_by_alg: dict,
+                  workers: int) -> Optional[dict]:
+  """Summarises the finished trials of ``jobs_by_alg`` into ``path``."""
+  runs, first = [], None
+  for algorithm, jobs in jobs_by_alg.items():
+    for job in jobs:
+      if not study.is_finished(job):
+        continue
+      first = first or job.trial_dir
+      runs.append(summarize_trial(job.trial_dir, workload, algorithm))
+  if not runs:
+    return None
+  summary = {
+    'stage': stage, 'workload': workload.name,
+    'metric': workload.target_metric_name,
+    'direction': workload.metric_direction,
+    'horizon_steps': workload.step_hint,
+    'hardware': hardware(first, workers),
+    'runs': runs,
+  }
+  records.write_atomic(path, json.dumps(summary, indent=1, sort_keys=True)
+                       + '\n')
+  return summary
