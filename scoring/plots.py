@@ -86,7 +86,7 @@ def curves_figure(result, curves: dict, order: list[str],
   axes = fig.subplots(rows, columns, squeeze=False)
   for ax, workload in zip(axes.flat, workloads):
     target = result.targets.workloads[workload]
-    unit, scale = _time_unit(curves[workload])
+    unit, scale = _time_unit(curves[workload], result.options.time_col)
     for name in order:
       if name in curves[workload]:
         times, values = curves[workload][name]
@@ -107,7 +107,9 @@ def curves_figure(result, curves: dict, order: list[str],
   return _save(fig, ('png',), dpi)['png']
 
 
-def _time_unit(curves) -> tuple[str, float]:
+def _time_unit(curves, time_col: str = 'score') -> tuple[str, float]:
+  if time_col == 'global_step':
+    return 'steps', 1.0
   longest = max((t for times, _ in curves.values() for t in times
                  if math.isfinite(t)), default=0.0)
   if longest > 2 * 3600:

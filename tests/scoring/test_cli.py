@@ -67,3 +67,17 @@ def test_leaderboard_counts_base_workloads_and_lists_held_out(tmp_path,
   assert '<td class="num">2 / 2</td>' in page
   assert 'Held-out variants (v0.5 rule)' in page
   assert 'alpha_<wbr>tweak' in page
+
+
+def test_curves_by_steps_are_labelled_in_steps(tmp_path):
+  from scoring import leaderboard
+  from scoring import pipeline
+  from scoring import plots
+
+  exp, targets = _experiment(tmp_path)
+  result = pipeline.score_experiments(exp, pipeline.ScoreOptions(
+    targets=targets, time_col='global_step'))
+  curves = leaderboard.best_trial_curves(result)
+  assert curves['alpha']['baseline'][0][:2] == [100.0, 200.0]
+  assert plots._time_unit(curves['alpha'], 'global_step') == ('steps', 1.0)
+  assert plots._time_unit(curves['alpha']) == ('minutes', 60.0)
