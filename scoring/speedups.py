@@ -7,7 +7,9 @@ per-workload times (median over studies, before the held-out rule and the
 Misses: an infinite time (target missed) is replaced by the workload's
 runtime budget + 1 (seconds; budget x3 for self-tuning under v0.5 rules,
 x1.5 under v0.6, as AlgoPerf). When scoring by ``global_step`` a miss is
-replaced by the step hint + 1 instead (steps). A workload without logs, or
+replaced by the step budget + 1 instead: the step hint (the steps the
+external-tuning budget allows), times the same self-tuning factor, since a
+self-tuning trial may train that much longer. A workload without logs, or
 without a budget in the targets file, is left out of the mean with a
 warning. ``runtime_ratio`` < 1 means faster; ``speedup`` = 1 / ratio.
 """
@@ -36,12 +38,10 @@ class Speedup:
 def _miss_value(targets: TargetsConfig, workload: str, time_col: str,
                 self_tuning: bool, rules: str) -> float | None:
   target = targets.workloads[workload]
-  if time_col == 'global_step':
-    return target.step_hint + 1.0 if target.step_hint else None
-  if target.max_allowed_runtime_sec is None:
-    return None
   factor = SELF_TUNING_FACTOR.get(rules, 1.0) if self_tuning else 1.0
-  return target.max_allowed_runtime_sec * factor + 1.0
+  budget = (target.step_hint if time_col == 'global_step' else
+            target.max_allowed_runtime_sec)
+  return budget * factor + 1.0 if budget else None
 
 
 def compute_speedups(times: dict[str, dict[str, float]],

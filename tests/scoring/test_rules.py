@@ -161,5 +161,19 @@ def test_speedup_replaces_misses_with_budget_plus_one(tmp_path):
     math.sqrt(0.5 * 2001 / 20.0), rel=1e-12)
 
 
+def test_speedup_by_steps_replaces_misses_with_step_budget(tmp_path):
+  exp = tmp_path / 'exp'
+  synthetic.write_submission(exp, 'baseline', {'alpha': 1, 'beta': 1,
+                                               'alpha_tweak': 1})
+  synthetic.write_submission(exp, 'other', {'alpha': 1, 'beta': None,
+                                            'alpha_tweak': 1})
+  external = _score(tmp_path, time_col='global_step', ruleset='external')
+  assert external.speedups[0].per_workload['beta'] == (100 + 1) / 200.0
+  # Self-tuning trials may train 3x longer (v0.5): so may their steps.
+  self_tuning = _score(tmp_path, time_col='global_step', ruleset='self')
+  assert self_tuning.speedups[0].per_workload['beta'] == (
+    3 * 100 + 1) / 200.0
+
+
 def test_tau_grid_is_numpy_linspace():
   assert profiles.tau_grid(1.0, 4.0, 100) == list(np.linspace(1.0, 4.0, 100))
