@@ -107,10 +107,10 @@ def markdown(result) -> str:
   ]
   lines += [f'| {i} | {s} | {profile.scores[s]:.4f} |'
             for i, s in enumerate(order, start=1)]
-  lines += _markdown_times(result, '## Time to target per workload',
+  lines += markdown_times(result, '## Time to target per workload',
                            profile.base_workloads)
   if profile.held_out:
-    lines += _markdown_times(result, '## Held-out variants (v0.5 rule)',
+    lines += markdown_times(result, '## Held-out variants (v0.5 rule)',
                              profile.held_out)
   lines += ['', ('Bold: fastest. Struck through: reached the target but '
                 'does not count (over 4x the fastest, or its held-out '
@@ -118,7 +118,8 @@ def markdown(result) -> str:
   return '\n'.join(lines)
 
 
-def _markdown_times(result, title: str, workloads: list[str]) -> list[str]:
+def markdown_times(result, title: str, workloads: list[str]) -> list[str]:
+  """Lines of a markdown table of per-workload times (misses marked)."""
   lines = ['', title, '', '| submission | ' + ' | '.join(workloads) + ' |',
            '|---|' + '---:|' * len(workloads)]
   for s in outputs.ranked(result):
