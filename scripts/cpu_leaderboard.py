@@ -1,0 +1,127 @@
+"""The CPU-suite leaderboard of the reference algorithms: run, pack, page.
+
+  # 1. Train (resumable: rerun the same command to continue). Self-tuning
+  #    studies of every algorithm on the CPU suite plus one held-out variant
+  #    per family, one trial at a time (times are compared against budgets
+  #    measured on an idle machine: run nothing else meanwhile). Every
+  #    algorithm's study 0 first, then study 1, ...
+  .venv/bin/python scripts/cpu_leaderboard.py run
+  # 2. Copy the small files scoring needs into docs/leaderboard/logs/.
+  .venv/bin/python scripts/cpu_leaderboard.py pack
+  # 3. Regenerate docs/leaderboard/ (README.md, index.html, profiles,
+  #    screenshot, score CSVs) from the committed logs alone.
+  .venv/bin/python scripts/cpu_leaderboard.py page
+
+Trials go to --experiment-dir (default experiments/cpu_leaderboard, not
+committed), laid out as `algoperf study` lays them out, so `algoperf
+status` and `algoperf score` read it too. See scripts/reference_leaderboard/
+for the held-out rule that skips trials which cannot change a score.
+"""
+
+import argparse
+import pathlib
+import shlex
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+DEFAULT_ALGORITHMS = ('nadamw', 'adamw', 'nesterov', 'lion',
+                      'schedule_free_adamw', 'linear_decay_nadamw')
+DEFAULT_EXPERIMENT_DIR = REPO / 'experiments' / 'cpu_leaderboard'
+DEFAULT_OUT = REPO / 'docs' / 'leaderboard'
+
+
+def _names(text: str) -> tuple[str, ...]:
+  return tuple(n.strip() for n in text.split(',') if n.strip())
+
+
+def _positive(text: str) -> int:
+  value = int(text)
+  if value < 1:
+    raise argparse.ArgumentTypeError(f'expected an integer >= 1, got {text}')
+  return value
+
+
+def _parser() -> argparse.ArgumentParser:
+  from workloads import registry
+
+  parser = argparse.ArgumentParser(
+    prog='cpu_leaderboard.py', description=__doc__.splitlines()[0],
+    formatter_class=argparse.RawDescriptionHelpFormatter)
+  commands = parser.add_subparsers(dest='command', required=True)
+  run = commands.add_parser('run', help='train (or resume) the studies')
+  run.add_argument('--algorithms', type=_names, default=DEFAULT_ALGORITHMS,
+                   help='comma-separated reference_algorithms/ names '
+                   f'(default: {",".join(DEFAULT_ALGORITHMS)})')
+  run.add_argument('--studies', type=_positive, default=3)
+  run.add_argument('--workloads', type=_names, default=registry.CPU_SUITE,
+                   help='comma-separated CPU-suite base workloads (default: '
+                   'all); each brings its held-out variant')
+  run.add_argument('--order', choices=('study', 'algorithm'),
+                   default='study',
+                   help='study: every algorithm\'s study 0, then study 1, '
+                   '...; algorithm: all studies of one algorithm first')
+  run.add_argument('--experiment-dir', default=str(DEFAULT_EXPERIMENT_DIR))
+  run.add_argument('--rng-seed', type=int, default=0)
+  run.add_argument('--data-dir', default=None)
+  run.add_argument('--max-steps', type=_positive, default=None,
+                   help='smoke tests only: stop every trial at N steps')
+  run.add_argument('--synthetic-data', type=_positive, default=None,
+                   metavar='N', help='smoke tests only: N random examples '
+                   'per split instead of the prepared data')
+  run.add_argument('--no-progress', action='store_true',
+                   help='a line per finished trial instead of a live table')
+  pack = commands.add_parser('pack', help='copy the logs scoring needs')
+  pack.add_argument('--experiment-dir', default=str(DEFAULT_EXPERIMENT_DIR))
+  pack.add_argument('--logs', default=str(DEFAULT_OUT / 'logs'),
+                    help='destination (replaced as a whole)')
+  page = commands.add_parser('page', help='generate the leaderboard page')
+  page.add_argument('--logs', default=str(DEFAULT_OUT / 'logs'),
+                    help='packed logs to score')
+  page.add_argument('--out', default=str(DEFAULT_OUT),
+                    help='where README.md, index.html, ... go')
+  page.add_argument('--no-screenshot', action='store_true',
+                    help='do not render screenshot.png with Chromium')
+  return parser
+
+
+def _run(args, argv) -> int:
+  from scripts.reference_leaderboard import runs
+
+  options = runs.RunOptions(
+    experiment_dir=args.experiment_dir, algorithms=args.algorithms,
+    workloads=args.workloads, num_studies=args.studies, order=args.order,
+    rng_seed=args.rng_seed, max_steps=args.max_steps,
+    synthetic_data=args.synthetic_data, data_dir=args.data_dir,
+    progress=not args.no_progress,
+    command=shlex.join(['.venv/bin/python', 'scripts/cpu_leaderboard.py',
+                        *argv]))
+  runs.run(options)
+  return 0
+
+
+def main(argv=None) -> int:
+  from algoperf.errors import AlgoperfError
+
+  argv = list(sys.argv[1:] if argv is None else argv)
+  args = _parser().parse_args(argv)
+  try:
+    if args.command == 'run':
+      return _run(args, argv)
+    if args.command == 'pack':
+      from scripts.reference_leaderboard import pack
+
+      pack.pack(args.experiment_dir, args.logs)
+      return 0
+    from scripts.reference_leaderboard import page
+
+    page.page(args.logs, args.out, screenshot=not args.no_screenshot)
+    return 0
+  except AlgoperfError as e:
+    print(f'cpu_leaderboard.py {args.command}: error: {e}', file=sys.stderr)
+    return 1
+
+
+if __name__ == '__main__':
+  sys.exit(main())

@@ -1,0 +1,192 @@
+"""The leaderboard's README.md, from scoring results and the run record."""
+
+from scoring import leaderboard
+from scoring import outputs
+from scoring import profiles
+from scripts.reference_leaderboard import run_info
+
+COMMAND = '.venv/bin/python scripts/cpu_leaderboard.py'
+PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'numpy')
+
+
+def render(results: dict, info: dict, outcomes: dict, targets: dict,
+           has_screenshot: bool = True) -> str:
+  """The whole page.
+
+  Args:
+    results: 'time' and 'steps' -> ScoringResult of the same logs.
+    info: the run record (``run_info``).
+    outcomes: algorithm -> trial status -> count.
+    targets: the targets snapshot (workload_targets JSON) the trials ran
+      against.
+    has_screenshot: link screenshot.png.
+  """
+  sections = [_header(results['time'], info, outcomes, has_screenshot),
+              _scores(results), _times(results), _held_out(results, info),
+              _outcomes(outcomes), _targets(targets), _machine(info),
+              _reproduce(info)]
+  return '\n\n'.join(s.strip('\n') for s in sections) + '\n'
+
+
+def _plural(n: int, one: str, many: str) -> str:
+  return f'{n} {one if n == 1 else many}'
+
+
+def _header(result, info, outcomes, has_screenshot) -> str:
+  trials = sum(map(len, result.pool.trials.values()))
+  first, last = _dates(info)
+  studies = _plural(info['num_studies'], 'study', 'studies')
+  summary = (
+    f'Benchmark {result.targets.version_label}, self-tuning ruleset (one '
+    'trial per study, hyperparameters=None, 3x each workload\'s time '
+    f'budget), {studies} per workload, {_plural(trials, "trial", "trials")} '
+    f'run {first} to {last} (UTC), one at a time. Scored with AlgoPerf '
+    f'{info["rules"]} rules: median over studies, 4x cut, held-out variants '
+    '(below); score = area under the performance profile on tau in [1, 4] '
+    'divided by 3.')
+  source = ('Everything here is generated from the logs in [logs/](logs/) '
+            f'by `{COMMAND} page` (no training; see [Reproduce](#reproduce)).')
+  lines = ['# CPU-suite leaderboard of the reference algorithms', '',
+           summary, '', source]
+  if info.get('max_steps') or info.get('synthetic_data'):
+    lines += ['', (f'> **Smoke run** (max_steps={info.get("max_steps")}, '
+                   f'synthetic_data={info.get("synthetic_data")}): these '
+                   'numbers say nothing about the algorithms.')]
+  pages = ('HTML leaderboard: [index.html](index.html) (by time), '
+           '[steps.html](steps.html) (by steps)')
+  if has_screenshot:
+    pages += '; [screenshot](screenshot.png)'
+  return '\n'.join(lines + ['', pages + '.'])
+
+
+def _dates(info) -> tuple[str, str]:
+  sessions = info['sessions']
+  first = min(s['started'] for s in sessions)
+  last = run_info.last_update(info)
+  return first.replace('T', ' ')[:16], last.replace('T', ' ')[:16]
+
+
+def _scores(results) -> str:
+  by_time, by_steps = results['time'], results['steps']
+  profile = by_time.profile
+  speedups = {r.submission: r.speedup for r in by_time.speedups}
+  bases = profile.base_workloads
+  header = ('| rank | algorithm | score by time | score by steps | base '
+            'workloads counted (time) | speedup vs '
+            f'{by_time.reference or "-"} (time) |')
+  lines = ['## Scores', '', header, '|---:|---|---:|---:|---:|---:|']
+  for rank, name in enumerate(outputs.ranked(by_time), start=1):
+    counted = sum(profile.status[name][w] == profiles.OK for w in bases)
+    speedup = ('reference' if name == by_time.reference else
+               f'{speedups[name]:.2f}x' if name in speedups else '-')
+    lines.append(f'| {rank} | {name} | {profile.scores[name]:.4f} | '
+                 f'{by_steps.profile.scores[name]:.4f} | {counted} / '
+                 f'{len(bases)} | {speedup} |')
+  note = ('By steps, time-to-target is the `global_step` of the first eval '
+          'that meets the target, and the profiles compare steps. Speedup: '
+          'geometric mean over the base workloads of the time ratio to the '
+          'reference, a miss counting as 3x the time budget + 1 s '
+          '(self-tuning); steps/speedups.csv has it by steps, a miss '
+          'counting as 3x the step hint + 1.')
+  lines += ['', note, '',
+            '![performance profiles by time](performance_profile.png)', '',
+            '![performance profiles by steps](performance_profile_steps.png)']
+  return '\n'.join(lines)
+
+
+def _times(results) -> str:
+  lines = []
+  for by, result in results.items():
+    unit = 'Time' if by == 'time' else 'Steps'
+    lines += leaderboard.markdown_times(
+      result, f'## {unit} to target per workload (median over studies)',
+      result.profile.base_workloads)
+  lines += ['', ('Bold: fastest. Struck through: reached, but does not '
+                 'count (over 4x the fastest, or the held-out variant '
+                 'missed).')]
+  return '\n'.join(lines)
+
+
+def _held_out(results, info) -> str:
+  result = results['time']
+  variants = result.profile.held_out
+  pairs = ', '.join(f'{result.targets.base_of(v)} -> {v}' for v in variants)
+  rule = ('Each base workload has one held-out variant; a base workload '
+          'counts only if the algorithm also reaches the variant\'s target '
+          '(median over studies, within 4x of the fastest algorithm that '
+          f'reached the base). Variants: {pairs}.')
+  lines = ['## Held-out variants (v0.5 rule)', '', rule]
+  lines += leaderboard.markdown_times(result, '### Time to target',
+                                      variants)
+  skips = info.get('held_out_skips') or []
+  why = ('A variant trial is not run when its base workload missed the '
+         'target in at least half of the studies: the base\'s median is '
+         'then infinite, and the variant cannot change any score. (A base '
+         'miss in one study alone is not enough: the median may still be '
+         'finite.)')
+  lines += ['', f'### Held-out trials not run ({len(skips)})', '', why]
+  if skips:
+    lines += ['', '| algorithm | study | variant | why |',
+              '|---|---:|---|---|']
+    lines += [f'| {s["algorithm"]} | {s["study"]} | {s["workload"]} | '
+              f'{s["action"]}: {s["reason"]} |' for s in skips]
+  return '\n'.join(lines)
+
+
+def _outcomes(outcomes) -> str:
+  statuses = sorted({s for by in outcomes.values() for s in by})
+  if not statuses:
+    return '## Trial outcomes\n\nNo status.json files in the logs.'
+  lines = ['## Trial outcomes', '',
+           '| algorithm | ' + ' | '.join(statuses) + ' |',
+           '|---|' + '---:|' * len(statuses)]
+  for name, by in sorted(outcomes.items()):
+    counts = ' | '.join(str(by.get(s, 0)) for s in statuses)
+    lines.append(f'| {name} | {counts} |')
+  return '\n'.join(lines)
+
+
+def _targets(targets) -> str:
+  header = ('| workload | metric | validation target | time budget (s; x3 '
+            'self-tuning) | step hint | provisional |')
+  lines = ['## Targets', '',
+           'As the trials ran against them (`logs/workload_targets.json`).',
+           '', header, '|---|---|---:|---:|---:|---|']
+  for name in targets['base_workloads'] + targets['held_out_workloads']:
+    w = targets['workloads'][name]
+    provisional = 'yes' if w.get('targets_are_provisional') else 'no'
+    lines.append(
+      f'| {name} | {w["target_metric_name"]} ({w["metric_direction"]}) | '
+      f'{w["validation_target_value"]} | {w["max_allowed_runtime_sec"]} | '
+      f'{w["step_hint"]} | {provisional} |')
+  return '\n'.join(lines)
+
+
+def _machine(info) -> str:
+  header = ('| started (UTC) | CPU | cores (usable) | memory | '
+            + ' | '.join(PACKAGES) + ' | python | git commit |')
+  lines = ['## Hardware and software', '',
+           ('Recorded by `run` on the machine that trained, one row per '
+            'invocation that ran trials.'), '',
+           header, '|---|---|---:|---:|' + '---|' * (len(PACKAGES) + 2)]
+  for session in info['sessions']:
+    m = session['machine']
+    versions = ' | '.join(str(m['packages'].get(p)) for p in PACKAGES)
+    dirty = ' (modified)' if m.get('git_dirty') else ''
+    lines.append(
+      f'| {session["started"].replace("T", " ")[:16]} | {m["cpu_model"]} | '
+      f'{m["logical_cpus"]} ({m["usable_cpus"]}) | {m["memory_gib"]} GiB | '
+      f'{versions} | {m["python"]} | {m["git_commit"][:10]}{dirty} |')
+  return '\n'.join(lines)
+
+
+def _reproduce(info) -> str:
+  commands = '\n'.join(f'    {s["command"]}' for s in info['sessions'])
+  return '\n'.join([
+    '## Reproduce', '',
+    ('Regenerate this directory from the committed logs (seconds, no '
+     'training; the screenshot needs Chromium):'), '',
+    f'    {COMMAND} page', '',
+    ('The logs came from these invocations (a rerun skips finished '
+     'trials), then `pack` copied the files scoring needs into logs/:'),
+    '', commands, f'    {COMMAND} pack'])

@@ -1,0 +1,253 @@
+"""`run`: self-tuning studies of each algorithm, one trial at a time.
+
+Trials go where `algoperf study` puts them (``<experiment_dir>/<algorithm>/
+study_<k>/<workload>_jax/trial_1/``), planned by the same code, so seeds
+and files are those of `algoperf study --ruleset self` and finished trials
+are skipped on a rerun (an interrupted one resumes from its checkpoint).
+Every trial runs in this process, one after the other (the local backend):
+times are compared against budgets measured on an idle machine.
+
+Rounds: by default every algorithm's study 0, then every algorithm's study
+1, ... (``order='study'``), so a run cut short leaves every algorithm with
+the same number of studies. In each round an algorithm runs its base
+workloads, then the held-out variant trials that ``held_out.decide`` says
+are needed.
+"""
+
+import dataclasses
+import pathlib
+from typing import Callable
+
+from algoperf import experiment_lock
+from algoperf import records
+from algoperf import study as study_lib
+from algoperf import study_backends
+from algoperf import study_driver
+from algoperf import study_status
+from algoperf import submission as submission_lib
+from scoring import workload_targets
+from scripts.reference_leaderboard import held_out
+from scripts.reference_leaderboard import run_info
+from scripts.reference_leaderboard.run_info import LeaderboardError
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+ALGORITHMS_DIR = REPO / 'reference_algorithms'
+ORDERS = ('study', 'algorithm')
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+  experiment_dir: str
+  algorithms: tuple[str, ...]
+  workloads: tuple[str, ...]  # Base workloads; their variants are added.
+  num_studies: int = 3
+  order: str = 'study'
+  rng_seed: int = 0
+  max_steps: int | None = None  # Smoke tests only.
+  synthetic_data: int | None = None  # Smoke tests only.
+  data_dir: str | None = None
+  progress: bool = True
+  command: str = ''
+
+
+@dataclasses.dataclass
+class _Algorithm:
+  name: str
+  spec: study_lib.StudySpec
+  jobs: dict  # (workload, study) -> TrialJob
+
+
+@dataclasses.dataclass
+class RunSummary:
+  ran: list[str]  # '<algorithm> <trial label>: <status>' per trial run.
+  skips: list[dict]  # held-out trials not run, with the reason.
+  failed: list[str]  # trials that ended in error or diverged.
+
+
+@dataclasses.dataclass
+class _Run:
+  """What every step of one `run` invocation needs."""
+
+  options: RunOptions
+  exp: pathlib.Path
+  bases: list[str]
+  info: dict  # The run record, rewritten after every trial.
+  summary: RunSummary
+  out: Callable[[str], None]
+  targets: workload_targets.TargetsConfig
+
+
+def check_options(options: RunOptions) -> None:
+  from workloads import registry
+
+  available = sorted(p.parent.name for p in
+                     ALGORITHMS_DIR.glob('*/submission.py'))
+  unknown = [a for a in options.algorithms if a not in available]
+  if unknown:
+    raise LeaderboardError(
+      f'Unknown algorithm(s) {", ".join(unknown)}; reference_algorithms/ '
+      f'has: {", ".join(available)}.')
+  bad = [w for w in options.workloads if w not in registry.CPU_SUITE]
+  if bad:
+    pairs = ', '.join(f'{b}->{v}' for b, v in held_out.HELD_OUT.items())
+    raise LeaderboardError(
+      f'--workloads takes CPU-suite base workloads '
+      f'({", ".join(registry.CPU_SUITE)}), got {", ".join(bad)}; each base '
+      f'brings its held-out variant ({pairs}).')
+  if options.order not in ORDERS:
+    raise LeaderboardError(f'--order {options.order!r}: use one of '
+                           f'{", ".join(ORDERS)}.')
+  if options.num_studies < 1:
+    raise LeaderboardError(
+      f'--studies must be >= 1, got {options.num_studies}.')
+
+
+def run(options: RunOptions, out=print) -> RunSummary:
+  """Runs (or resumes) every needed trial; returns what ran and was skipped.
+
+  Raises:
+    LeaderboardError: bad options, or a rerun that does not match the logs.
+    AlgoperfError: a broken submission or unprepared data (before training).
+  """
+  from workloads import registry
+
+  check_options(options)
+  exp = pathlib.Path(options.experiment_dir).absolute()
+  exp.mkdir(parents=True, exist_ok=True)
+  bases = [w for w in registry.CPU_SUITE if w in options.workloads]
+  # One leaderboard run at a time: a second one would share the cores.
+  with experiment_lock.experiment_lock(exp):
+    snapshot = run_info.merge_targets(
+      exp, run_info.build_targets(bases, held_out.HELD_OUT),
+      list(registry.CPU_SUITE))
+    records.write_json(exp / run_info.TARGETS_FILE, snapshot)
+    info = run_info.start_session(exp, _settings(options), options.command)
+    _warn_if_busy(info['sessions'][-1]['machine'], out)
+    ctx = _Run(options, exp, bases, info, RunSummary([], [], []), out,
+               workload_targets.load_targets(
+                 str(exp / run_info.TARGETS_FILE)))
+    algorithms = [_plan(ctx, name) for name in options.algorithms]
+    for algorithm, study in _rounds(options, algorithms):
+      _round(ctx, algorithm, study)
+    _finish(ctx, algorithms)
+  _report(ctx)
+  return ctx.summary
+
+
+def _warn_if_busy(machine: dict, out) -> None:
+  load = machine.get('load_average_at_start')
+  if load is not None and load > 0.5 * machine['usable_cpus']:
+    out(f'warning: load average {load} on {machine["usable_cpus"]} usable '
+        'cores: something else is running, and trial times will be slower '
+        'than on the idle machine the budgets were measured on.')
+
+
+def _settings(options: RunOptions) -> dict:
+  return {'rng_seed': options.rng_seed, 'max_steps': options.max_steps,
+          'synthetic_data': options.synthetic_data,
+          'num_studies': options.num_studies,
+          'algorithms': list(options.algorithms)}
+
+
+def _plan(ctx: _Run, name: str) -> _Algorithm:
+  """The algorithm's whole plan (every study, base and variant workload)."""
+  options = ctx.options
+  spec = study_lib.StudySpec(
+    submission=str(ALGORITHMS_DIR / name),
+    workloads=tuple(ctx.bases + [held_out.HELD_OUT[b] for b in ctx.bases]),
+    experiment_dir=str(ctx.exp), name=name, ruleset=run_info.RULESET,
+    num_studies=options.num_studies, num_trials=1, rng_seed=options.rng_seed,
+    data_dir=options.data_dir, max_steps=options.max_steps,
+    synthetic_data=options.synthetic_data)
+  submission = submission_lib.load_submission(spec.submission)
+  study_driver.check_data(spec)
+  jobs = {(j.workload, j.config.study): j
+          for j in study_lib.plan_trials(spec, submission)}
+  return _Algorithm(name, spec, jobs)
+
+
+def _rounds(options, algorithms):
+  studies = range(options.num_studies)
+  if options.order == 'study':
+    return [(a, k) for k in studies for a in algorithms]
+  return [(a, k) for a in algorithms for k in studies]
+
+
+def _round(ctx: _Run, algorithm: _Algorithm, study: int) -> None:
+  """Base trials of ``study``, then every variant trial now known needed."""
+  _run_jobs(ctx, algorithm, [algorithm.jobs[(b, study)] for b in ctx.bases])
+  needed = [algorithm.jobs[(held_out.HELD_OUT[b], k)]
+            for k in range(study + 1) for b in ctx.bases
+            if _decision(ctx, algorithm, b, k).action == held_out.RUN]
+  _run_jobs(ctx, algorithm, needed)
+
+
+def _decision(ctx: _Run, algorithm: _Algorithm, base: str,
+              study: int) -> held_out.Decision:
+  if study_lib.is_finished(algorithm.jobs[(held_out.HELD_OUT[base], study)]):
+    return held_out.Decision(held_out.DONE, 'finished earlier')
+  target = ctx.targets.workloads[base]
+  reached = {}
+  for k in range(ctx.options.num_studies):
+    job = algorithm.jobs[(base, k)]
+    if study_lib.is_finished(job):
+      reached[k] = held_out.trial_reached(str(job.trial_dir), target)
+  return held_out.decide(reached, study, ctx.options.num_studies)
+
+
+def _run_jobs(ctx: _Run, algorithm: _Algorithm, jobs: list) -> None:
+  todo = [j for j in jobs if not study_lib.is_finished(j)]
+  if not todo:
+    return
+  experiment = ctx.exp / algorithm.name
+
+  def on_done(job, result):
+    line = (f'{algorithm.name} {job.label}: {result["status"]} at step '
+            f'{result.get("global_step", 0)}')
+    ctx.summary.ran.append(line)
+    if result['status'] in (records.ERROR, records.DIVERGED):
+      ctx.summary.failed.append(f'{line} ({result["message"]})')
+    ctx.info['sessions'][-1]['last_update'] = run_info.now()
+    run_info.write(ctx.exp, ctx.info)
+    if not ctx.options.progress:
+      ctx.out(line)
+
+  with experiment_lock.experiment_lock(experiment):
+    study_lib.record_plan(algorithm.spec, todo)
+    with study_status.live_table(experiment, ctx.options.progress):
+      study_backends.run_local(todo, on_done)
+
+
+def _finish(ctx: _Run, algorithms: list[_Algorithm]) -> None:
+  """Records every variant trial not run, and why; closes the session."""
+  for algorithm in algorithms:
+    for study in range(ctx.options.num_studies):
+      for base in ctx.bases:
+        decision = _decision(ctx, algorithm, base, study)
+        if decision.action in (held_out.SKIP, held_out.WAIT):
+          ctx.summary.skips.append({
+            'algorithm': algorithm.name, 'study': study,
+            'workload': held_out.HELD_OUT[base], 'base': base,
+            'action': decision.action, 'reason': decision.reason})
+  info = ctx.info
+  # Records of workloads and algorithms this invocation did not decide.
+  kept = [s for s in info['held_out_skips']
+          if s['algorithm'] not in ctx.options.algorithms
+          or s['base'] not in ctx.bases]
+  info['held_out_skips'] = kept + ctx.summary.skips
+  info['sessions'][-1]['last_update'] = run_info.now()
+  if not ctx.summary.ran:  # A rerun with nothing left to do: no session.
+    info['sessions'].pop()
+  run_info.write(ctx.exp, info)
+
+
+def _report(ctx: _Run) -> None:
+  summary = ctx.summary
+  for skip in summary.skips:
+    ctx.out(f'held-out {skip["algorithm"]} study {skip["study"]} '
+            f'{skip["workload"]}: {skip["action"]}, {skip["reason"]}')
+  for line in summary.failed:
+    ctx.out(f'warning: {line}')
+  ctx.out(f'{len(summary.ran)} trial(s) run ({len(summary.failed)} failed), '
+          f'{len(summary.skips)} held-out trial(s) not run; logs in '
+          f'{ctx.exp}')
