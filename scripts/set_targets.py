@@ -87,10 +87,22 @@ def _plan(kind: str, stage: str, args) -> list:
   return plan
 
 
+def summarize(plan, kind: str, workers: int) -> None:
+  from scripts.target_setting import runs
+
+  for workload, jobs in plan:
+    path = SUMMARIES / kind / f'{workload.name}.json'
+    if runs.write_summary(path, kind, workload, jobs, workers):
+      print(f'wrote {path.relative_to(REPO)}')
+
+
 def run_stage(kind: str, stage: str, args, deadline=None) -> int:
   from scripts.target_setting import runs
 
   plan = _plan(kind, stage, args)
+  if args.summarize_only:
+    summarize(plan, kind, args.workers)
+    return 0
   all_jobs = [j for _, jobs in plan for js in jobs.values() for j in js]
   print(f'{kind} {stage}: {len(all_jobs)} runs over {len(plan)} workloads, '
         f'{args.workers} at a time', flush=True)
@@ -101,10 +113,7 @@ def run_stage(kind: str, stage: str, args, deadline=None) -> int:
           f'{summary["message"][:100]}', flush=True)
 
   left = runs.execute(all_jobs, args.workers, on_done, deadline)
-  for workload, jobs in plan:
-    path = SUMMARIES / kind / f'{workload.name}.json'
-    if runs.write_summary(path, kind, workload, jobs, args.workers):
-      print(f'wrote {path.relative_to(REPO)}')
+  summarize(plan, kind, args.workers)
   if left:
     print(f'{left} runs not started before the deadline; rerun to finish.')
   return left
@@ -130,6 +139,8 @@ def main(argv=None) -> int:
     p.add_argument('--workers', type=int, default=1)
     p.add_argument('--runs-dir', default=str(DEFAULT_RUNS))
     p.add_argument('--data-dir', default=None)
+    p.add_argument('--summarize-only', action='store_true',
+                   help='run nothing; re-summarise the finished runs')
   p = sub.add_parser('table')
   p.add_argument('--apply', action='store_true',
                  help='also write the targets into the workload code')
@@ -138,7 +149,8 @@ def main(argv=None) -> int:
   args = parser.parse_args(argv)
 
   if args.command == 'table':
-    return table_lib.main(SUMMARIES, REPO, apply=args.apply, check=args.check)
+    return table_lib.main(SUMMARIES, REPO, apply_to_code=args.apply,
+                          check=args.check)
   args.workloads = [w for w in args.workloads.split(',') if w]
   if args.command == 'pipeline':
     deadline = (time.monotonic() + args.deadline_s if args.deadline_s

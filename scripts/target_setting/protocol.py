@@ -14,8 +14,10 @@ the CPU suite (docs/targets.md shows the outcome):
    seeds' evals at the point they first reached the validation target.
 5. Budget = ``BUDGET_FACTOR`` x the median over seeds of the submission
    time to reach the validation target (AlgoPerf v0.5's 4/3), rounded up
-   to a whole second. ``step_hint`` = the horizon the winning schedule was
-   tuned over (the steps of the target-setting runs, as AlgoPerf).
+   to a whole second. ``step_hint`` = ``BUDGET_FACTOR`` x the horizon
+   (``HORIZONS``, the steps every target-setting run trains for), so that,
+   as in AlgoPerf v0.5, a schedule over 0.75 x step_hint replays the
+   target-setting runs.
 6. Variants: the base workload's winning algorithm re-tuned with
    ``VARIANT_POINTS`` points and ``SEEDS`` seeds, steps 2-4. A variant
    keeps its base workload's budget and step hint (AlgoPerf's held-out
@@ -37,6 +39,22 @@ VARIANT_POINTS = 4
 SEEDS = 3
 BUDGET_FACTOR = 4.0 / 3.0
 EVALS_PER_RUN = 25
+# Steps of every target-setting run of a base workload and its variants:
+# the provisional budgets in steps (the two transformers cut to 1000 steps
+# to keep the suite near a few CPU-minutes per workload).
+HORIZONS = {
+  'mnist': 2000,
+  'digits_resnet': 600,
+  'digits_vit': 1000,
+  'shakespeare_lm': 1000,
+  'molecules_gnn': 1000,
+  'census_dlrm': 2000,
+  'phantom_unet': 800,
+}
+
+
+def step_hint(horizon: int) -> int:
+  return math.ceil(BUDGET_FACTOR * horizon)
 
 
 @dataclasses.dataclass(frozen=True)

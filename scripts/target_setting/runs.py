@@ -48,7 +48,7 @@ def _jobs(workload, algorithm: str, name: str, space_path, num_points: int,
   from algoperf import submission as submission_lib
 
   submission = submission_lib.load_submission(ALGORITHM_DIRS[algorithm])
-  horizon = workload.step_hint
+  horizon = protocol.HORIZONS[workload.base_name or workload.name]
   spec = study.StudySpec(
     submission=str(ALGORITHM_DIRS[algorithm]), workloads=(workload.name,),
     experiment_dir=str(runs_dir), name=name, num_studies=num_seeds,
@@ -57,8 +57,22 @@ def _jobs(workload, algorithm: str, name: str, space_path, num_points: int,
     eval_every_steps=max(horizon // protocol.EVALS_PER_RUN, 1),
     checkpoint_every_sec=None)
   return [dataclasses.replace(job, config=dataclasses.replace(
-    job.config, budget_multiplier=NO_TIME_LIMIT, stop_at_target=False))
+    job.config, budget_multiplier=NO_TIME_LIMIT, stop_at_target=False,
+    hyperparameters=_over_horizon(job.config.hyperparameters, horizon,
+                                  workload.step_hint)))
           for job in study.plan_trials(spec, submission)]
+
+
+def _over_horizon(point: dict, horizon: int, step_hint: int) -> dict:
+  """The point with its schedule spanning ``horizon`` steps.
+
+  Once the protocol has set step_hint = 4/3 x horizon, the runs need
+  step_hint_factor = 0.75 (AlgoPerf's target-setting schedules); while the
+  step hint still equals the horizon, the point is left as it is.
+  """
+  if horizon == step_hint:
+    return point
+  return dict(point, step_hint_factor=horizon / step_hint)
 
 
 def tuning_jobs(workload, algorithm: str, num_points: int, runs_dir,
@@ -190,7 +204,7 @@ def write_summary(path: pathlib.Path, stage: str, workload, jobs_by_alg: dict,
     'stage': stage, 'workload': workload.name,
     'metric': workload.target_metric_name,
     'direction': workload.metric_direction,
-    'horizon_steps': workload.step_hint,
+    'horizon_steps': protocol.HORIZONS[workload.base_name or workload.name],
     'hardware': hardware(first, workers),
     'runs': runs,
   }

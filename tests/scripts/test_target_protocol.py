@@ -1,0 +1,127 @@
+"""The target-setting protocol's arithmetic and its table (no training)."""
+
+import json
+import math
+
+import pytest
+
+from scripts.target_setting import protocol
+from scripts.target_setting import table
+
+
+def _run(seed, values, tests=None, times=None, algorithm='nadamw', trial=1):
+  tests = tests or values
+  times = times or [10.0 * (i + 1) for i in range(len(values))]
+  evals = tuple(protocol.Eval(100 * (i + 1), t, v, te)
+                for i, (v, te, t) in enumerate(zip(values, tests, times)))
+  return protocol.Run('w', algorithm, 0, trial, seed, {'learning_rate': 1e-3},
+                      'max_steps', evals)
+
+
+def test_winner_is_the_best_validation_metric_for_either_direction():
+  runs = [_run(1, [0.5, 0.7], trial=1), _run(2, [0.9, 0.6], trial=2),
+          _run(3, [math.nan, math.nan], trial=3)]
+  assert protocol.winner(runs, 'max').trial == 2
+  assert protocol.winner(runs, 'min').trial == 1
+
+
+def test_targets_are_the_median_best_and_the_worst_test_at_that_point():
+  seeds = [
+    _run(1, [0.80, 0.90, 0.95], tests=[0.7, 0.88, 0.93]),  # best 0.95
+    _run(2, [0.85, 0.91, 0.92], tests=[0.8, 0.89, 0.90]),  # best 0.92
+    _run(3, [0.93, 0.94, 0.90], tests=[0.91, 0.92, 0.9]),  # best 0.94
+  ]
+  t = protocol.derive_targets(seeds, 'max')
+  assert t.validation_target_value == 0.94
+  # First evals reaching 0.94: seed 1 at its 3rd eval (test 0.93), seed 3
+  # at its 2nd (test 0.92); seed 2 never does.
+  assert [o.reached_step for o in t.seeds] == [300, None, 200]
+  assert t.test_target_value == 0.92
+  # Times: 30, inf, 20 -> median 30; budget 4/3 x 30 = 40.
+  assert t.median_time_to_target == 30.0
+  assert t.budget() == 40
+
+
+def test_loss_targets_round_towards_easier_and_diverged_seeds_count_worst():
+  seeds = [_run(1, [2.0, 1.85512]), _run(2, [1.9, 1.86001]),
+           _run(3, [math.nan, math.nan])]
+  t = protocol.derive_targets(seeds, 'min')
+  # Sorted best to worst: 1.85512, 1.86001, inf -> median 1.86001 -> 1.8601.
+  assert t.validation_target_value == 1.8601
+  assert t.median_steps_to_target == 200
+
+
+def test_too_few_finite_seeds_is_an_error():
+  with pytest.raises(ValueError, match='1 of 2 seed runs'):
+    protocol.derive_targets([_run(1, [0.5]), _run(2, [math.nan])], 'max')
+
+
+def test_step_hint_replays_the_horizon_at_three_quarters():
+  assert protocol.step_hint(600) == 800
+  assert int(0.75 * protocol.step_hint(600)) == 600
+
+
+SOURCE = '''class A(Base):
+  """Doc."""
+
+  name = 'a'
+  validation_target_value = 0.5
+  targets_are_provisional = True
+  step_hint = 10
+
+
+class B(A):
+  name = 'a_variant'
+  base_name = 'a'
+'''
+
+
+def test_set_class_attributes_edits_only_the_named_class():
+  edited = table.set_class_attributes(
+    SOURCE, 'a_variant', {'validation_target_value': 0.75})
+  assert "  name = 'a_variant'\n  targets_are_provisional = False" in edited
+  assert "  validation_target_value = 0.75" in edited.split('class B')[1]
+  assert edited.split('class B')[0] == SOURCE.split('class B')[0]
+  edited = table.set_class_attributes(SOURCE, 'a', {'step_hint': 20})
+  assert '  step_hint = 20' in edited and '  step_hint = 10' not in edited
+  assert '  targets_are_provisional = False' in edited.split('class B')[0]
+  with pytest.raises(ValueError, match="name = 'nope'"):
+    table.set_class_attributes(SOURCE, 'nope', {})
+
+
+def _summary(tmp_path, kind, name, runs, direction='max'):
+  path = tmp_path / kind / f'{name}.json'
+  path.parent.mkdir(parents=True, exist_ok=True)
+  hw = {'processor': 'cpu', 'cpu_count': 2, 'concurrent_runs': 1,
+        'jax': 'x', 'flax': 'y', 'jax_backend': 'cpu', 'optax': 'z'}
+  path.write_text(json.dumps({
+    'stage': kind, 'workload': name, 'metric': 'accuracy',
+    'direction': direction, 'horizon_steps': 300, 'hardware': hw,
+    'runs': [{'workload': name, 'algorithm': r.algorithm, 'study': r.study,
+              'trial': r.trial, 'rng_seed': r.rng_seed,
+              'hyperparameters': r.hyperparameters, 'status': r.status,
+              'evals': [[e.step, e.submission_time, e.validation, e.test]
+                        for e in r.evals]} for r in runs]}))
+
+
+def test_table_from_summaries(tmp_path):
+  _summary(tmp_path, 'tune', 'w', [
+    _run(7, [0.5, 0.9], trial=1), _run(8, [0.5, 0.95], trial=2,
+                                       algorithm='nesterov')])
+  _summary(tmp_path, 'seeds', 'w', [
+    _run(1, [0.9, 0.94]), _run(2, [0.9, 0.93]), _run(3, [0.92, 0.95])])
+  _summary(tmp_path, 'tune', 'w_v', [_run(9, [0.8, 0.85])])
+  derived = table.derive(tmp_path, ['w'], {'w_v': 'w'})
+  assert list(derived) == ['w']  # The variant has no seeds yet.
+  entry = derived['w']
+  assert entry['winner']['algorithm'] == 'nesterov'
+  assert entry['validation_target_value'] == 0.94
+  assert entry['max_allowed_runtime_sec'] == math.ceil(4 / 3 * 20.0)
+  assert entry['step_hint'] == 400
+  assert table.code_values(entry) == {
+    'validation_target_value': 0.94, 'test_target_value': 0.94,
+    'max_allowed_runtime_sec': 27, 'step_hint': 400}
+  page = table.render(derived, ['w_v'])
+  assert '| w | accuracy (max) | 0.94 | 0.94 | 27 | 400 | 300 | nesterov #2' \
+    in page
+  assert 'provisional' in page and '`w_v`' in page
