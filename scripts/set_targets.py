@@ -103,7 +103,12 @@ def run_stage(kind: str, stage: str, args, deadline=None) -> int:
   if args.summarize_only:
     summarize(plan, kind, args.workers)
     return 0
-  all_jobs = [j for _, jobs in plan for js in jobs.values() for j in js]
+  all_jobs = []
+  for workload, jobs in plan:
+    # Runs another machine already did (their summary is committed).
+    done = runs.summarized_keys(SUMMARIES / kind / f'{workload.name}.json')
+    all_jobs += [j for a, js in jobs.items() for j in js
+                 if (a, j.config.study, j.config.trial) not in done]
   print(f'{kind} {stage}: {len(all_jobs)} runs over {len(plan)} workloads, '
         f'{args.workers} at a time', flush=True)
 

@@ -188,24 +188,47 @@ def hardware(trial_dir: pathlib.Path, workers: int) -> dict:
   }
 
 
+def run_key(run: dict) -> tuple:
+  return (run['algorithm'], run['study'], run['trial'])
+
+
+def summarized_keys(path: pathlib.Path) -> set:
+  """(algorithm, study, trial) of the runs an existing summary holds."""
+  if not path.exists():
+    return set()
+  return {run_key(r) for r in records.read_json(path)['runs']}
+
+
 def write_summary(path: pathlib.Path, stage: str, workload, jobs_by_alg: dict,
                   workers: int) -> Optional[dict]:
-  """Summarises the finished trials of ``jobs_by_alg`` into ``path``."""
-  runs, first = [], None
+  """Summarises the finished trials of ``jobs_by_alg`` into ``path``.
+
+  Runs already in ``path`` that did not run here (another machine's share
+  of the same plan) are kept; each run records the hardware it ran on.
+  """
+  runs = []
   for algorithm, jobs in jobs_by_alg.items():
     for job in jobs:
-      if not study.is_finished(job):
-        continue
-      first = first or job.trial_dir
-      runs.append(summarize_trial(job.trial_dir, workload, algorithm))
+      if study.is_finished(job):
+        run = summarize_trial(job.trial_dir, workload, algorithm)
+        run['hardware'] = hardware(job.trial_dir, workers)
+        runs.append(run)
+  if path.exists():
+    old = records.read_json(path)
+    fresh = {run_key(r) for r in runs}
+    for run in old['runs']:
+      if run_key(run) not in fresh:
+        run.setdefault('hardware', old['hardware'])
+        runs.append(run)
   if not runs:
     return None
+  runs.sort(key=run_key)
   summary = {
     'stage': stage, 'workload': workload.name,
     'metric': workload.target_metric_name,
     'direction': workload.metric_direction,
     'horizon_steps': protocol.HORIZONS[workload.base_name or workload.name],
-    'hardware': hardware(first, workers),
+    'hardware': runs[0]['hardware'],
     'runs': runs,
   }
   records.write_atomic(path, json.dumps(summary, indent=1, sort_keys=True)

@@ -72,14 +72,28 @@ def derive(root: pathlib.Path, base_names: list, variant_bases: dict) -> dict:
                   'best_validation': protocol.best_validation(r, direction)}
                  for r in _runs(tune)],
       'seeds': [dict(vars(o)) for o in targets.seeds],
-      'tuning_hardware': tune['hardware'],
-      'seeds_hardware': seeds['hardware'],
+      'tuning_hardware': _distinct_hardware(tune),
+      'seeds_hardware': _distinct_hardware(seeds),
     }
     if base is None:
       entry['max_allowed_runtime_sec'] = targets.budget()
       entry['step_hint'] = protocol.step_hint(horizon)
     table[name] = entry
   return table
+
+
+def _distinct_hardware(summary: dict) -> list:
+  """Each machine the summary's runs ran on, with how many runs."""
+  found = []
+  for run in summary['runs']:
+    hw = run.get('hardware', summary['hardware'])
+    for item in found:
+      if item['hardware'] == hw:
+        item['runs'] += 1
+        break
+    else:
+      found.append({'hardware': hw, 'runs': 1})
+  return found
 
 
 def code_values(entry: dict) -> dict:
@@ -103,10 +117,12 @@ def _fmt(value, digits=4) -> str:
   return str(value)
 
 
-def _hardware(hw: dict) -> str:
-  return (f'{hw["processor"]}, {hw["cpu_count"]} cores, '
-          f'{hw["concurrent_runs"]} run(s) at a time, jax {hw["jax"]}, '
-          f'flax {hw["flax"]}')
+def _hardware(machines: list) -> str:
+  return '; '.join(
+    f'{m["runs"]} run(s) on {m["hardware"]["processor"]} '
+    f'({m["hardware"]["cpu_count"]} cores, '
+    f'{m["hardware"]["concurrent_runs"]} run(s) at a time, '
+    f'jax {m["hardware"]["jax"]})' for m in machines)
 
 
 def _hyperparameters(point: dict) -> str:
