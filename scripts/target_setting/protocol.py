@@ -23,6 +23,12 @@ the CPU suite (docs/targets.md shows the outcome):
    keeps its base workload's budget and step hint (AlgoPerf's held-out
    variants run under their base's budget).
 
+7. The self-tuning NAdamW baseline's hyperparameters: the NAdamW tuning
+   point with the best mean rank (by best validation metric) over the base
+   workloads -- how AlgoPerf chose its own self-tuning baseline from its
+   search space, here on the CPU suite. It trains over the whole
+   step_hint, 4/3 of the target-setting horizon.
+
 A seed that never reaches the median counts as an infinite time, which the
 median absorbs as long as most seeds reach it (the median of the best
 values guarantees that at least half do).
@@ -34,6 +40,7 @@ import statistics
 from typing import Optional, Sequence
 
 TUNED_ALGORITHMS = ('nadamw', 'nesterov')
+SELF_TUNING_BASELINE = 'nadamw'
 BASE_POINTS = 8
 VARIANT_POINTS = 4
 SEEDS = 3
@@ -123,6 +130,25 @@ def first_reaching(run: Run, target: float, direction: str) -> Optional[Eval]:
     if reaches(e.validation, target, direction):
       return e
   return None
+
+
+def mean_ranks(runs_by_workload: dict, direction_by_workload: dict) -> dict:
+  """{trial: mean rank} of trials present on every workload (1 = best)."""
+  ranks = {}
+  for name, runs in runs_by_workload.items():
+    direction = direction_by_workload[name]
+    worst_first = math.inf if direction == 'min' else -math.inf
+
+    def key(run, direction=direction, worst_first=worst_first):
+      value = best_validation(run, direction)
+      value = worst_first if math.isnan(value) else value
+      return value if direction == 'min' else -value
+
+    for rank, run in enumerate(sorted(runs, key=key), start=1):
+      ranks.setdefault(run.trial, []).append(rank)
+  complete = {t: r for t, r in ranks.items()
+              if len(r) == len(runs_by_workload)}
+  return {t: sum(r) / len(r) for t, r in sorted(complete.items())}
 
 
 def worst(values: Sequence[float], direction: str) -> float:

@@ -1,8 +1,8 @@
 """From committed run summaries to targets: docs/targets.md and the code.
 
-Reads only ``docs/targets/runs/`` (no runs, no JAX until ``--apply`` or
-``--check`` looks at the workload classes), so anyone can reproduce the
-table from the repository.
+Reads only ``docs/targets/runs/`` and the workload registry (for names and
+the class attributes ``--apply`` writes and ``--check`` compares), so anyone
+can reproduce the table from the repository without training anything.
 """
 
 import json
@@ -96,6 +96,25 @@ def _distinct_hardware(summary: dict) -> list:
   return found
 
 
+def self_tuning_point(root: pathlib.Path, base_names: list) -> Optional[dict]:
+  """Protocol step 7: the baseline's point with the best mean rank."""
+  runs, directions = {}, {}
+  for name in base_names:
+    tune = read_summary(root, 'tune', name)
+    if tune is None:
+      return None
+    runs[name] = [r for r in _runs(tune)
+                  if r.algorithm == protocol.SELF_TUNING_BASELINE]
+    directions[name] = tune['direction']
+  ranks = protocol.mean_ranks(runs, directions)
+  trial = min(ranks, key=lambda t: (ranks[t], t))
+  point = next(r.hyperparameters for r in runs[base_names[0]]
+               if r.trial == trial)
+  return {'algorithm': protocol.SELF_TUNING_BASELINE, 'trial': trial,
+          'mean_rank': ranks[trial], 'mean_ranks': ranks,
+          'hyperparameters': point}
+
+
 def code_values(entry: dict) -> dict:
   """The class attributes the protocol sets for one workload."""
   keys = ['validation_target_value', 'test_target_value']
@@ -129,7 +148,8 @@ def _hyperparameters(point: dict) -> str:
   return ', '.join(f'{k}={_fmt(v, 3)}' for k, v in sorted(point.items()))
 
 
-def render(table: dict, provisional: list) -> str:
+def render(table: dict, provisional: list,
+           baseline: Optional[dict] = None) -> str:
   """docs/targets.md: the targets, how they were set, and every number."""
   lines = [
     '# CPU-suite targets',
@@ -199,6 +219,14 @@ def render(table: dict, provisional: list) -> str:
         value if r['status'] != 'diverged' else f'{value} (diverged)')
     lines.append(f'- **{name}**: ' + '; '.join(
       f'{a} {", ".join(v)}' for a, v in by_alg.items()))
+  if baseline:
+    ranks = ', '.join(f'#{t} {r:.3g}' for t, r in baseline['mean_ranks'].items())
+    lines += ['', '## Self-tuning NAdamW baseline', '',
+              f'Protocol step 7: {baseline["algorithm"]} tuning point '
+              f'#{baseline["trial"]} has the best mean rank over the base '
+              f'workloads ({ranks}); it is `SELF_TUNING_DEFAULTS` in '
+              '`reference_algorithms/nadamw/submission.py`: '
+              f'{_hyperparameters(baseline["hyperparameters"])}.']
   lines += ['', '## Hardware', '']
   for name, e in table.items():
     lines.append(f'- **{name}**: tuning on {_hardware(e["tuning_hardware"])}; '
@@ -287,13 +315,16 @@ def main(root: pathlib.Path, repo: pathlib.Path, apply_to_code: bool = False,
     if base in registry.CPU_SUITE:
       variant_bases[name] = base
   table = derive(root, list(registry.CPU_SUITE), variant_bases)
+  baseline = self_tuning_point(root, list(registry.CPU_SUITE))
   provisional = [n for n in registry.names() if n not in table]
-  text = render(table, provisional)
+  text = render(table, provisional, baseline)
   doc = repo / 'docs' / 'targets.md'
   data = repo / 'docs' / 'targets' / 'targets.json'
-  data_text = json.dumps(table, indent=1, sort_keys=True) + '\n'
+  data_text = json.dumps({'workloads': table,
+                          'self_tuning_baseline': baseline},
+                         indent=1, sort_keys=True) + '\n'
   if check:
-    problems = mismatches(table)
+    problems = mismatches(table) + baseline_mismatches(baseline)
     for path, expected in ((doc, text), (data, data_text)):
       if not path.exists() or path.read_text() != expected:
         problems.append(f'{path.relative_to(repo)} is stale')
@@ -312,4 +343,18 @@ def main(root: pathlib.Path, repo: pathlib.Path, apply_to_code: bool = False,
   if apply_to_code:
     for path in apply(table):
       print(f'updated {path}')
+  for problem in baseline_mismatches(baseline):
+    print(f'{problem}; copy the point from docs/targets.md by hand.')
   return 0
+
+
+def baseline_mismatches(baseline: Optional[dict]) -> list:
+  """Where nadamw's SELF_TUNING_DEFAULTS differ from protocol step 7."""
+  if baseline is None:
+    return []
+  from reference_algorithms.nadamw import submission
+
+  defaults = submission.SELF_TUNING_DEFAULTS
+  return [f'nadamw SELF_TUNING_DEFAULTS[{k!r}] = {defaults.get(k)!r}, '
+          f'protocol {v!r}' for k, v in sorted(
+            baseline['hyperparameters'].items()) if defaults.get(k) != v]

@@ -125,3 +125,22 @@ def test_table_from_summaries(tmp_path):
   assert '| w | accuracy (max) | 0.94 | 0.94 | 27 | 400 | 300 | nesterov #2' \
     in page
   assert 'provisional' in page and '`w_v`' in page
+
+
+def test_code_and_docs_match_the_committed_summaries():
+  """Every protocol target in the workload code equals docs/targets.md."""
+  from scripts import set_targets
+
+  if not (set_targets.SUMMARIES / 'seeds').exists():
+    pytest.skip('no committed seed summaries under docs/targets/runs yet')
+  assert table.main(set_targets.SUMMARIES, set_targets.REPO, check=True) == 0
+
+
+def test_mean_ranks_pick_the_point_best_across_workloads():
+  runs = {'a': [_run(1, [0.9], trial=1), _run(2, [0.8], trial=2),
+                _run(3, [0.7], trial=3)],
+          'b': [_run(1, [2.0], trial=1), _run(2, [1.0], trial=2),
+                _run(3, [math.nan], trial=3)]}
+  ranks = protocol.mean_ranks(runs, {'a': 'max', 'b': 'min'})
+  # a: 1,2,3; b (loss): trial 2 best, then 1, NaN last.
+  assert ranks == {1: 1.5, 2: 1.5, 3: 3.0}
