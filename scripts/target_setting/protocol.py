@@ -17,7 +17,7 @@ the CPU suite (docs/targets.md shows the outcome):
    to a whole second. ``step_hint`` = ``BUDGET_FACTOR`` x the horizon
    (``HORIZONS``, the steps every target-setting run trains for), so that,
    as in AlgoPerf v0.5, a schedule over 0.75 x step_hint replays the
-   target-setting runs.
+   target-setting runs. The eval period is budget / ``EVALS_PER_BUDGET``.
 6. Variants: the base workload's winning algorithm re-tuned with
    ``VARIANT_POINTS`` points and ``SEEDS`` seeds, steps 2-4. A variant
    keeps its base workload's budget and step hint (AlgoPerf's held-out
@@ -58,6 +58,16 @@ HORIZONS = {
   'census_dlrm': 2000,
   'phantom_unet': 800,
 }
+
+
+# Evals per (external) budget: AlgoPerf evaluates a few dozen to a hundred
+# times per budget; a time-to-target is only as fine as the eval period.
+EVALS_PER_BUDGET = 20
+
+
+def eval_period(budget: float) -> float:
+  """Seconds of submission time between evals (at least 0.1 s)."""
+  return max(round(budget / EVALS_PER_BUDGET, 1), 0.1)
 
 
 def step_hint(horizon: int) -> int:

@@ -78,6 +78,8 @@ def derive(root: pathlib.Path, base_names: list, variant_bases: dict) -> dict:
     if base is None:
       entry['max_allowed_runtime_sec'] = targets.budget()
       entry['step_hint'] = protocol.step_hint(horizon)
+      entry['eval_period_time_sec'] = protocol.eval_period(
+        entry['max_allowed_runtime_sec'])
     table[name] = entry
   return table
 
@@ -119,7 +121,7 @@ def code_values(entry: dict) -> dict:
   """The class attributes the protocol sets for one workload."""
   keys = ['validation_target_value', 'test_target_value']
   if entry['base'] is None:
-    keys += ['max_allowed_runtime_sec', 'step_hint']
+    keys += ['max_allowed_runtime_sec', 'step_hint', 'eval_period_time_sec']
   return {k: entry[k] for k in keys}
 
 
@@ -179,16 +181,18 @@ def render(table: dict, provisional: list,
     '## Targets',
     '',
     '| workload | metric | validation target | test target | budget (s) '
-    '| step_hint | horizon | winner | median time to target (s) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| step_hint | eval every (s) | horizon | winner '
+    '| median time to target (s) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ]
   for name, e in table.items():
     budget = e.get('max_allowed_runtime_sec', '(base)')
     hint = e.get('step_hint', '(base)')
+    period = e.get('eval_period_time_sec', '(base)')
     lines.append(
       f'| {name} | {e["metric"]} ({e["direction"]}) '
       f'| {e["validation_target_value"]} | {e["test_target_value"]} '
-      f'| {budget} | {hint} | {e["horizon_steps"]} '
+      f'| {budget} | {hint} | {period} | {e["horizon_steps"]} '
       f'| {e["winner"]["algorithm"]} #{e["winner"]["trial"]} '
       f'| {_fmt(e["median_time_to_target"])} |')
   if provisional:

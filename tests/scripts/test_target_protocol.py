@@ -120,9 +120,10 @@ def test_table_from_summaries(tmp_path):
   assert entry['step_hint'] == 400
   assert table.code_values(entry) == {
     'validation_target_value': 0.94, 'test_target_value': 0.94,
-    'max_allowed_runtime_sec': 27, 'step_hint': 400}
+    'max_allowed_runtime_sec': 27, 'step_hint': 400,
+    'eval_period_time_sec': 1.4}
   page = table.render(derived, ['w_v'])
-  assert '| w | accuracy (max) | 0.94 | 0.94 | 27 | 400 | 300 | nesterov #2' \
+  assert '| w | accuracy (max) | 0.94 | 0.94 | 27 | 400 | 1.4 | 300 | nesterov #2' \
     in page
   assert 'provisional' in page and '`w_v`' in page
 
