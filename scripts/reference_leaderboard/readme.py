@@ -36,6 +36,12 @@ def _header(result, info, outcomes, has_screenshot) -> str:
   trials = sum(map(len, result.pool.trials.values()))
   first, last = _dates(info)
   studies = _plural(info['num_studies'], 'study', 'studies')
+  ran = {name: len({t.study for t in trials})
+         for name, trials in sorted(result.pool.trials.items())}
+  if any(n < info['num_studies'] for n in ran.values()):
+    studies += (' planned (studies with logs: ' + ', '.join(
+      f'{name} {n}' for name, n in ran.items()) + '; a missing study '
+      'leaves the median over those present)')
   summary = (
     f'Benchmark {result.targets.version_label}, self-tuning ruleset (one '
     'trial per study, hyperparameters=None, 3x each workload\'s time '
