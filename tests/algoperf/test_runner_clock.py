@@ -67,6 +67,7 @@ def test_slow_eval_is_off_the_clock(mnist_synthetic, experiment_dir):
 
   workload = mnist_synthetic
   workload.eval_period_time_sec = 0
+  workload.max_allowed_runtime_sec = 60  # 4 fake seconds of training.
   real_eval = workload.eval_model
 
   def slow_eval(*args, **kwargs):

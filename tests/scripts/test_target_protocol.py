@@ -145,3 +145,16 @@ def test_mean_ranks_pick_the_point_best_across_workloads():
   ranks = protocol.mean_ranks(runs, {'a': 'max', 'b': 'min'})
   # a: 1,2,3; b (loss): trial 2 best, then 1, NaN last.
   assert ranks == {1: 1.5, 2: 1.5, 3: 3.0}
+
+
+def test_exactly_the_untuned_workloads_are_marked_provisional():
+  from scripts import set_targets
+  from workloads import registry
+
+  path = set_targets.REPO / 'docs' / 'targets' / 'targets.json'
+  if not path.exists():
+    pytest.skip('no docs/targets/targets.json yet')
+  tuned = set(json.loads(path.read_text())['workloads'])
+  for name in registry.names():
+    cls = registry.get_workload_class(name)
+    assert cls.targets_are_provisional == (name not in tuned), name

@@ -70,7 +70,6 @@ def test_one_step_and_eval(name):
   assert workload.name == name
   if name != 'census_dlrm':
     assert workload.base_name == 'census_dlrm'
-  assert workload.targets_are_provisional
   assert workload.loss_type == spec.LossType.SIGMOID_CROSS_ENTROPY
   assert workload.metric_direction == 'min'
   rng = jax.random.PRNGKey(0)

@@ -81,7 +81,6 @@ def test_one_step_and_eval(name):
   assert workload.name == name
   if name != 'digits_resnet':
     assert workload.base_name == 'digits_resnet'
-  assert workload.targets_are_provisional
   assert set(state) == {'batch_stats'}
   rng = jax.random.PRNGKey(SEED)
   batch = next(workload._build_input_queue(rng, 'train', None, BATCH))

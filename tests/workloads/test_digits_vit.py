@@ -80,7 +80,6 @@ def test_one_step_and_eval(name):
   assert workload.name == name
   if name != 'digits_vit':
     assert workload.base_name == 'digits_vit'
-  assert workload.targets_are_provisional
   rng = jax.random.PRNGKey(SEED)
   batch = next(workload._build_input_queue(rng, 'train', None, BATCH))
   new_params, loss, grads = train_step(params, batch, rng)

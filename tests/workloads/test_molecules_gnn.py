@@ -154,7 +154,6 @@ def test_one_step_and_eval(name):
   assert workload.name == name
   if name != 'molecules_gnn':
     assert workload.base_name == 'molecules_gnn'
-  assert workload.targets_are_provisional
   rng = jax.random.PRNGKey(0)
   params, state = workload.init_model_fn(rng)
   assert state is None

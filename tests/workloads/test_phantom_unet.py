@@ -200,7 +200,6 @@ def test_one_step_and_eval_on_synthetic_data(name):
   workload, _, model_state, _, _ = _initialised(name)
   assert workload.name == name
   assert workload.loss_type == spec.LossType.MEAN_ABSOLUTE_ERROR
-  assert workload.targets_are_provisional
   if name != 'phantom_unet':
     assert workload.base_name == 'phantom_unet'
   losses, params = _train_losses(name, 1, seed=0)

@@ -57,7 +57,6 @@ def test_family_is_registered_with_variants():
   for name in variants:
     cls = registry.get_workload_class(name)
     assert cls.name == name and cls.base_name == 'shakespeare_lm'
-    assert cls.targets_are_provisional
 
 
 @pytest.mark.parametrize('name', FAMILY)

@@ -106,6 +106,7 @@ class MnistDeepWorkload(MnistWorkload):
   """
 
   name = 'mnist_deep'
+  targets_are_provisional = True  # Not re-tuned yet (docs/targets.md).
   base_name = 'mnist'
   num_hidden = 4
   validation_target_value = 0.915
