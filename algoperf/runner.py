@@ -431,9 +431,9 @@ def _judge(ctx, loop, results) -> None:
                                 if k.endswith('/loss')))
     return
   w = ctx.workload
-  if ctx.config.stop_at_target and w.has_reached_validation_target(
-      results) and (
-      w.has_reached_test_target(results)):
+  reached = (w.has_reached_validation_target(results)
+             and w.has_reached_test_target(results))
+  if reached and ctx.config.stop_at_target:
     loop.status = records.TARGET_REACHED
     metric = w.target_metric_name
     loop.message = (
