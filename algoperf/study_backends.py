@@ -12,6 +12,7 @@ import it before anything sets up JAX.
 import concurrent.futures
 import multiprocessing
 import os
+import time
 import traceback
 from typing import Callable, Optional
 
@@ -75,12 +76,18 @@ def run_local(jobs, on_done: Callable, on_tick: Callable = None) -> None:
 
 
 def run_pool(jobs, on_done: Callable, on_tick: Callable = None,
-             max_workers: Optional[int] = None) -> None:
-  """One trial per fresh process ('spawn': JAX is not fork-safe)."""
+             max_workers: Optional[int] = None,
+             deadline: Optional[float] = None) -> int:
+  """One trial per fresh process ('spawn': JAX is not fork-safe).
+
+  Jobs not started by ``deadline`` (a ``time.monotonic()`` value) are
+  cancelled and left for a rerun; returns how many were.
+  """
   if not jobs:
-    return
+    return 0
   size = pool_size(len(jobs), jobs[0].num_cpus, max_workers)
   context = multiprocessing.get_context('spawn')
+  cancelled = 0
   with concurrent.futures.ProcessPoolExecutor(
       size, mp_context=context, max_tasks_per_child=1) as pool:
     futures = {pool.submit(execute, job): job for job in jobs}
@@ -90,6 +97,8 @@ def run_pool(jobs, on_done: Callable, on_tick: Callable = None,
         pending, timeout=1.0,
         return_when=concurrent.futures.FIRST_COMPLETED)
       for future in done:
+        if future.cancelled():
+          continue
         job = futures[future]
         try:
           summary = future.result()
@@ -98,6 +107,11 @@ def run_pool(jobs, on_done: Callable, on_tick: Callable = None,
         on_done(job, summary)
       if on_tick is not None:
         on_tick()
+      if deadline is not None and time.monotonic() > deadline:
+        cancelled += sum(f.cancel() for f in pending)
+        pending = {f for f in pending if not f.cancelled()}
+        deadline = None
+  return cancelled
 
 
 def _describe_failure(error: BaseException) -> str:

@@ -12,11 +12,9 @@ each eval still records the submission time it happened at, which is what
 the budgets are computed from.
 """
 
-import concurrent.futures
 import dataclasses
 import json
 import math
-import multiprocessing
 import pathlib
 import time
 from typing import Callable, Optional, Sequence
@@ -112,23 +110,8 @@ def execute(jobs: Sequence, workers: int,
         return len(pending) - position
       on_done(job, study_backends.execute(job))
     return 0
-  context = multiprocessing.get_context('spawn')
-  left = 0
-  with concurrent.futures.ProcessPoolExecutor(
-      workers, mp_context=context, max_tasks_per_child=1) as pool:
-    futures = {pool.submit(study_backends.execute, j): j for j in pending}
-    waiting = set(futures)
-    while waiting:
-      done, waiting = concurrent.futures.wait(
-        waiting, timeout=2.0, return_when=concurrent.futures.FIRST_COMPLETED)
-      for future in done:
-        if not future.cancelled():
-          on_done(futures[future], future.result())
-      if deadline and time.monotonic() > deadline:
-        left += sum(f.cancel() for f in waiting)
-        waiting = {f for f in waiting if not f.cancelled()}
-        deadline = None
-  return left
+  return study_backends.run_pool(pending, on_done, max_workers=workers,
+                                 deadline=deadline)
 
 
 def _family(workload_name: str) -> str:
