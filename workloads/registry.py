@@ -59,7 +59,7 @@ WORKLOADS = {
 
 # Version of the CPU suite's workload definitions (targets, budgets, data).
 # Recorded in every trial's metadata; scoring refuses to mix versions.
-BENCHMARK_VERSION = 'cpu-0.2'
+BENCHMARK_VERSION = 'cpu-0.3'
 
 # The CPU suite's base workloads, in the order runs and tables show them.
 CPU_SUITE = (

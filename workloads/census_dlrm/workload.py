@@ -37,7 +37,7 @@ class CensusDlrmWorkload(base_workload.ArrayWorkload):
   name = 'census_dlrm'
   target_metric_name = 'loss'
   metric_direction = 'min'
-  validation_target_value = 0.3055
+  validation_target_value = 0.306
   test_target_value = 0.3092
   targets_are_provisional = False
   max_allowed_runtime_sec = 5
@@ -151,8 +151,8 @@ class CensusDlrmEmbedInitWorkload(CensusDlrmWorkload):
   embedding_init_multiplier = 1.0
   # Probe (1 seed): best validation loss 0.3278 at step 1000, test 0.324;
   # the large embeddings overfit, so the target is looser than the base's.
-  validation_target_value = 0.3299
-  test_target_value = 0.331
+  validation_target_value = 0.3323
+  test_target_value = 0.3288
 
 
 class CensusDlrmLayerNormWorkload(CensusDlrmWorkload):

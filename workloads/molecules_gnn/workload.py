@@ -41,11 +41,11 @@ class MoleculesGnnWorkload(base_workload.ArrayWorkload):
   name = 'molecules_gnn'
   target_metric_name = 'accuracy'
   metric_direction = 'max'
-  validation_target_value = 0.81
+  validation_target_value = 0.7966
   test_target_value = 0.8132
   targets_are_provisional = False
-  max_allowed_runtime_sec = 17
-  eval_period_time_sec = 0.8
+  max_allowed_runtime_sec = 13
+  eval_period_time_sec = 0.7
   step_hint = 1334
   num_train_examples = dataset.SPLIT_SIZES['train']
   num_eval_train_examples = 256
@@ -162,8 +162,8 @@ class MoleculesGnnGeluWorkload(MoleculesGnnWorkload):
   base_name = 'molecules_gnn'
   activation = staticmethod(nn.gelu)
   # Probe (seed 0): validation 0.775 at step 300 (test 0.763), best 0.82.
-  validation_target_value = 0.82
-  test_target_value = 0.7976
+  validation_target_value = 0.8
+  test_target_value = 0.7937
 
 
 class MoleculesGnnSiluWorkload(MoleculesGnnWorkload):
