@@ -171,11 +171,22 @@ def test_mean_ranks_pick_the_point_best_across_workloads():
   assert ranks == {1: 1.5, 2: 1.5, 3: 3.0}
 
 
-def test_mean_rank_ties_go_to_the_better_worst_rank():
-  # Trials 1 and 2 tie on mean rank 2; trial 2's worst rank is 2, not 3.
-  ranks = {1: [1, 3, 2], 2: [2, 2, 2], 3: [3, 1, 3]}
-  assert protocol.most_robust(ranks) == 2
-  assert protocol.most_robust({4: [1, 2], 5: [2, 1]}) == 4  # Then first.
+def test_self_tuning_point_reaches_the_most_targets_then_ranks_best():
+  runs = {'a': [_run(1, [0.9], trial=1), _run(2, [0.8], trial=2)],
+          'b': [_run(1, [0.5], trial=1), _run(2, [0.7], trial=2)]}
+  directions = {'a': 'max', 'b': 'max'}
+  reached = protocol.targets_reached(runs, {'a': 0.85, 'b': 0.6}, directions)
+  assert reached == {1: 1, 2: 1}
+  ranks = protocol.ranks(runs, directions)
+  assert ranks == {1: [1, 2], 2: [2, 1]}
+  assert protocol.self_tuning_choice(ranks, reached) == 1  # Then first.
+  # More targets reached beats a better mean rank.
+  ranks = {1: [1, 1, 3], 2: [2, 2, 2], 3: [3, 3, 1]}
+  assert protocol.self_tuning_choice(ranks, {1: 1, 2: 2, 3: 1}) == 2
+  # Equal targets and mean ranks: the better worst rank.
+  assert protocol.self_tuning_choice(ranks, {1: 2, 2: 2, 3: 0}) == 1
+  ranks = {1: [1, 2, 3], 2: [2, 2, 2]}
+  assert protocol.self_tuning_choice(ranks, {1: 2, 2: 2}) == 2
 
 
 def test_exactly_the_untuned_workloads_are_marked_provisional():
