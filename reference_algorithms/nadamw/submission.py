@@ -29,8 +29,9 @@ ALGOPERF_SELF_TUNING_DEFAULTS = {
 
 # The same choice made on the CPU suite by the target-setting protocol
 # (step 7, docs/targets.md): the NAdamW tuning point whose own tuning runs
-# reach the most base-workload targets (then the best mean rank). `scripts/set_targets.py table --check` verifies
-# these values against the committed run summaries.
+# reach the most base-workload targets (then the best mean rank).
+# `scripts/set_targets.py table --check` verifies these values against the
+# committed run summaries.
 SELF_TUNING_DEFAULTS = {
   'dropout_rate': 0.0,
   'label_smoothing': 0.1,
