@@ -35,8 +35,8 @@ the CPU suite (docs/targets.md shows the outcome):
    metric), then to the best worst rank. A self-tuning baseline is one
    point for every workload, and what it is for is reaching the targets;
    AlgoPerf likewise chose its self-tuning baseline from its search space
-   by performance across workloads, here done on the CPU suite. It trains over the whole
-   step_hint, 4/3 of the target-setting horizon.
+   by performance across workloads, here done on the CPU suite. It trains
+   over the whole step_hint, 4/3 of the target-setting horizon.
 
 A seed that never reaches the median counts as an infinite time, which the
 median absorbs as long as most seeds reach it (the median of the best
@@ -187,10 +187,9 @@ def ranks(runs_by_workload: dict, direction_by_workload: dict) -> dict:
           if len(r) == len(runs_by_workload)}
 
 
-def mean_ranks(runs_by_workload: dict, direction_by_workload: dict) -> dict:
-  """{trial: mean rank} of trials present on every workload (1 = best)."""
-  return {t: statistics.fmean(r)
-          for t, r in ranks(runs_by_workload, direction_by_workload).items()}
+def mean_ranks(ranks_by_trial: dict) -> dict:
+  """{trial: mean rank} from ``ranks``' output (1 = best)."""
+  return {t: statistics.fmean(r) for t, r in ranks_by_trial.items()}
 
 
 def targets_reached(runs_by_workload: dict, target_by_workload: dict,
@@ -212,9 +211,9 @@ def self_tuning_choice(ranks_by_trial: dict, reached_by_trial: dict) -> int:
   """Step 7's choice: the most targets reached by the point's own tuning
   runs, then the best mean rank, then the best worst rank, then the first.
   """
+  means = mean_ranks(ranks_by_trial)
   return min(ranks_by_trial, key=lambda t: (
-    -reached_by_trial.get(t, 0), statistics.fmean(ranks_by_trial[t]),
-    max(ranks_by_trial[t]), t))
+    -reached_by_trial.get(t, 0), means[t], max(ranks_by_trial[t]), t))
 
 
 def worst(values: Sequence[float], direction: str) -> float:

@@ -116,7 +116,7 @@ def self_tuning_point(root: pathlib.Path, base_names: list,
   ranks = protocol.ranks(runs, directions)
   reached = protocol.targets_reached(runs, targets, directions)
   trial = protocol.self_tuning_choice(ranks, reached)
-  mean_ranks = {t: sum(r) / len(r) for t, r in ranks.items()}
+  mean_ranks = protocol.mean_ranks(ranks)
   point = next(r.hyperparameters for r in runs[base_names[0]]
                if r.trial == trial)
   return {'algorithm': protocol.SELF_TUNING_BASELINE, 'trial': trial,

@@ -166,7 +166,7 @@ def test_mean_ranks_pick_the_point_best_across_workloads():
                 _run(3, [0.7], trial=3)],
           'b': [_run(1, [2.0], trial=1), _run(2, [1.0], trial=2),
                 _run(3, [math.nan], trial=3)]}
-  ranks = protocol.mean_ranks(runs, {'a': 'max', 'b': 'min'})
+  ranks = protocol.mean_ranks(protocol.ranks(runs, {'a': 'max', 'b': 'min'}))
   # a: 1,2,3; b (loss): trial 2 best, then 1, NaN last.
   assert ranks == {1: 1.5, 2: 1.5, 3: 3.0}
 
