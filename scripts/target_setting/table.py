@@ -247,7 +247,8 @@ def render(table: dict, provisional: list,
               f'Protocol step 7: {baseline["algorithm"]} tuning point '
               f'#{baseline["trial"]} does best over the base workloads '
               '(per point: base-workload targets its tuning runs reach / '
-              f'mean rank / worst rank: {ranks}); it is `SELF_TUNING_DEFAULTS` in '
+              f'mean rank / worst rank: {ranks}); it is '
+              '`SELF_TUNING_DEFAULTS` in '
               '`reference_algorithms/nadamw/submission.py`: '
               f'{_hyperparameters(baseline["hyperparameters"])}.']
   lines += ['', '## Hardware', '']
