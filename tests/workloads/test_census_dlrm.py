@@ -92,6 +92,20 @@ def test_one_step_and_eval(name):
     assert 0.0 <= results[f'{split}/accuracy'] <= 1.0
 
 
+@pytest.mark.parametrize('name', FAMILY)
+def test_label_smoothing_is_ignored_as_criteo1tb_ignores_it(name):
+  workload = registry.get_workload_class(name)()
+  labels = jnp.array([0.0, 1.0, 1.0, 0.0])
+  logits = jnp.array([[-3.0], [2.5], [-0.5], [0.7]])
+  plain = workload.loss_fn(labels, logits)
+  smoothed = workload.loss_fn(labels, logits, label_smoothing=0.2)
+  np.testing.assert_array_equal(smoothed['per_example'], plain['per_example'])
+  # The unsmoothed log-loss, by hand: -log(sigmoid(z)) for label 1, etc.
+  p = 1 / (1 + np.exp(-np.array([-3.0, 2.5, -0.5, 0.7])))
+  by_hand = -np.log(np.array([1 - p[0], p[1], p[2], 1 - p[3]]))
+  np.testing.assert_allclose(plain['per_example'], by_hand, rtol=1e-6)
+
+
 def test_variants_change_only_their_detail():
   rng = jax.random.PRNGKey(0)
   base, _ = make_small_workload('census_dlrm').init_model_fn(rng)
