@@ -90,6 +90,23 @@ def rerun_jobs(workload, algorithm: str, hyperparameters: dict,
                num_seeds, RERUN_SEED, runs_dir, data_dir)
 
 
+def _check_same_point(job) -> None:
+  """A finished run counts only if it trained the point ``job`` asks for.
+
+  The seed runs' directories do not name the winner: if a re-tuning picks
+  another winner, the old winner's seed runs would otherwise be reused.
+  """
+  if not study.is_finished(job):
+    return
+  path = job.trial_dir / records.HPARAMS
+  ran = records.read_json(path) if path.exists() else None
+  if ran != job.config.hyperparameters:
+    raise SystemExit(
+      f'{path}: this finished run trained {ran}, but the plan now asks for '
+      f'{job.config.hyperparameters} (the winner or the search space '
+      f'changed). Move {job.trial_dir} aside and rerun the stage.')
+
+
 def execute(jobs: Sequence, workers: int,
             on_done: Callable[[object, dict], None],
             deadline: Optional[float] = None) -> int:
@@ -102,6 +119,8 @@ def execute(jobs: Sequence, workers: int,
   """
   from algoperf import study_backends
 
+  for job in jobs:
+    _check_same_point(job)
   pending = sorted((j for j in jobs if not study.is_finished(j)),
                    key=lambda j: -_COST.get(_family(j.workload), 1))
   if workers <= 1:

@@ -37,11 +37,11 @@ class CensusDlrmWorkload(base_workload.ArrayWorkload):
   name = 'census_dlrm'
   target_metric_name = 'loss'
   metric_direction = 'min'
-  validation_target_value = 0.306
-  test_target_value = 0.3092
+  validation_target_value = 0.3048
+  test_target_value = 0.3057
   targets_are_provisional = False
-  max_allowed_runtime_sec = 5
-  eval_period_time_sec = 0.2
+  max_allowed_runtime_sec = 6
+  eval_period_time_sec = 0.3
   step_hint = 2667
   num_train_examples = dataset.SPLIT_SIZES['train']
   num_eval_train_examples = 5000
@@ -156,8 +156,8 @@ class CensusDlrmEmbedInitWorkload(CensusDlrmWorkload):
   embedding_init_multiplier = 1.0
   # Probe (1 seed): best validation loss 0.3278 at step 1000, test 0.324;
   # the large embeddings overfit, so the target is looser than the base's.
-  validation_target_value = 0.3323
-  test_target_value = 0.3288
+  validation_target_value = 0.3206
+  test_target_value = 0.3215
 
 
 class CensusDlrmLayerNormWorkload(CensusDlrmWorkload):
