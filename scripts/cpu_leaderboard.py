@@ -11,6 +11,9 @@
   # 3. Regenerate docs/leaderboard/ (README.md, index.html, profiles,
   #    screenshot, score CSVs) from the committed logs alone.
   .venv/bin/python scripts/cpu_leaderboard.py page
+  # After re-setting one family's targets: set its trials aside, then `run`
+  # trains them again (the others are kept).
+  .venv/bin/python scripts/cpu_leaderboard.py forget --workloads census_dlrm
 
 Trials go to --experiment-dir (default experiments/cpu_leaderboard, not
 committed), laid out as `algoperf study` lays them out, so `algoperf
@@ -72,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
                    'per split instead of the prepared data')
   run.add_argument('--no-progress', action='store_true',
                    help='a line per finished trial instead of a live table')
+  forget = commands.add_parser(
+    'forget', help='set aside the trials of workloads whose targets changed')
+  forget.add_argument('--workloads', type=_names, required=True,
+                      help='comma-separated CPU-suite base workloads; each '
+                      'brings its held-out variant')
+  forget.add_argument('--experiment-dir',
+                      default=str(DEFAULT_EXPERIMENT_DIR))
   pack = commands.add_parser('pack', help='copy the logs scoring needs')
   pack.add_argument('--experiment-dir', default=str(DEFAULT_EXPERIMENT_DIR))
   pack.add_argument('--logs', default=str(DEFAULT_OUT / 'logs'),
@@ -86,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
   return parser
 
 
+def _command(argv) -> str:
+  return shlex.join(['.venv/bin/python', 'scripts/cpu_leaderboard.py', *argv])
+
+
 def _run(args, argv) -> int:
   from scripts.reference_leaderboard import runs
 
@@ -95,8 +109,7 @@ def _run(args, argv) -> int:
     rng_seed=args.rng_seed, max_steps=args.max_steps,
     synthetic_data=args.synthetic_data, data_dir=args.data_dir,
     progress=not args.no_progress,
-    command=shlex.join(['.venv/bin/python', 'scripts/cpu_leaderboard.py',
-                        *argv]))
+    command=_command(argv))
   runs.run(options)
   return 0
 
@@ -109,6 +122,12 @@ def main(argv=None) -> int:
   try:
     if args.command == 'run':
       return _run(args, argv)
+    if args.command == 'forget':
+      from scripts.reference_leaderboard import forget
+
+      forget.forget(args.experiment_dir, list(args.workloads),
+                    _command(argv))
+      return 0
     if args.command == 'pack':
       from scripts.reference_leaderboard import pack
 

@@ -187,12 +187,23 @@ def _machine(info) -> str:
 
 
 def _reproduce(info) -> str:
-  commands = '\n'.join(f'    {s["command"]}' for s in info['sessions'])
-  return '\n'.join([
+  forgotten = info.get('forgotten') or []
+  # `forget` set trials aside between runs: the order of the two matters.
+  events = sorted([(s['started'], s['command']) for s in info['sessions']]
+                  + [(f['when'], f['command']) for f in forgotten])
+  commands = '\n'.join(f'    {command}' for _, command in events)
+  lines = [
     '## Reproduce', '',
     ('Regenerate this directory from the committed logs (seconds, no '
      'training; the screenshot needs Chromium):'), '',
     f'    {COMMAND} page', '',
     ('The logs came from these invocations (a rerun skips finished '
      'trials), then `pack` copied the files scoring needs into logs/:'),
-    '', commands, f'    {COMMAND} pack'])
+    '', commands, f'    {COMMAND} pack']
+  for f in forgotten:
+    lines += ['', (f'`forget` ({f["when"].replace("T", " ")[:16]} UTC) set '
+                   f'aside {f["trials"]} trial(s) of '
+                   f'{", ".join(f["workloads"])} after their targets were '
+                   're-set; the runs after it trained them again, and only '
+                   'those are in logs/.')]
+  return '\n'.join(lines)

@@ -87,7 +87,9 @@ def merge_targets(directory, new: dict, order: list[str]) -> dict:
     raise LeaderboardError(
       f'The registry\'s targets of {what} differ from {path}, which the '
       'trials there ran against (finished trials stopped at the old '
-      'targets). Start a new --experiment-dir, or move the old one away.')
+      'targets). Start a new --experiment-dir, move the old one away, or '
+      'set aside only those workloads\' trials with `scripts/'
+      'cpu_leaderboard.py forget --workloads BASE,...`.')
   bases = set(old['base_workloads']) | set(new['base_workloads'])
   merged = dict(old, workloads={**old['workloads'], **new['workloads']})
   merged['base_workloads'] = [b for b in order if b in bases]
