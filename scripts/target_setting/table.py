@@ -42,13 +42,15 @@ def derive(root: pathlib.Path, base_names: list, variant_bases: dict) -> dict:
   """Every workload's protocol outcome, from the summaries under ``root``.
 
   ``variant_bases`` maps each variant to its base workload. A workload
-  whose tuning or seed summary is missing is left out (still provisional).
+  whose tuning summary is missing, or whose seed summary holds fewer than
+  ``protocol.SEEDS`` runs (a stage still running, or stopped at its
+  deadline), is left out (still provisional).
   """
   table = {}
   for name in base_names + sorted(variant_bases):
     tune = read_summary(root, 'tune', name)
     seeds = read_summary(root, 'seeds', name)
-    if tune is None or seeds is None:
+    if tune is None or seeds is None or len(seeds['runs']) < protocol.SEEDS:
       continue
     direction = tune['direction']
     best = winning_run(tune)

@@ -136,6 +136,10 @@ def test_table_from_summaries(tmp_path):
   _summary(tmp_path, 'tune', 'w_v', [_run(9, [0.8, 0.85])])
   derived = table.derive(tmp_path, ['w'], {'w_v': 'w'})
   assert list(derived) == ['w']  # The variant has no seeds yet.
+  # Two of its three seeds finished (the stage is still running): no target.
+  _summary(tmp_path, 'seeds', 'w_v', [_run(1, [0.8, 0.84]),
+                                      _run(2, [0.8, 0.83])])
+  assert list(table.derive(tmp_path, ['w'], {'w_v': 'w'})) == ['w']
   entry = derived['w']
   assert entry['winner']['algorithm'] == 'nesterov'
   # Seeds' smoothed bests (two evals each: their means) 0.92, 0.915, 0.935.
