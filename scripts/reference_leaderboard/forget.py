@@ -17,6 +17,7 @@ from algoperf import experiment_lock
 from algoperf import records
 from scripts.reference_leaderboard import held_out
 from scripts.reference_leaderboard import run_info
+from scripts.reference_leaderboard import runs
 
 FORGOTTEN_DIR = 'forgotten'
 
@@ -31,12 +32,7 @@ def forget(experiment_dir, bases: list[str], command: str,
   """
   exp = pathlib.Path(experiment_dir).absolute()
   info = run_info.read(exp)
-  unknown = [b for b in bases if b not in held_out.HELD_OUT]
-  if unknown:
-    raise run_info.LeaderboardError(
-      f'--workloads {",".join(unknown)}: not a CPU-suite base workload; '
-      f'choose from {",".join(held_out.HELD_OUT)} (a base brings its '
-      'held-out variant).')
+  runs.check_bases(bases)
   family = set(bases) | {held_out.HELD_OUT[b] for b in bases}
   when = run_info.now()
   moved = 0

@@ -77,9 +77,20 @@ class _Run:
   targets: workload_targets.TargetsConfig
 
 
-def check_options(options: RunOptions) -> None:
+def check_bases(workloads) -> None:
+  """Raises unless every name is a CPU-suite base workload (`--workloads`)."""
   from workloads import registry
 
+  bad = [w for w in workloads if w not in registry.CPU_SUITE]
+  if bad:
+    pairs = ', '.join(f'{b}->{v}' for b, v in held_out.HELD_OUT.items())
+    raise LeaderboardError(
+      f'--workloads takes CPU-suite base workloads '
+      f'({", ".join(registry.CPU_SUITE)}), got {", ".join(bad)}; each base '
+      f'brings its held-out variant ({pairs}).')
+
+
+def check_options(options: RunOptions) -> None:
   available = sorted(p.parent.name for p in
                      ALGORITHMS_DIR.glob('*/submission.py'))
   unknown = [a for a in options.algorithms if a not in available]
@@ -87,13 +98,7 @@ def check_options(options: RunOptions) -> None:
     raise LeaderboardError(
       f'Unknown algorithm(s) {", ".join(unknown)}; reference_algorithms/ '
       f'has: {", ".join(available)}.')
-  bad = [w for w in options.workloads if w not in registry.CPU_SUITE]
-  if bad:
-    pairs = ', '.join(f'{b}->{v}' for b, v in held_out.HELD_OUT.items())
-    raise LeaderboardError(
-      f'--workloads takes CPU-suite base workloads '
-      f'({", ".join(registry.CPU_SUITE)}), got {", ".join(bad)}; each base '
-      f'brings its held-out variant ({pairs}).')
+  check_bases(options.workloads)
   if options.order not in ORDERS:
     raise LeaderboardError(f'--order {options.order!r}: use one of '
                            f'{", ".join(ORDERS)}.')

@@ -96,8 +96,6 @@ def _check_same_point(job) -> None:
   The seed runs' directories do not name the winner: if a re-tuning picks
   another winner, the old winner's seed runs would otherwise be reused.
   """
-  if not study.is_finished(job):
-    return
   path = job.trial_dir / records.HPARAMS
   ran = records.read_json(path) if path.exists() else None
   if ran != job.config.hyperparameters:
@@ -119,10 +117,13 @@ def execute(jobs: Sequence, workers: int,
   """
   from algoperf import study_backends
 
+  pending = []
   for job in jobs:
-    _check_same_point(job)
-  pending = sorted((j for j in jobs if not study.is_finished(j)),
-                   key=lambda j: -_COST.get(_family(j.workload), 1))
+    if study.is_finished(job):
+      _check_same_point(job)
+    else:
+      pending.append(job)
+  pending.sort(key=lambda j: -_COST.get(_family(j.workload), 1))
   if workers <= 1:
     for position, job in enumerate(pending):
       if deadline and time.monotonic() > deadline:

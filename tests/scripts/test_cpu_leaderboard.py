@@ -265,4 +265,4 @@ def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys):
   assert cpu_leaderboard.main(
     ['forget', '--workloads', 'census_dlrm_embed_init', '--experiment-dir',
      str(tmp_path)]) == 1
-  assert 'not a CPU-suite base workload' in capsys.readouterr().err
+  assert 'takes CPU-suite base workloads' in capsys.readouterr().err
