@@ -1,17 +1,22 @@
 """Shared machinery for workloads whose splits fit in memory.
 
-A concrete workload states its facts as class attributes (metric, direction,
-targets, budget, step hint, sizes, batch sizes), names its TFDS builder, and
-implements ``build_model`` (a flax.linen module), ``init_inputs`` (a dummy
-input batch), ``loss_fn`` and ``eval_metrics``. Everything else -- the
-deterministic resumable input queue, sharding, padded evaluation with one
-cached jitted function, parameter shapes and types -- lives here once.
+A concrete workload names itself (``name``, its registry key), states its
+shape as class attributes (sizes, batch sizes, normalisation), names its
+TFDS builder, and implements ``build_model`` (a flax.linen module),
+``init_inputs`` (a dummy input batch), ``loss_fn`` and ``eval_metrics``.
+Its facts -- metric and direction, targets, budget, eval period, step hint,
+base workload -- are not class attributes: they come from the suite file
+through ``algoperf.registry`` (``self.facts``), their one home. Everything
+else -- the deterministic resumable input queue, sharding, padded
+evaluation with one cached jitted function, parameter shapes and types --
+lives here once.
 
 The flax module's ``__call__`` takes ``(inputs, *, train, update_batch_norm,
 dropout_rate)``.
 """
 
 import atexit
+import dataclasses
 import functools
 import math
 import queue
@@ -25,41 +30,60 @@ import numpy as np
 
 from algoperf import jax_sharding_utils
 from algoperf import param_types
+from algoperf import registry
 from algoperf import spec
 from algoperf.data import dirs
 from algoperf.data import prepared
 
 
+def _fact(field: str) -> property:
+  """A read-only property returning ``self.facts.<field>``."""
+  return property(lambda self: getattr(self.facts, field),
+                  doc=f'``{field}`` from the suite file (algoperf.registry).')
+
+
 class ArrayWorkload(spec.Workload):
   """Base for workloads on in-memory arrays (the CPU suite)."""
 
-  # --- Facts a concrete workload states (one place per fact). ---
-  name: str = ''  # Registry key == log directory prefix.
-  base_name: Optional[str] = None  # For variants: the base workload's name.
-  target_metric_name: str = ''
-  metric_direction: str = 'max'  # 'max': higher is better; 'min': lower.
-  validation_target_value: float = 0.0
-  test_target_value: float = 0.0
-  targets_are_provisional: bool = True
-  max_allowed_runtime_sec: int = 0
-  eval_period_time_sec: int = 0
-  step_hint: int = 0
-  num_train_examples: int = 0
-  num_eval_train_examples: int = 0
-  num_validation_examples: int = 0
-  num_test_examples: int = 0
-  eval_batch_size: int = 0
-  default_batch_size: int = 0  # Used when a submission has no size for us.
+  # The registry key == log directory prefix; a variant has its own.
+  name: str
+  # --- The workload's shape (a concrete workload states each). ---
+  num_train_examples: int
+  num_eval_train_examples: int
+  num_validation_examples: int
+  num_test_examples: int
+  eval_batch_size: int
+  default_batch_size: int  # Used when a submission has no size for us.
+  dataset_builder: Any  # A tfds GeneratorBasedBuilder subclass.
   train_mean: Any = 0.0
   train_stddev: Any = 1.0
-  dataset_builder: Any = None  # A tfds GeneratorBasedBuilder subclass.
   input_keys: tuple = ('inputs', 'targets')  # Features fed to model/loss.
 
-  def __init__(self, *args, **kwargs):
-    super().__init__(*args, **kwargs)
+  # --- Facts, from the suite file (one home: algoperf/suites/). ---
+  base_name = _fact('base_name')
+  target_metric_name = _fact('target_metric_name')
+  metric_direction = _fact('metric_direction')
+  validation_target_value = _fact('validation_target_value')
+  test_target_value = _fact('test_target_value')
+  targets_are_provisional = _fact('targets_are_provisional')
+  max_allowed_runtime_sec = _fact('max_allowed_runtime_sec')
+  eval_period_time_sec = _fact('eval_period_time_sec')
+  step_hint = _fact('step_hint')
+
+  def __init__(self):
+    super().__init__()
+    self.facts: registry.WorkloadFacts = registry.facts(self.name)
     self._model = self.build_model()
     self._split_cache = {}
     self._synthetic = None
+
+  def override_facts(self, **changes) -> None:
+    """Replaces facts of this instance only: for tests and measurements.
+
+    ``workload.override_facts(eval_period_time_sec=0)`` evaluates after
+    every step. A scored run never does this.
+    """
+    self.facts = dataclasses.replace(self.facts, **changes)
 
   # --- What a concrete workload implements. ---
   def build_model(self):
@@ -108,18 +132,13 @@ class ArrayWorkload(spec.Workload):
     return self._split_cache[cache_key]
 
   # --- Targets. ---
-  def _meets(self, value: float, target: float) -> bool:
-    if self.metric_direction == 'min':
-      return value <= target
-    return value >= target
-
   def has_reached_validation_target(self, eval_result: Dict[str, float]):
     value = eval_result[f'validation/{self.target_metric_name}']
-    return self._meets(value, self.validation_target_value)
+    return self.facts.meets(value, self.validation_target_value)
 
   def has_reached_test_target(self, eval_result: Dict[str, float]):
     value = eval_result[f'test/{self.target_metric_name}']
-    return self._meets(value, self.test_target_value)
+    return self.facts.meets(value, self.test_target_value)
 
   # --- Model. ---
   def init_model_fn(self, rng) -> spec.ModelInitState:

@@ -118,8 +118,12 @@ def git_commit() -> str:
     return 'unknown'
 
 
-def hardware_and_software(seed: int) -> dict:
-  """The meta_data_<n>.json contents: where and with what a trial ran."""
+def hardware_and_software(seed: int,
+                          benchmark_version: str | None = None) -> dict:
+  """The meta_data_<n>.json contents: where and with what a trial ran.
+
+  ``benchmark_version``: that of the suite the trial's workload is in.
+  """
   import importlib.metadata as md
 
   import jax
@@ -131,11 +135,9 @@ def hardware_and_software(seed: int) -> dict:
       versions[package] = md.version(package)
     except md.PackageNotFoundError:
       versions[package] = None
-  from workloads import registry
-
   devices = jax.devices()
   return {
-    'benchmark_version': registry.BENCHMARK_VERSION,
+    'benchmark_version': benchmark_version,
     'timestamp': datetime.datetime.now(datetime.timezone.utc).isoformat(),
     'rng_seed': seed,
     'git_commit': git_commit(),

@@ -12,9 +12,9 @@ from algoperf import submission as submission_lib
 
 def spec_from_args(args) -> study.StudySpec:
   """`algoperf run` is study 0 of a one-study study, run in-process."""
-  from workloads import registry
+  from algoperf import registry
 
-  names = tuple(registry.CPU_SUITE) if args.suite else (args.workload,)
+  names = registry.suite(args.suite).base_workloads if args.suite else (args.workload,)
   return study.StudySpec(
     submission=args.submission, workloads=names,
     experiment_dir=args.experiment_dir, name=args.name, ruleset=args.ruleset,
@@ -29,7 +29,7 @@ def run_from_args(args) -> list:
   Unlike `algoperf study`, a finished trial is an error (TrialExistsError)
   rather than skipped; an interrupted one resumes from its checkpoint.
   """
-  from workloads import registry
+  from algoperf import registry
 
   submission = submission_lib.load_submission(args.submission)
   jobs = study.plan_trials(spec_from_args(args), submission)

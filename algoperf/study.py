@@ -121,7 +121,7 @@ def plan_trials(spec: StudySpec, submission) -> list[TrialJob]:
     SearchSpaceError: malformed search space (before any training).
     WorkloadError: an unknown workload name.
   """
-  from workloads import registry
+  from algoperf import registry
 
   if spec.ruleset not in (EXTERNAL, SELF):
     raise AlgoperfError(f'unknown ruleset {spec.ruleset!r}; use '

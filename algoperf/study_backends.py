@@ -34,7 +34,7 @@ def execute(job) -> dict:
   """
   from algoperf import runner
   from algoperf import submission as submission_lib
-  from workloads import registry
+  from algoperf import registry
 
   try:
     submission = submission_lib.load_submission(job.submission)

@@ -23,7 +23,7 @@ def check_data(spec: study_lib.StudySpec) -> None:
   Raises:
     DataError: names the workload and the command that prepares it.
   """
-  from workloads import registry
+  from algoperf import registry
 
   if spec.synthetic_data:
     return

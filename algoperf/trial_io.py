@@ -8,6 +8,7 @@ import platform
 import time
 
 from algoperf import records
+from algoperf import registry
 from algoperf.errors import AlgoperfError
 
 
@@ -76,6 +77,7 @@ class TrialWriter:
   submission_path: str
   config: object
   metrics_logger: MetricsLogger
+  benchmark_version: str
   run_index: int = 0
   info: dict = dataclasses.field(default_factory=dict)
 
@@ -93,7 +95,8 @@ class TrialWriter:
           'Choose another --name or --experiment-dir, or delete that '
           'directory to run it again.')
     return cls(directory, workload.name, str(submission.path), config,
-               MetricsLogger(directory / records.MEASUREMENTS))
+               MetricsLogger(directory / records.MEASUREMENTS),
+               registry.suite(workload.facts.suite).benchmark_version)
 
   def start(self, batch_size: int, resumed: bool = False,
             info: dict | None = None) -> None:
@@ -119,7 +122,8 @@ class TrialWriter:
       {**config, 'workload': self.workload_name,
        'submission_path': self.submission_path, 'batch_size': batch_size})
     records.write_json(self.directory / f'meta_data_{self.run_index}.json',
-                       records.hardware_and_software(self.config.rng_seed))
+                       records.hardware_and_software(
+                         self.config.rng_seed, self.benchmark_version))
     self._write_status({'status': records.RUNNING, 'message': ''})
 
   def _write_status(self, data: dict) -> None:

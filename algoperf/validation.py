@@ -171,9 +171,9 @@ def validate_many(paths, ruleset: str = 'external', workloads=None,
                   call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> list:
   """One Report per path, in order; their runtime checks share processes."""
   if workloads is None:
-    from workloads import registry
+    from algoperf import registry
 
-    workloads = list(registry.CPU_SUITE)
+    workloads = list(registry.suite().base_workloads)
   reports = []
   for path in paths:
     directory = _directory(path)

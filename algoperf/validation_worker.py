@@ -168,7 +168,7 @@ def _hyperparameters(path: pathlib.Path, ruleset: str):
 
 def _run_workload(submission, name: str, hyperparameters) -> bool:
   """A few steps on tiny synthetic data; False once a problem is found."""
-  from workloads import registry
+  from algoperf import registry
 
   workload = registry.make_workload(name)
   before = len(GUARD.problems)

@@ -1,35 +1,41 @@
-"""Facts about registered workloads, read from the workload classes."""
+"""Rows of `algoperf workloads`: facts from the registry, details on demand."""
 
 import math
 
 from algoperf import console
+from algoperf import registry
 
 
-def describe(workload_cls, details: bool = False) -> dict:
-  """One row of facts for ``algoperf workloads``."""
-  w = workload_cls
+def describe(name: str, details: bool = False) -> dict:
+  """One row of facts for ``algoperf workloads``.
+
+  Facts come from the suite file alone (no JAX); ``details`` builds the
+  workload to count its parameters and name its data.
+  """
+  facts = registry.facts(name)
   row = {
-    'workload': w.name,
-    'base': w.base_name or '',
-    'metric': f'{w.target_metric_name} ({w.metric_direction})',
-    'val target': w.validation_target_value,
-    'test target': w.test_target_value,
-    'budget s': w.max_allowed_runtime_sec,
-    'eval every s': w.eval_period_time_sec,
-    'step hint': w.step_hint,
-    'provisional': 'yes' if w.targets_are_provisional else 'no',
+    'workload': name,
+    'base': facts.base_name or '',
+    'metric': f'{facts.target_metric_name} ({facts.metric_direction})',
+    'val target': facts.validation_target_value,
+    'test target': facts.test_target_value,
+    'budget s': facts.max_allowed_runtime_sec,
+    'eval every s': facts.eval_period_time_sec,
+    'step hint': facts.step_hint,
+    'provisional': 'yes' if facts.targets_are_provisional else 'no',
   }
   if details:
     import jax
 
-    workload = w()
+    workload = registry.make_workload(name)
     params, _ = workload.init_model_fn(jax.random.PRNGKey(0))
     row['params'] = sum(math.prod(x.shape) for x in jax.tree.leaves(params))
     row['train/val/test'] = (
-      f'{w.num_train_examples}/{w.num_validation_examples}/'
-      f'{w.num_test_examples}'
+      f'{workload.num_train_examples}/{workload.num_validation_examples}/'
+      f'{workload.num_test_examples}'
     )
-    row['dataset'] = w.dataset_builder.name if w.dataset_builder else ''
+    builder = workload.dataset_builder
+    row['dataset'] = builder.name if builder else ''
   return row
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import optax
 
 from algoperf import spec
-from workloads import registry
+from algoperf import registry
 
 
 def make_optimizer(args):

@@ -26,7 +26,7 @@ from algoperf import records  # noqa: E402
 from algoperf import runner  # noqa: E402
 from algoperf import spec  # noqa: E402
 from algoperf import submission as submission_lib  # noqa: E402
-from workloads import registry  # noqa: E402
+from algoperf import registry  # noqa: E402
 
 BATCH_SIZE = 64
 
@@ -85,8 +85,9 @@ def runner_submission(workload) -> submission_lib.Submission:
 
 
 def runner_loop(workload, steps: int) -> float:
-  workload.eval_period_time_sec = 10**9  # Evals: after step 1 and at the end.
-  workload.max_allowed_runtime_sec = 10**9
+  # Evals: after step 1 and at the end.
+  workload.override_facts(eval_period_time_sec=10**9,
+                          max_allowed_runtime_sec=10**9)
   with tempfile.TemporaryDirectory() as tmp:
     config = runner.RunConfig(experiment_dir=tmp, experiment_name='bench',
                               max_steps=steps + 1, progress=False)

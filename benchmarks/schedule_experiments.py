@@ -198,7 +198,7 @@ def run_one(trial: Trial) -> None:
   from algoperf import runner
   from algoperf import submission as submission_lib
   from reference_algorithms.common import hyperparameters as hparams_lib
-  from workloads import registry
+  from algoperf import registry
 
   status = _status(trial)
   if status and status.get('status') in FINISHED:
@@ -317,7 +317,7 @@ def write_csv(path: pathlib.Path, rows: list, columns) -> None:
 
 
 def all_trials(workloads) -> list:
-  from workloads import registry
+  from algoperf import registry
 
   trials = []
   for name in workloads:
@@ -327,7 +327,7 @@ def all_trials(workloads) -> list:
 
 
 def run(workloads) -> None:
-  from workloads import registry
+  from algoperf import registry
 
   later = []  # Seeds > 0 of every workload after seed 0 of all of them.
   for name in workloads:

@@ -16,7 +16,7 @@ import jax
 import optax
 
 from algoperf import spec
-from workloads import registry
+from algoperf import registry
 
 
 def make_optimizer(args, num_steps):

@@ -80,7 +80,7 @@ def pick_targets(root: str) -> str:
     with os.scandir(dirpath) as entries:
       logged.update(workload_targets.split_framework(e.name)[0]
                     for e in entries if e.is_dir())
-  best, best_overlap = workload_targets.BUILTIN[0], -1
+  best, best_overlap = next(iter(workload_targets.BUILTIN)), -1
   for name in workload_targets.BUILTIN:
     try:
       config = workload_targets.load_targets(name)

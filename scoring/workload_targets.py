@@ -13,6 +13,10 @@ plus optional per-workload fields our own files add: ``metric_direction``
 ('min'/'max'; AlgoPerf's newer ``target_metric_goal`` 'minimize'/'maximize'
 is read too), ``base_name`` and ``max_allowed_runtime_sec``. Without an
 explicit direction, it is inferred from the metric name as AlgoPerf does.
+
+The builtin names (``BUILTIN``) are the suites' facts in
+``algoperf/suites/``, read through ``algoperf.registry`` (which imports
+neither JAX nor any workload).
 """
 
 import dataclasses
@@ -23,10 +27,13 @@ import re
 
 from scoring.errors import ScoringError
 
-TARGETS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                           'targets')
-# Files shipped in scoring/targets/, by the name --workload-targets accepts.
-BUILTIN = ('algoperf_v05', 'cpu_suite')
+# --workload-targets builtins: name -> (suite, rules, benchmark version).
+# The CPU suite scores by v0.6 rules unless told otherwise (no held-out
+# variants: they are scored on their own).
+BUILTIN = {
+  'algoperf_v05': ('algoperf', 'v0.5', '0.5'),
+  'cpu_suite': ('cpu', 'v0.6', None),
+}
 
 # AlgoPerf's metric-name registry: a metric containing one of these names is
 # minimized / maximized. (Ours adds the perplexity spellings.)
@@ -123,20 +130,25 @@ class TargetsConfig:
     return f' Did you mean {close[0]!r}?' if close else ''
 
 
-def resolve_path(name_or_path: str) -> str:
-  """A builtin name ('algoperf_v05', 'cpu_suite') or a path to a JSON file."""
-  if name_or_path in BUILTIN:
-    return os.path.join(TARGETS_DIR, f'{name_or_path}.json')
-  return name_or_path
+def builtin_document(name: str) -> dict:
+  """The targets of a builtin name, from the suites' facts."""
+  from algoperf import registry
+
+  suite, rules, version = BUILTIN[name]
+  return registry.targets_document(suite, rules=rules,
+                                   benchmark_version=version)
 
 
 def load_targets(name_or_path: str) -> TargetsConfig:
-  """Loads and validates a targets file.
+  """Loads and validates a builtin's targets or a targets file.
 
   Raises:
     ScoringError: missing file, bad JSON, or missing fields; names the file.
   """
-  path = resolve_path(name_or_path)
+  if name_or_path in BUILTIN:
+    return parse_targets(builtin_document(name_or_path),
+                         f'builtin {name_or_path}')
+  path = name_or_path
   try:
     with open(path) as f:
       raw = json.load(f)
@@ -147,6 +159,15 @@ def load_targets(name_or_path: str) -> TargetsConfig:
     ) from None
   except json.JSONDecodeError as e:
     raise ScoringError(f'Targets file {path} is not valid JSON: {e}.') from e
+  return parse_targets(raw, path)
+
+
+def parse_targets(raw: dict, path: str) -> TargetsConfig:
+  """A TargetsConfig from a workload_targets document read from ``path``.
+
+  Raises:
+    ScoringError: missing or bad fields; names ``path``.
+  """
   try:
     workloads = {name: _parse_workload(name, spec)
                  for name, spec in raw['workloads'].items()}

@@ -47,7 +47,7 @@ def _positive(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-  from workloads import registry
+  from algoperf import registry
 
   parser = argparse.ArgumentParser(
     prog='cpu_leaderboard.py', description=__doc__.splitlines()[0],
@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
                    help='comma-separated reference_algorithms/ names '
                    f'(default: {",".join(DEFAULT_ALGORITHMS)})')
   run.add_argument('--studies', type=_positive, default=3)
-  run.add_argument('--workloads', type=_names, default=registry.CPU_SUITE,
+  run.add_argument('--workloads', type=_names, default=registry.suite().base_workloads,
                    help='comma-separated CPU-suite base workloads (default: '
                    'all); each brings its held-out variant')
   run.add_argument('--order', choices=('study', 'algorithm'),

@@ -38,11 +38,11 @@ DEFAULT_RUNS = REPO / 'experiments' / 'target_setting'
 
 
 def _workloads(stage: str, only: list[str]) -> list:
-  from workloads import registry
+  from algoperf import registry
 
-  names = (list(registry.CPU_SUITE) if stage == 'base' else
-           [n for n in registry.names()
-            if registry.get_workload_class(n).base_name in registry.CPU_SUITE])
+  suite = registry.suite()
+  names = (list(suite.base_workloads) if stage == 'base' else
+           [n for n in suite.workloads if suite.workloads[n].base_name])
   unknown = set(only) - set(names)
   if unknown:
     raise SystemExit(f'--workloads: {sorted(unknown)} are not {stage} '

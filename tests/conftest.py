@@ -23,7 +23,7 @@ if str(REPO) not in sys.path:
 @pytest.fixture
 def mnist_synthetic():
   """The real mnist workload class serving 64 random examples per split."""
-  from workloads import registry
+  from algoperf import registry
 
   workload = registry.make_workload('mnist')
   workload.use_synthetic_data(64)

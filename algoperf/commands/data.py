@@ -17,7 +17,7 @@ def add_arguments(parser):
 def run(args) -> int:
   from algoperf.data import catalog
   from algoperf.errors import DataError
-  from workloads import registry
+  from algoperf import registry
 
   names = registry.names() if args.all else args.names
   if not names:

@@ -59,7 +59,7 @@ def run(args) -> int:
   import pathlib
 
   from algoperf.errors import AlgoperfError
-  from reference_algorithms import refined_schedule as rs
+  from algoperf import refined_schedule as rs
 
   path = find_grad_norms(args.run_dir)
   try:

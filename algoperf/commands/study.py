@@ -60,9 +60,9 @@ def spec_from_args(args):
   from algoperf import study
 
   if args.suite:
-    from workloads import registry
+    from algoperf import registry
 
-    names = tuple(registry.CPU_SUITE)
+    names = registry.suite(args.suite).base_workloads
   else:
     names = tuple(n.strip() for n in args.workloads.split(',') if n.strip())
   return study.StudySpec(

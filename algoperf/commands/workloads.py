@@ -8,10 +8,9 @@ def add_arguments(parser):
 
 def run(args) -> int:
   from algoperf import workload_info
-  from workloads import registry
+  from algoperf import registry
 
-  rows = [workload_info.describe(registry.get_workload_class(name),
-                                 details=args.details)
+  rows = [workload_info.describe(name, details=args.details)
           for name in registry.names()]
   workload_info.print_table(rows, details=args.details)
   return 0

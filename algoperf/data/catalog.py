@@ -16,7 +16,7 @@ def prepare_workloads(names, data_dir=None) -> list[dict]:
   """Prepares each distinct dataset used by ``names``; prints a summary."""
   from rich.table import Table
 
-  from workloads import registry
+  from algoperf import registry
 
   data_dir = dirs.resolve_data_dir(data_dir)
   builders = {}

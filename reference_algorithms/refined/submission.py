@@ -17,7 +17,8 @@ import pathlib
 import jax.numpy as jnp
 
 from algoperf import spec
-from reference_algorithms import refined_schedule, schedules
+from algoperf import refined_schedule
+from reference_algorithms import schedules
 from reference_algorithms.common import batch_sizes, nadamw, train_step
 from reference_algorithms.common import hyperparameters as hparams_lib
 

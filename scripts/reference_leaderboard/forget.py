@@ -33,7 +33,7 @@ def forget(experiment_dir, bases: list[str], command: str,
   exp = pathlib.Path(experiment_dir).absolute()
   info = run_info.read(exp)
   runs.check_bases(bases)
-  family = set(bases) | {held_out.HELD_OUT[b] for b in bases}
+  family = set(bases) | {held_out.variant(b) for b in bases}
   when = run_info.now()
   moved = 0
   with experiment_lock.experiment_lock(exp):

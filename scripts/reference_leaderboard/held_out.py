@@ -17,21 +17,16 @@ would be cheaper but wrong: with bases [10 s, 12 s, miss] the base median
 import dataclasses
 import os
 
+from algoperf import registry
 from scoring import load
 from scoring import time_to_target
 from scoring.errors import Problems
 
-# One held-out variant per CPU-suite family (fixed, as AlgoPerf v0.5 drew
-# one per base workload once and published the list).
-HELD_OUT = {
-  'mnist': 'mnist_relu',
-  'digits_resnet': 'digits_resnet_silu',
-  'digits_vit': 'digits_vit_glu',
-  'shakespeare_lm': 'shakespeare_lm_post_ln',
-  'molecules_gnn': 'molecules_gnn_gelu',
-  'census_dlrm': 'census_dlrm_embed_init',
-  'phantom_unet': 'phantom_unet_tanh',
-}
+
+def variant(base: str) -> str:
+  """The held-out variant of a CPU-suite base workload (the suite's draw)."""
+  return registry.suite().held_out_variant(base)
+
 
 RUN, SKIP, WAIT = 'run', 'skip', 'wait'
 DONE = 'done'  # The variant trial has finished already.

@@ -48,26 +48,18 @@ def write(directory, info: dict) -> None:
   records.write_json(pathlib.Path(directory) / INFO_FILE, info)
 
 
-def build_targets(bases: list[str], held_out: dict[str, str]) -> dict:
-  """The targets file of ``bases`` and their variants, from the registry."""
-  from scripts import generate_workload_targets as generate
-  from workloads import registry
+def build_targets(bases: list[str]) -> dict:
+  """The targets file of ``bases`` and their held-out variants (v0.5)."""
+  from algoperf import registry
 
-  variants = [held_out[b] for b in bases]
-  workloads = {}
-  for name in bases + variants:
-    cls = registry.get_workload_class(name)
-    entry = generate.workload_entry(cls)
-    entry['targets_are_provisional'] = bool(cls.targets_are_provisional)
-    workloads[name] = entry
+  document = registry.targets_document(registry.DEFAULT_SUITE, rules=RULES,
+                                       workloads=bases)
+  for name, entry in document['workloads'].items():
+    entry['targets_are_provisional'] = registry.facts(
+      name).targets_are_provisional
   return {
     '_comment': 'Written by scripts/cpu_leaderboard.py run from the workload '
-    'registry: the targets these trials ran against.',
-    'benchmark_version': registry.BENCHMARK_VERSION,
-    'base_workloads': bases,
-    'held_out_workloads': variants,
-    'workloads': workloads,
-  }
+    'registry: the targets these trials ran against.', **document}
 
 
 def merge_targets(directory, new: dict, order: list[str]) -> dict:

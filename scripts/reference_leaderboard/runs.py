@@ -79,14 +79,15 @@ class _Run:
 
 def check_bases(workloads) -> None:
   """Raises unless every name is a CPU-suite base workload (`--workloads`)."""
-  from workloads import registry
+  from algoperf import registry
 
-  bad = [w for w in workloads if w not in registry.CPU_SUITE]
+  bases = registry.suite().base_workloads
+  bad = [w for w in workloads if w not in bases]
   if bad:
-    pairs = ', '.join(f'{b}->{v}' for b, v in held_out.HELD_OUT.items())
+    pairs = ', '.join(f'{b}->{held_out.variant(b)}' for b in bases)
     raise LeaderboardError(
       f'--workloads takes CPU-suite base workloads '
-      f'({", ".join(registry.CPU_SUITE)}), got {", ".join(bad)}; each base '
+      f'({", ".join(bases)}), got {", ".join(bad)}; each base '
       f'brings its held-out variant ({pairs}).')
 
 
@@ -114,17 +115,18 @@ def run(options: RunOptions, out=print) -> RunSummary:
     LeaderboardError: bad options, or a rerun that does not match the logs.
     AlgoperfError: a broken submission or unprepared data (before training).
   """
-  from workloads import registry
+  from algoperf import registry
 
   check_options(options)
   exp = pathlib.Path(options.experiment_dir).absolute()
   exp.mkdir(parents=True, exist_ok=True)
-  bases = [w for w in registry.CPU_SUITE if w in options.workloads]
+  bases = [w for w in registry.suite().base_workloads
+           if w in options.workloads]
   # One leaderboard run at a time: a second one would share the cores.
   with experiment_lock.experiment_lock(exp):
     snapshot = run_info.merge_targets(
-      exp, run_info.build_targets(bases, held_out.HELD_OUT),
-      list(registry.CPU_SUITE))
+      exp, run_info.build_targets(bases),
+      list(registry.suite().base_workloads))
     records.write_json(exp / run_info.TARGETS_FILE, snapshot)
     info = run_info.start_session(exp, _settings(options), options.command)
     _warn_if_busy(info['sessions'][-1]['machine'], out)
@@ -159,7 +161,7 @@ def _plan(ctx: _Run, name: str) -> _Algorithm:
   options = ctx.options
   spec = study_lib.StudySpec(
     submission=str(ALGORITHMS_DIR / name),
-    workloads=tuple(ctx.bases + [held_out.HELD_OUT[b] for b in ctx.bases]),
+    workloads=tuple(ctx.bases + [held_out.variant(b) for b in ctx.bases]),
     experiment_dir=str(ctx.exp), name=name, ruleset=run_info.RULESET,
     num_studies=options.num_studies, num_trials=1, rng_seed=options.rng_seed,
     data_dir=options.data_dir, max_steps=options.max_steps,
@@ -181,7 +183,7 @@ def _rounds(options, algorithms):
 def _round(ctx: _Run, algorithm: _Algorithm, study: int) -> None:
   """Base trials of ``study``, then every variant trial now known needed."""
   _run_jobs(ctx, algorithm, [algorithm.jobs[(b, study)] for b in ctx.bases])
-  needed = [algorithm.jobs[(held_out.HELD_OUT[b], k)]
+  needed = [algorithm.jobs[(held_out.variant(b), k)]
             for k in range(study + 1) for b in ctx.bases
             if _decision(ctx, algorithm, b, k).action == held_out.RUN]
   _run_jobs(ctx, algorithm, needed)
@@ -189,7 +191,7 @@ def _round(ctx: _Run, algorithm: _Algorithm, study: int) -> None:
 
 def _decision(ctx: _Run, algorithm: _Algorithm, base: str,
               study: int) -> held_out.Decision:
-  if study_lib.is_finished(algorithm.jobs[(held_out.HELD_OUT[base], study)]):
+  if study_lib.is_finished(algorithm.jobs[(held_out.variant(base), study)]):
     return held_out.Decision(held_out.DONE, 'finished earlier')
   target = ctx.targets.workloads[base]
   reached = {}
@@ -232,7 +234,7 @@ def _finish(ctx: _Run, algorithms: list[_Algorithm]) -> None:
         if decision.action in (held_out.SKIP, held_out.WAIT):
           ctx.summary.skips.append({
             'algorithm': algorithm.name, 'study': study,
-            'workload': held_out.HELD_OUT[base], 'base': base,
+            'workload': held_out.variant(base), 'base': base,
             'action': decision.action, 'reason': decision.reason})
   info = ctx.info
   # Records of workloads and algorithms this invocation did not decide.

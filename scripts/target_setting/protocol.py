@@ -21,7 +21,8 @@ the CPU suite (docs/targets.md shows the outcome):
 5. Budget = ``BUDGET_FACTOR`` x the median over seeds of the submission
    time to reach the validation target (AlgoPerf v0.5's 4/3), rounded up
    to a whole second. ``step_hint`` = ``BUDGET_FACTOR`` x the horizon
-   (``HORIZONS``, the steps every target-setting run trains for), so that,
+   (the base workload's ``target_setting_horizon_steps`` fact, the steps
+   every target-setting run trains for), so that,
    as in AlgoPerf v0.5, a schedule over 0.75 x step_hint replays the
    target-setting runs. The eval period is budget / ``EVALS_PER_BUDGET``.
 6. Variants: the base workload's winning algorithm re-tuned with
@@ -58,18 +59,6 @@ EVALS_PER_RUN = 25
 # Consecutive evals averaged before taking a run's best (step 2): 3 of 25
 # evals is 12% of a run, short enough to keep a peak before overfitting.
 SMOOTHING_EVALS = 3
-# Steps of every target-setting run of a base workload and its variants:
-# the provisional budgets in steps (the two transformers cut to 1000 steps
-# to keep the suite near a few CPU-minutes per workload).
-HORIZONS = {
-  'mnist': 2000,
-  'digits_resnet': 600,
-  'digits_vit': 1000,
-  'shakespeare_lm': 1000,
-  'molecules_gnn': 1000,
-  'census_dlrm': 2000,
-  'phantom_unet': 800,
-}
 
 
 # Evals per (external) budget: AlgoPerf evaluates a few dozen to a hundred

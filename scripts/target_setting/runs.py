@@ -30,10 +30,6 @@ ALGORITHM_DIRS = {name: REPO / 'reference_algorithms' / name
 TUNE_SEED = 0  # Seeds the Halton search and the tuning runs.
 RERUN_SEED = 1  # Seeds the reruns: never the tuning runs' seeds.
 NO_TIME_LIMIT = 1e6  # Budget multiplier: runs stop at their horizon only.
-# Relative cost of one run, for longest-first scheduling in a pool.
-_COST = {'shakespeare_lm': 10, 'digits_vit': 8, 'phantom_unet': 5,
-         'digits_resnet': 3, 'molecules_gnn': 2, 'census_dlrm': 1,
-         'mnist': 1}
 
 
 def stage_name(stage: str, algorithm: str) -> str:
@@ -46,7 +42,7 @@ def _jobs(workload, algorithm: str, name: str, space_path, num_points: int,
   from algoperf import submission as submission_lib
 
   submission = submission_lib.load_submission(ALGORITHM_DIRS[algorithm])
-  horizon = protocol.HORIZONS[workload.base_name or workload.name]
+  horizon = workload.facts.target_setting_horizon_steps
   spec = study.StudySpec(
     submission=str(ALGORITHM_DIRS[algorithm]), workloads=(workload.name,),
     experiment_dir=str(runs_dir), name=name, num_studies=num_seeds,
@@ -123,7 +119,7 @@ def execute(jobs: Sequence, workers: int,
       _check_same_point(job)
     else:
       pending.append(job)
-  pending.sort(key=lambda j: -_COST.get(_family(j.workload), 1))
+  pending.sort(key=lambda j: -_estimated_seconds(j.workload))
   if workers <= 1:
     for position, job in enumerate(pending):
       if deadline and time.monotonic() > deadline:
@@ -134,11 +130,17 @@ def execute(jobs: Sequence, workers: int,
                                  deadline=deadline)
 
 
-def _family(workload_name: str) -> str:
-  for family in _COST:
-    if workload_name.startswith(family):
-      return family
-  return workload_name
+def _estimated_seconds(workload_name: str) -> float:
+  """A run's expected length: its horizon at the budget's pace per step.
+
+  Only orders the runs (longest first): the budget over the step hint
+  estimates the seconds per step of the seed runs that set them.
+  """
+  from algoperf import registry
+
+  facts = registry.facts(workload_name)
+  return (facts.target_setting_horizon_steps * facts.max_allowed_runtime_sec
+          / facts.step_hint)
 
 
 # --- Summaries ---------------------------------------------------------------
@@ -230,7 +232,7 @@ def write_summary(path: pathlib.Path, stage: str, workload, jobs_by_alg: dict,
     'stage': stage, 'workload': workload.name,
     'metric': workload.target_metric_name,
     'direction': workload.metric_direction,
-    'horizon_steps': protocol.HORIZONS[workload.base_name or workload.name],
+    'horizon_steps': workload.facts.target_setting_horizon_steps,
     'hardware': runs[0]['hardware'],
     'runs': runs,
   }

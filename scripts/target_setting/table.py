@@ -1,8 +1,8 @@
-"""From committed run summaries to targets: docs/targets.md and the code.
+"""From committed run summaries to targets: docs/targets.md and the facts.
 
-Reads only ``docs/targets/runs/`` and the workload registry (for names and
-the class attributes ``--apply`` writes and ``--check`` compares), so anyone
-can reproduce the table from the repository without training anything.
+Reads only ``docs/targets/runs/`` and the suite's facts (names, and the
+facts ``--apply`` writes and ``--check`` compares), so anyone can reproduce
+the table from the repository without training anything.
 """
 
 import json
@@ -128,7 +128,7 @@ def self_tuning_point(root: pathlib.Path, base_names: list,
           'hyperparameters': point}
 
 
-def code_values(entry: dict) -> dict:
+def fact_values(entry: dict) -> dict:
   """The class attributes the protocol sets for one workload."""
   keys = ['validation_target_value', 'test_target_value']
   if entry['base'] is None:
@@ -212,7 +212,7 @@ def render(table: dict, provisional: list,
       f'| {_fmt(e["median_time_to_target"])} |')
   if provisional:
     lines += ['', 'Still **provisional** (not re-tuned in this round; their '
-              'targets are the hand-set ones in the workload code): '
+              'targets are the hand-set ones in algoperf/suites/cpu.json): '
               + ', '.join(f'`{n}`' for n in provisional) + '.']
   lines += ['', '## Per seed', '',
             '| workload | seed | best validation (smoothed) '
@@ -264,96 +264,46 @@ def render(table: dict, provisional: list,
   return '\n'.join(lines)
 
 
-# --- The workload code -------------------------------------------------------
+# --- The facts source ---------------------------------------------------------
 
 
-def set_class_attributes(source: str, workload_name: str, values: dict) -> str:
-  """``source`` with the class named ``workload_name`` given ``values``.
-
-  Existing ``  attr = ...`` lines of that class are replaced; missing ones
-  are inserted after its ``name = '...'`` line. ``targets_are_provisional``
-  is set to False.
-
-  Raises:
-    ValueError: no class in ``source`` has that name.
-  """
-  lines = source.split('\n')
-  marker = f"  name = '{workload_name}'"
-  try:
-    name_line = lines.index(marker)
-  except ValueError:
-    raise ValueError(f'no class with {marker.strip()!r}') from None
-  start = max(i for i in range(name_line) if lines[i].startswith('class '))
-  end = next((i for i in range(name_line + 1, len(lines))
-              if lines[i].startswith('class ')), len(lines))
-  values = dict(values, targets_are_provisional=False)
-  for attr, value in values.items():
-    text = f'  {attr} = {value!r}'
-    found = [i for i in range(start, end)
-             if lines[i].startswith(f'  {attr} = ')]
-    if found:
-      lines[found[0]] = text
-    else:
-      lines.insert(name_line + 1, text)
-      end += 1
-  return '\n'.join(lines)
-
-
-def apply(table: dict) -> list:
-  """Writes each workload's protocol values into its class; returns files."""
-  import inspect
-
-  from workloads import registry
-
-  changed = set()
-  for name, entry in table.items():
-    path = pathlib.Path(inspect.getsourcefile(
-      registry.get_workload_class(name)))
-    path.write_text(set_class_attributes(path.read_text(), name,
-                                         code_values(entry)))
-    changed.add(str(path))
-  return sorted(changed)
+def fact_changes(table: dict) -> dict:
+  """{workload: {fact: value}} the protocol sets, provisional flag cleared."""
+  return {name: dict(fact_values(entry), targets_are_provisional=False)
+          for name, entry in table.items()}
 
 
 def mismatches(table: dict) -> list:
-  """'workload.attr: code X, table Y' for every disagreement."""
-  from workloads import registry
+  """'workload.fact: facts X, table Y' for every disagreement."""
+  from algoperf import registry
 
   found = []
-  for name, entry in table.items():
-    cls = registry.get_workload_class(name)
-    for attr, value in code_values(entry).items():
-      if getattr(cls, attr) != value:
-        found.append(f'{name}.{attr}: code {getattr(cls, attr)!r}, '
-                     f'docs/targets.md {value!r}')
-    if cls.targets_are_provisional:
-      found.append(f'{name}: still marked targets_are_provisional')
+  for name, values in fact_changes(table).items():
+    facts = registry.facts(name)
+    for attr, value in values.items():
+      if getattr(facts, attr) != value:
+        found.append(f'{name}.{attr}: {registry.suite().path.name} '
+                     f'{getattr(facts, attr)!r}, docs/targets.md {value!r}')
   return found
 
 
 def main(root: pathlib.Path, repo: pathlib.Path, apply_to_code: bool = False,
          check: bool = False) -> int:
-  from workloads import registry
+  from algoperf import registry
 
-  variant_bases = {}
-  for name in registry.names():
-    base = registry.get_workload_class(name).base_name
-    if base in registry.CPU_SUITE:
-      variant_bases[name] = base
-  table = derive(root, list(registry.CPU_SUITE), variant_bases)
-  baseline = self_tuning_point(root, list(registry.CPU_SUITE), table)
-  provisional = [n for n in registry.names() if n not in table]
+  suite = registry.suite()
+  variant_bases = {name: facts.base_name
+                   for name, facts in suite.workloads.items()
+                   if facts.base_name}
+  table = derive(root, list(suite.base_workloads), variant_bases)
+  baseline = self_tuning_point(root, list(suite.base_workloads), table)
+  provisional = [n for n in suite.workloads if n not in table]
   text = render(table, provisional, baseline)
   doc = repo / 'docs' / 'targets.md'
-  data = repo / 'docs' / 'targets' / 'targets.json'
-  data_text = json.dumps({'workloads': table,
-                          'self_tuning_baseline': baseline},
-                         indent=1, sort_keys=True) + '\n'
   if check:
     problems = mismatches(table) + baseline_mismatches(baseline)
-    for path, expected in ((doc, text), (data, data_text)):
-      if not path.exists() or path.read_text() != expected:
-        problems.append(f'{path.relative_to(repo)} is stale')
+    if not doc.exists() or doc.read_text() != text:
+      problems.append(f'{doc.relative_to(repo)} is stale')
     for p in problems:
       print(p)
     if problems:
@@ -362,13 +312,11 @@ def main(root: pathlib.Path, repo: pathlib.Path, apply_to_code: bool = False,
   from algoperf import records
 
   records.write_atomic(doc, text)
-  records.write_atomic(data, data_text)
-  print(f'wrote {doc.relative_to(repo)} and {data.relative_to(repo)} '
-        f'({len(table)} workloads set by the protocol, '
-        f'{len(provisional)} provisional)')
+  print(f'wrote {doc.relative_to(repo)} ({len(table)} workloads set by the '
+        f'protocol, {len(provisional)} provisional)')
   if apply_to_code:
-    for path in apply(table):
-      print(f'updated {path}')
+    path = registry.update_facts(suite.name, fact_changes(table))
+    print(f'updated {path}')
   for problem in baseline_mismatches(baseline):
     print(f'{problem}; copy the point from docs/targets.md by hand.')
   return 0
@@ -378,9 +326,13 @@ def baseline_mismatches(baseline: Optional[dict]) -> list:
   """Where nadamw's SELF_TUNING_DEFAULTS differ from protocol step 7."""
   if baseline is None:
     return []
-  from reference_algorithms.nadamw import submission
+  from algoperf import submission as submission_lib
+  from scripts.target_setting import runs
 
-  defaults = submission.SELF_TUNING_DEFAULTS
+  # Loaded as any submission is, by path.
+  module = submission_lib.import_module(
+    runs.ALGORITHM_DIRS[protocol.SELF_TUNING_BASELINE])
+  defaults = module.SELF_TUNING_DEFAULTS
   return [f'nadamw SELF_TUNING_DEFAULTS[{k!r}] = {defaults.get(k)!r}, '
           f'protocol {v!r}' for k, v in sorted(
             baseline['hyperparameters'].items()) if defaults.get(k) != v]

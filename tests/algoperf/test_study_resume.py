@@ -86,7 +86,7 @@ def _interrupt_at(step):
 def test_interrupted_trial_resumes_exactly(experiment_dir, interrupt_step,
                                            first_resumed_row):
   def workload():
-    from workloads import registry
+    from algoperf import registry
 
     w = registry.make_workload('mnist')
     w.use_synthetic_data(64)

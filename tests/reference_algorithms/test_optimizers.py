@@ -13,7 +13,7 @@ from algoperf import spec
 from algoperf import submission as submission_lib
 from reference_algorithms.common import batch_norm
 from reference_algorithms.common import nadamw
-from workloads import registry
+from algoperf import registry
 
 ROOT = pathlib.Path(__file__).resolve().parents[2] / 'reference_algorithms'
 
@@ -21,7 +21,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2] / 'reference_algorithms'
 def _mnist(step_hint=40):
   workload = registry.make_workload('mnist')
   workload.use_synthetic_data(64)
-  workload.step_hint = step_hint
+  workload.override_facts(step_hint=step_hint)
   return workload
 
 

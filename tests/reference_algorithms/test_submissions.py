@@ -15,7 +15,7 @@ import pytest
 from algoperf import spec
 from algoperf import submission as submission_lib
 from algoperf import tuning
-from workloads import registry
+from algoperf import registry
 
 ROOT = pathlib.Path(__file__).resolve().parents[2] / 'reference_algorithms'
 ALGORITHMS = sorted(p.parent.name for p in ROOT.glob('*/submission.py'))
@@ -38,7 +38,8 @@ def _short_run_workload(name='mnist', step_hint=40):
   """A workload on 64 synthetic examples whose schedule spans 40 steps."""
   workload = registry.make_workload(name)
   workload.use_synthetic_data(64)
-  workload.step_hint = step_hint  # Warmup and decay fit in a short test.
+  # Warmup and decay fit in a short test.
+  workload.override_facts(step_hint=step_hint)
   return workload
 
 
@@ -173,7 +174,8 @@ def test_first_search_space_point_trains(name):
   _assert_same_structure_and_finite(workload, params)
 
 
-OTHER_CPU_WORKLOADS = [w for w in registry.CPU_SUITE if w != 'mnist']
+OTHER_CPU_WORKLOADS = [w for w in registry.suite().base_workloads
+                       if w != 'mnist']
 
 
 @pytest.mark.slow

@@ -23,6 +23,8 @@ def test_scoring_with_plots_does_not_import_jax_or_pandas(tmp_path):
       {str(tmp_path / 'exp')!r}, '--workload-targets', {targets!r},
       '--output-dir', {str(tmp_path / 'out')!r}]))
     from scoring import cli_leaderboard, leaderboard, screenshot  # noqa
+    from scoring import workload_targets
+    workload_targets.load_targets('cpu_suite')  # The suites' facts.
     heavy = sorted(m for m in ('jax', 'jaxlib', 'flax', 'pandas')
                    if m in sys.modules)
     print('HEAVY', heavy, 'CODE', code)

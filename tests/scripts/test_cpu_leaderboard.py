@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from algoperf import registry
+
 from scripts import cpu_leaderboard
 from scripts.reference_leaderboard import held_out
 from scripts.reference_leaderboard import run_info
@@ -35,11 +37,10 @@ def test_held_out_trial_is_skipped_only_when_the_base_median_is_infinite(
 
 
 def test_every_cpu_suite_family_has_a_registered_held_out_variant():
-  from workloads import registry
+  from algoperf import registry
 
-  assert list(held_out.HELD_OUT) == list(registry.CPU_SUITE)
-  for base, variant in held_out.HELD_OUT.items():
-    assert registry.get_workload_class(variant).base_name == base
+  for base in registry.suite().base_workloads:
+    assert registry.facts(held_out.variant(base)).base_name == base
 
 
 def _run(exp, *args) -> int:
@@ -132,7 +133,7 @@ def _logs(tmp_path):
   """Hand-written logs of three algorithms on mnist + mnist_relu."""
   logs = tmp_path / 'logs'
   logs.mkdir()
-  targets = run_info.build_targets(['mnist'], held_out.HELD_OUT)
+  targets = run_info.build_targets(['mnist'])
   (logs / run_info.TARGETS_FILE).write_text(json.dumps(targets))
   machine = {'cpu_model': 'Test CPU', 'logical_cpus': 2, 'usable_cpus': 2,
              'memory_gib': 8.0, 'python': '3.11', 'git_commit': 'abc',
@@ -200,15 +201,15 @@ def test_bad_options_are_one_clear_error(tmp_path, capsys):
 
 
 def test_changed_targets_refuse_to_resume(tmp_path):
-  old = run_info.build_targets(['mnist'], held_out.HELD_OUT)
+  old = run_info.build_targets(['mnist'])
   old['workloads']['mnist']['validation_target_value'] = 0.5
   (tmp_path / run_info.TARGETS_FILE).write_text(json.dumps(old))
-  new = run_info.build_targets(['mnist', 'digits_vit'], held_out.HELD_OUT)
+  new = run_info.build_targets(['mnist', 'digits_vit'])
   with pytest.raises(run_info.LeaderboardError, match='targets of mnist'):
-    run_info.merge_targets(tmp_path, new, list(held_out.HELD_OUT))
+    run_info.merge_targets(tmp_path, new, list(registry.suite().base_workloads))
   old['workloads']['mnist'] = new['workloads']['mnist']
   (tmp_path / run_info.TARGETS_FILE).write_text(json.dumps(old))
-  merged = run_info.merge_targets(tmp_path, new, list(held_out.HELD_OUT))
+  merged = run_info.merge_targets(tmp_path, new, list(registry.suite().base_workloads))
   assert merged['held_out_workloads'] == ['mnist_relu', 'digits_vit_glu']
 
 
@@ -219,9 +220,9 @@ def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys):
 
   bases = ['mnist', 'census_dlrm']
   records.write_json(tmp_path / run_info.TARGETS_FILE,
-                     run_info.build_targets(bases, held_out.HELD_OUT))
+                     run_info.build_targets(bases))
   skips = [{'algorithm': 'nadamw', 'study': 0, 'base': b,
-            'workload': held_out.HELD_OUT[b], 'action': SKIP, 'reason': 'r'}
+            'workload': held_out.variant(b), 'action': SKIP, 'reason': 'r'}
            for b in bases]
   run_info.write(tmp_path, {'sessions': [
     {'started': '2026-01-01T00:00:00+00:00', 'command': 'run A'}],
@@ -249,9 +250,9 @@ def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys):
                                     f'--experiment-dir {tmp_path}')
 
   # The new targets of the family now merge; mnist's must still match.
-  new = run_info.build_targets(bases, held_out.HELD_OUT)
+  new = run_info.build_targets(bases)
   new['workloads']['census_dlrm']['validation_target_value'] = 0.1
-  merged = run_info.merge_targets(tmp_path, new, list(held_out.HELD_OUT))
+  merged = run_info.merge_targets(tmp_path, new, list(registry.suite().base_workloads))
   assert merged['base_workloads'] == bases
   assert merged['workloads']['census_dlrm']['validation_target_value'] == 0.1
   # The page's Reproduce section lists `forget` between the runs.

@@ -84,34 +84,6 @@ def test_step_hint_replays_the_horizon_at_three_quarters():
   assert int(0.75 * protocol.step_hint(600)) == 600
 
 
-SOURCE = '''class A(Base):
-  """Doc."""
-
-  name = 'a'
-  validation_target_value = 0.5
-  targets_are_provisional = True
-  step_hint = 10
-
-
-class B(A):
-  name = 'a_variant'
-  base_name = 'a'
-'''
-
-
-def test_set_class_attributes_edits_only_the_named_class():
-  edited = table.set_class_attributes(
-    SOURCE, 'a_variant', {'validation_target_value': 0.75})
-  assert "  name = 'a_variant'\n  targets_are_provisional = False" in edited
-  assert "  validation_target_value = 0.75" in edited.split('class B')[1]
-  assert edited.split('class B')[0] == SOURCE.split('class B')[0]
-  edited = table.set_class_attributes(SOURCE, 'a', {'step_hint': 20})
-  assert '  step_hint = 20' in edited and '  step_hint = 10' not in edited
-  assert '  targets_are_provisional = False' in edited.split('class B')[0]
-  with pytest.raises(ValueError, match="name = 'nope'"):
-    table.set_class_attributes(SOURCE, 'nope', {})
-
-
 def _summary(tmp_path, kind, name, runs, direction='max'):
   path = tmp_path / kind / f'{name}.json'
   path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,7 +118,7 @@ def test_table_from_summaries(tmp_path):
   assert entry['validation_target_value'] == 0.92
   assert entry['max_allowed_runtime_sec'] == math.ceil(4 / 3 * 20.0)
   assert entry['step_hint'] == 400
-  assert table.code_values(entry) == {
+  assert table.fact_values(entry) == {
     'validation_target_value': 0.92, 'test_target_value': 0.92,
     'max_allowed_runtime_sec': 27, 'step_hint': 400,
     'eval_period_time_sec': 1.4}
@@ -194,24 +166,23 @@ def test_self_tuning_point_reaches_the_most_targets_then_ranks_best():
 
 
 def test_exactly_the_untuned_workloads_are_marked_provisional():
+  from algoperf import registry
   from scripts import set_targets
-  from workloads import registry
 
-  path = set_targets.REPO / 'docs' / 'targets' / 'targets.json'
-  if not path.exists():
-    pytest.skip('no docs/targets/targets.json yet')
-  tuned = set(json.loads(path.read_text())['workloads'])
-  for name in registry.names():
-    cls = registry.get_workload_class(name)
-    assert cls.targets_are_provisional == (name not in tuned), name
+  suite = registry.suite()
+  tuned = table.derive(set_targets.SUMMARIES, list(suite.base_workloads),
+                       {n: f.base_name for n, f in suite.workloads.items()
+                        if f.base_name})
+  for name, facts in suite.workloads.items():
+    assert facts.targets_are_provisional == (name not in tuned), name
 
 
 def test_a_finished_seed_run_of_another_winner_is_refused(tmp_path):
   from algoperf import records
   from scripts.target_setting import runs
-  from workloads import registry
+  from algoperf import registry
 
-  workload = registry.get_workload_class('census_dlrm')()
+  workload = registry.make_workload('census_dlrm')
   first = {'learning_rate': 0.1, 'one_minus_beta1': 0.1,
            'weight_decay': 1e-4, 'warmup_factor': 0.05,
            'label_smoothing': 0.0, 'dropout_rate': 0.0}

@@ -16,7 +16,7 @@ import pytest
 from algoperf import spec
 from algoperf.data import packages
 from algoperf.data import prepared
-from workloads import registry
+from algoperf import registry
 from workloads.census_dlrm import dataset
 from workloads.census_dlrm import model
 

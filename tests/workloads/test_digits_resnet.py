@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from algoperf import spec
-from workloads import registry
+from algoperf import registry
 
 FAMILY = ['digits_resnet', 'digits_resnet_silu', 'digits_resnet_large_bn_init']
 BATCH = 8

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from algoperf import base_workload, spec
-from workloads import registry
+from algoperf import registry
 from workloads.digits_vit import input_pipeline
 
 FAMILY = ['digits_vit', 'digits_vit_glu', 'digits_vit_post_ln']

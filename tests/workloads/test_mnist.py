@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from algoperf import spec
-from workloads import registry
+from algoperf import registry
 
 NAMES = ('mnist', 'mnist_relu', 'mnist_deep')
 

@@ -14,7 +14,7 @@ import pytest
 from algoperf import spec
 from algoperf.data import packages
 from algoperf.data import prepared
-from workloads import registry
+from algoperf import registry
 from workloads.molecules_gnn import dataset
 from workloads.molecules_gnn import sdf
 

@@ -12,7 +12,7 @@ import pytest
 
 from algoperf import spec
 from algoperf.data import prepared
-from workloads import registry
+from algoperf import registry
 from workloads.phantom_unet import dataset, phantoms, ssim
 
 WORKLOADS = [

@@ -19,30 +19,12 @@ from workloads.census_dlrm import model
 class CensusDlrmWorkload(base_workload.ArrayWorkload):
   """DLRM-small (embed 32, bottom 64-32, top 128-64-1) on 38,842 people.
 
-  Targets (and, for a base workload, budget and step hint): set by the
-  target-setting protocol, see docs/targets.md; history below.
-
-  Formerly provisional targets and budget (replaced by the target-setting protocol).
-  How they were chosen: `benchmarks/nadamw_target_probe.py census_dlrm
-  --eval-every 200 --seeds 0 1 2` (the self-tuning NAdamW baseline's
-  hyperparameters, cosine over step_hint, batch 256) on this machine's 2
-  shared CPU cores. All three seeds end at validation loss 0.313 (median
-  best 0.3130) and first reach 0.316 at steps 1400/1200/1200 (median 1200,
-  about 11 s of process CPU time including compilation; 2-3 minutes of wall
-  time on the heavily loaded machine). The validation target 0.316 sits just
-  above the final loss; the test target 0.318 is met at the same evals.
-  The budget allows for a loaded machine.
+  criteo1tb's DLRM-small shape (categorical embeddings, a bottom MLP on
+  the numeric features, dot interactions, a top MLP) at the size of the
+  Adult census table; the metric is the unsmoothed log-loss, as criteo1tb's.
   """
 
   name = 'census_dlrm'
-  target_metric_name = 'loss'
-  metric_direction = 'min'
-  validation_target_value = 0.3048
-  test_target_value = 0.3057
-  targets_are_provisional = False
-  max_allowed_runtime_sec = 6
-  eval_period_time_sec = 0.3
-  step_hint = 2667
   num_train_examples = dataset.SPLIT_SIZES['train']
   num_eval_train_examples = 5000
   num_validation_examples = dataset.SPLIT_SIZES['validation']
@@ -151,23 +133,11 @@ class CensusDlrmEmbedInitWorkload(CensusDlrmWorkload):
   """Embedding init stddev 1 (as AlgoPerf's criteo1tb_embed_init)."""
 
   name = 'census_dlrm_embed_init'
-  targets_are_provisional = False
-  base_name = 'census_dlrm'
   embedding_init_multiplier = 1.0
-  # Probe (1 seed): best validation loss 0.3278 at step 1000, test 0.324;
-  # the large embeddings overfit, so the target is looser than the base's.
-  validation_target_value = 0.3206
-  test_target_value = 0.3215
 
 
 class CensusDlrmLayerNormWorkload(CensusDlrmWorkload):
   """LayerNorm after every hidden layer (as AlgoPerf's criteo1tb_layernorm)."""
 
   name = 'census_dlrm_layernorm'
-  targets_are_provisional = False
-  base_name = 'census_dlrm'
   use_layer_norm = True
-  # Probe (1 seed): validation loss 0.3244 at step 1000, best 0.3223 at the
-  # end (test 0.323 and 0.318).
-  validation_target_value = 0.308
-  test_target_value = 0.3053

@@ -20,33 +20,9 @@ from workloads.molecules_gnn import model
 
 
 class MoleculesGnnWorkload(base_workload.ArrayWorkload):
-  """GraphNet (width 32, 3 rounds, ReLU) on 825 training molecules.
-
-  Targets (and, for a base workload, budget and step hint): set by the
-  target-setting protocol, see docs/targets.md; history below.
-
-  Formerly provisional targets and budget (replaced by the target-setting protocol).
-  How they were chosen: `benchmarks/nadamw_target_probe.py molecules_gnn
-  --eval-every 100` (the self-tuning NAdamW baseline's hyperparameters,
-  dropout 0.1, cosine over step_hint, batch 64) on this machine's 2 shared
-  CPU cores. Seed 0 reaches validation accuracy 0.75 / 0.765 / 0.80 at
-  steps 300 / 400 / 600 and ends at 0.795; seed 1 (600 steps) reaches 0.76
-  at step 200 and peaks at 0.77 at step 400 (200 validation molecules: one
-  molecule is 0.005, so the curve is noisy). The target 0.76 is met by both
-  seeds by step 400 (test accuracy then 0.79-0.81), about 25-45 s of process
-  CPU time including compilation; on the loaded machine that was 1.2 to 15
-  minutes of wall time, so the budget assumes a lightly loaded machine.
-  """
+  """GraphNet (width 32, 3 rounds, ReLU) on 825 training molecules."""
 
   name = 'molecules_gnn'
-  target_metric_name = 'accuracy'
-  metric_direction = 'max'
-  validation_target_value = 0.7966
-  test_target_value = 0.8132
-  targets_are_provisional = False
-  max_allowed_runtime_sec = 13
-  eval_period_time_sec = 0.7
-  step_hint = 1334
   num_train_examples = dataset.SPLIT_SIZES['train']
   num_eval_train_examples = 256
   num_validation_examples = dataset.SPLIT_SIZES['validation']
@@ -158,36 +134,22 @@ class MoleculesGnnGeluWorkload(MoleculesGnnWorkload):
   """GELU instead of ReLU in every MLP (as AlgoPerf's ogbg_gelu)."""
 
   name = 'molecules_gnn_gelu'
-  targets_are_provisional = False
-  base_name = 'molecules_gnn'
   activation = staticmethod(nn.gelu)
-  # Probe (seed 0): validation 0.775 at step 300 (test 0.763), best 0.82.
-  validation_target_value = 0.8
-  test_target_value = 0.7937
 
 
 class MoleculesGnnSiluWorkload(MoleculesGnnWorkload):
   """SiLU instead of ReLU in every MLP (as AlgoPerf's ogbg_silu)."""
 
   name = 'molecules_gnn_silu'
-  targets_are_provisional = False
-  base_name = 'molecules_gnn'
   activation = staticmethod(nn.silu)
-  # Probe (seed 0, 600 steps): validation 0.775 at step 400 (test 0.774).
-  validation_target_value = 0.795
-  test_target_value = 0.8093
 
 
 class MoleculesGnnModelSizeWorkload(MoleculesGnnWorkload):
   """Wider, two-layer MLPs, fewer rounds (as AlgoPerf's ogbg_model_size)."""
 
   name = 'molecules_gnn_model_size'
-  targets_are_provisional = False
-  base_name = 'molecules_gnn'
   latent_dim = 48
   hidden_dims = (48, 48)
   num_message_passing_steps = 2
   # Probe (seed 0): validation 0.775 at step 400 (test 0.794), best 0.78;
   # the target keeps the base's margin below the best seen.
-  validation_target_value = 0.785
-  test_target_value = 0.7937

@@ -19,34 +19,12 @@ CLIP = 6.0  # fastMRI's clip of normalised images.
 class PhantomUnetWorkload(base_workload.ArrayWorkload):
   """U-Net (8 channels, 3 pools, 120k params) on 32x32 ellipse phantoms.
 
-  Targets (and, for a base workload, budget and step hint): set by the
-  target-setting protocol, see docs/targets.md; history below.
-
-  Formerly provisional targets and budget (replaced by the target-setting protocol).
-  Set from `algoperf run --workload phantom_unet --submission
-  reference_algorithms/nadamw --ruleset self` (seed 0): with its defaults
-  (lr 1.75e-3, 2% warmup, cosine over ``step_hint`` = 800 steps, dropout
-  0.1, batch 32) validation SSIM reached 0.856 / 0.874 / 0.878 / 0.881 after
-  253 / 414 / 506 / 699 steps; the targets (0.877) are met around step 500.
-  A plain optax NAdamW loop with lr 3e-3 and no dropout gets further
-  (0.903 / 0.9135 after 400 / 800 steps), so tuned submissions have room.
-  Time: in that run 506 steps took 101 s of submission time (30 s of it
-  compilation) on the shared 2-core machine at load ~20 (~8 s of process
-  CPU time per 100 steps), so about a minute or less to target on an idle
-  2-core machine; the budget is 240 s. An eval
-  (3 x 256 examples) took ~2 s, so evaluating every 15 s of training keeps
-  evals near 13% of the wall time.
+  fastmri's reconstruction task (a U-Net restoring images from 4x
+  undersampled k-space, scored by SSIM) on generated phantoms small enough
+  for 2 CPU cores.
   """
 
   name = 'phantom_unet'
-  target_metric_name = 'ssim'
-  metric_direction = 'max'
-  validation_target_value = 0.9174
-  test_target_value = 0.9167
-  targets_are_provisional = False
-  max_allowed_runtime_sec = 54
-  eval_period_time_sec = 2.7
-  step_hint = 1067
   num_train_examples = dataset.SPLIT_SIZES['train']
   num_eval_train_examples = dataset.SPLIT_SIZES['validation']
   num_validation_examples = dataset.SPLIT_SIZES['validation']
@@ -120,57 +98,26 @@ class PhantomUnetWorkload(base_workload.ArrayWorkload):
 
 
 class PhantomUnetTanhWorkload(PhantomUnetWorkload):
-  """tanh instead of leaky ReLU (as fastmri_tanh).
-
-  Targets (and, for a base workload, budget and step hint): set by the
-  target-setting protocol, see docs/targets.md; history below.
-
-  Formerly provisional, set as the base's (self-tuning NAdamW in the runner, seed
-  0): validation SSIM 0.749 / 0.773 / 0.778 / 0.779 after 411 / 534 / 650 /
-  800 steps (test 0.783 at 800); the target is met around step 600. (The
-  plain lr 3e-3, no-dropout loop reached 0.8735: tanh suffers most from
-  the defaults' lower learning rate and dropout.)
-  """
+  """tanh instead of leaky ReLU (as fastmri_tanh)."""
 
   name = 'phantom_unet_tanh'
-  targets_are_provisional = False
-  base_name = 'phantom_unet'
   use_tanh = True  # Saturating activation: does the advantage survive?
-  validation_target_value = 0.863
-  test_target_value = 0.8623
 
 
 class PhantomUnetLayerNormWorkload(PhantomUnetWorkload):
-  """LayerNorm, not instance norm, in the conv blocks (fastmri_layernorm).
-
-  PROVISIONAL, set as the base's: validation SSIM 0.867 / 0.870 / 0.872 /
-  0.873 after 533 / 608 / 696 / 800 steps (test 0.871 at 800); the target
-  is met around step 600. (Plain lr 3e-3, no-dropout loop: 0.9048.)
-  """
+  """LayerNorm, not instance norm, in the conv blocks (fastmri_layernorm)."""
 
   name = 'phantom_unet_layernorm'
-  targets_are_provisional = False
-  base_name = 'phantom_unet'
   use_layer_norm = True  # Learned per-example norm over H, W and channels.
-  validation_target_value = 0.8882
-  test_target_value = 0.8872
 
 
 class PhantomUnetModelSizeWorkload(PhantomUnetWorkload):
   """One pooling level fewer, twice the channels (as fastmri_model_size).
 
-  PROVISIONAL, set as the base's: validation SSIM 0.893 / 0.896 / 0.897 /
-  0.898 after 441 / 509 / 604 / 656 steps (test 0.899 at 656); the target
-  is met around step 500. (Plain lr 3e-3, no-dropout loop: 0.9212.) A step
-  costs about 2.2x the base's (the full-resolution convolutions are twice
-  as wide), hence the larger budget.
+  A step costs about 2.2x the base's (the full-resolution convolutions are
+  twice as wide), which is why this variant has a budget of its own.
   """
 
   name = 'phantom_unet_model_size'
-  targets_are_provisional = False
-  base_name = 'phantom_unet'
   num_channels = 16  # Wider and shallower, about the same parameter count.
   num_pool_layers = 2
-  validation_target_value = 0.9125
-  test_target_value = 0.9119
-  max_allowed_runtime_sec = 480

@@ -22,34 +22,13 @@ from workloads.shakespeare_lm import model
 class ShakespeareLmWorkload(base_workload.ArrayWorkload):
   """2-layer, width-96 pre-LN transformer on 64-character windows.
 
-  Targets (and, for a base workload, budget and step hint): set by the
-  target-setting protocol, see docs/targets.md; history below.
-
-  Target: validation cross-entropy in nats per character ('loss', lower is
-  better); perplexity = exp(loss) and next-character accuracy are reported.
-
-  Formerly provisional targets and budget (replaced by the target-setting protocol).
-  Set from the self-tuning NAdamW baseline (reference_algorithms/nadamw,
-  `--ruleset self`: lr 1.75e-3, dropout 0.1, cosine over ``step_hint`` =
-  1500 steps, default batch 32, one run on an idle 2-core machine): it
-  plateaued at validation loss 1.921 (test 1.919) once the schedule ended
-  and first evaluated at or below 1.93 at step 1324, after 98.9 s of
-  submission time. The targets (1.93 / 1.93) sit just above that plateau.
-  Without dropout (plain optax NAdamW, lr 2e-3, b2 0.98;
-  benchmarks/shakespeare_lm_targets.py) the same model reaches 1.785, so
-  a tuned submission has plenty of room under the target. Evals (128 + 512
-  + 512 windows) cost ~10% of a 12 s eval period.
+  The metric is validation cross-entropy in nats per character ('loss',
+  lower is better), as AlgoPerf's LM workloads; perplexity = exp(loss) and
+  next-character accuracy are reported beside it. Evaluation uses 128 +
+  512 + 512 windows, few enough to keep evals a small share of wall time.
   """
 
   name = 'shakespeare_lm'
-  target_metric_name = 'loss'
-  metric_direction = 'min'
-  validation_target_value = 1.8475
-  test_target_value = 1.8334
-  targets_are_provisional = False
-  max_allowed_runtime_sec = 93
-  eval_period_time_sec = 4.7
-  step_hint = 1334
   num_train_examples = 72230  # Windows of 64 predicted characters.
   num_eval_train_examples = 128
   num_validation_examples = 512
@@ -141,53 +120,25 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
 
 
 class ShakespeareLmPostLnWorkload(ShakespeareLmWorkload):
-  """LayerNorm after each residual add (original Transformer), as wmt_post_ln.
-
-  Targets (and, for a base workload, budget and step hint): set by the
-  target-setting protocol, see docs/targets.md; history below.
-
-  Formerly provisional targets, set as for the base workload: the self-tuning
-  NAdamW baseline (one run, 1500 steps) ended at validation 1.959 (test
-  1.952); the targets sit 0.01 above.
-  """
+  """LayerNorm after each residual add (original Transformer), as wmt_post_ln."""
 
   name = 'shakespeare_lm_post_ln'
-  targets_are_provisional = False
-  base_name = 'shakespeare_lm'
   pre_layer_norm = False  # Post-LN is harder to optimise: tests warmup.
-  validation_target_value = 1.9466
-  test_target_value = 1.9438
 
 
 class ShakespeareLmAttentionTempWorkload(ShakespeareLmWorkload):
-  """Attention logits divided by a temperature of 4, as wmt_attention_temp.
-
-  PROVISIONAL targets, set as for the base workload: the self-tuning
-  NAdamW baseline (one run, 1500 steps) ended at validation 1.952 (test
-  1.945); the targets sit 0.01 above.
-  """
+  """Attention logits divided by a temperature of 4, as wmt_attention_temp."""
 
   name = 'shakespeare_lm_attention_temp'
-  targets_are_provisional = False
-  base_name = 'shakespeare_lm'
   attention_temperature = 4.0  # Flatter attention at init, slower to sharpen.
-  validation_target_value = 2.0397
-  test_target_value = 2.035
 
 
 class ShakespeareLmGluTanhWorkload(ShakespeareLmWorkload):
   """Gated (GLU) MLP with tanh activation, as wmt_glu_tanh.
 
-  PROVISIONAL targets, set as for the base workload: the self-tuning
-  NAdamW baseline (one run, 1500 steps) ended at validation 1.874 (test
-  1.871); the targets sit 0.01 above. The gate adds parameters (329k
-  against 255k) and ~20% compute per step.
+  The gate adds parameters (329k against 255k) and ~20% compute per step.
   """
 
   name = 'shakespeare_lm_glu_tanh'
-  targets_are_provisional = False
-  base_name = 'shakespeare_lm'
   glu = True  # A gated, saturating MLP changes the loss landscape.
   activation = staticmethod(jnp.tanh)
-  validation_target_value = 1.9341
-  test_target_value = 1.9308

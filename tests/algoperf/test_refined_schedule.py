@@ -8,7 +8,7 @@ import pytest
 
 from algoperf import cli
 from algoperf.errors import AlgoperfError
-from reference_algorithms import refined_schedule as rs
+from algoperf import refined_schedule as rs
 from reference_algorithms import schedules
 from reference_algorithms.common import hyperparameters as hparams_lib
 

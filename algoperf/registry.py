@@ -1,0 +1,377 @@
+"""Every workload by name: where its code is and what its facts are.
+
+The one home of workload facts is ``algoperf/suites/<suite>.json`` (package
+data). Each file describes one suite at its current benchmark version::
+
+  {"suite": "cpu", "benchmark_version": "cpu-0.3", "description": "...",
+   "base_workloads": ["mnist", ...],
+   "held_out_workloads": ["mnist_relu", ...],     # the v0.5-rules draw
+   "workloads": {
+     "mnist": {"import": "workloads.mnist.workload:MnistWorkload",
+               "target_metric_name": "accuracy", "metric_direction": "max",
+               "validation_target_value": 0.9435, ...},
+     "mnist_relu": {"import": "...", "base_name": "mnist",
+                    "validation_target_value": 0.9528, ...}},
+   "earlier_versions": {"0.5": {"held_out_workloads": [...],
+                                "workloads": {"wmt": {"step_hint": ...}}}}}
+
+A variant states only what differs from its base (its targets, at least);
+every other fact is its base's. ``import`` is an import string, not an
+import: nothing here imports a workload until ``get_workload_class`` is
+called, and this module imports neither JAX nor any workload, so scoring
+can read facts without them. A workload without ``import`` has facts only
+(AlgoPerf's published targets for a workload not implemented here).
+
+The workload classes read their facts from here (``ArrayWorkload.facts``);
+`algoperf workloads`, scoring and the target-setting protocol read them
+from here too, and the protocol writes them back with ``update_facts``.
+"""
+
+import dataclasses
+import difflib
+import functools
+import importlib
+import json
+import pathlib
+from typing import Optional
+
+from algoperf.errors import WorkloadError
+
+SUITES_DIR = pathlib.Path(__file__).resolve().parent / 'suites'
+DEFAULT_SUITE = 'cpu'
+RULES = ('v0.5', 'v0.6')  # AlgoPerf rule versions scoring applies.
+DIRECTIONS = ('min', 'max')
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkloadFacts:
+  """What a workload is held to: metric, targets, budget, schedule hints.
+
+  Fields that are None are unknown (facts-only workloads of the AlgoPerf
+  suite); a workload that can run here has every one of them.
+  """
+
+  name: str
+  suite: str
+  import_path: Optional[str]
+  base_name: Optional[str]
+  target_metric_name: str
+  metric_direction: str  # 'min': lower is better; 'max': higher.
+  validation_target_value: float
+  test_target_value: Optional[float]
+  targets_are_provisional: bool
+  max_allowed_runtime_sec: Optional[float]
+  eval_period_time_sec: Optional[float]
+  step_hint: Optional[int]
+  # Steps of every target-setting run of this workload (the CPU suite's
+  # protocol); None where targets come from elsewhere.
+  target_setting_horizon_steps: Optional[int] = None
+
+  @property
+  def runnable(self) -> bool:
+    return self.import_path is not None
+
+  @property
+  def family(self) -> str:
+    """The base workload's name (its own for a base)."""
+    return self.base_name or self.name
+
+  def meets(self, value: float, target: float) -> bool:
+    """Whether ``value`` is at or past ``target`` (NaN never is)."""
+    if self.metric_direction == 'min':
+      return value <= target
+    return value >= target
+
+
+# Facts a workload's file entry may give; a variant inherits what it omits.
+FACT_FIELDS = tuple(f.name for f in dataclasses.fields(WorkloadFacts)
+                    if f.name not in ('name', 'suite', 'import_path',
+                                      'base_name'))
+# Every runnable workload states these (or inherits them from its base).
+REQUIRED_TO_RUN = ('target_metric_name', 'metric_direction',
+                   'validation_target_value', 'test_target_value',
+                   'targets_are_provisional', 'max_allowed_runtime_sec',
+                   'eval_period_time_sec', 'step_hint')
+_ENTRY_KEYS = frozenset(('import', 'base_name') + FACT_FIELDS)
+
+
+@dataclasses.dataclass(frozen=True)
+class Suite:
+  """One suite at one benchmark version."""
+
+  name: str
+  benchmark_version: str
+  description: str
+  base_workloads: tuple
+  held_out_workloads: tuple  # One variant per base, applied by v0.5 rules.
+  workloads: dict  # name -> WorkloadFacts, in the file's order.
+  path: pathlib.Path
+  earlier_versions: tuple = ()  # Benchmark versions ``version()`` knows.
+
+  def held_out_variant(self, base: str) -> str:
+    for name in self.held_out_workloads:
+      if self.workloads[name].base_name == base:
+        return name
+    raise WorkloadError(f'{self.path}: base workload {base!r} has no '
+                        'held-out variant in "held_out_workloads".')
+
+  def variants(self, base: str) -> list:
+    return [n for n, f in self.workloads.items() if f.base_name == base]
+
+  def version(self, benchmark_version: str) -> 'Suite':
+    """This suite at ``benchmark_version`` (current or an earlier one)."""
+    if benchmark_version == self.benchmark_version:
+      return self
+    raw = _read(self.path)
+    earlier = raw.get('earlier_versions', {})
+    if benchmark_version not in earlier:
+      known = ', '.join([self.benchmark_version, *earlier])
+      raise WorkloadError(
+        f'Suite {self.name!r} has no benchmark version '
+        f'{benchmark_version!r}; known: {known}.')
+    return _parse(_at_version(raw, benchmark_version), self.path)
+
+
+def _read(path: pathlib.Path) -> dict:
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, json.JSONDecodeError) as e:
+    raise WorkloadError(f'Cannot read the suite file {path}: {e}. Restore '
+                        'it from the repository.') from e
+
+
+def _at_version(raw: dict, benchmark_version: str) -> dict:
+  """``raw`` with an earlier version's overrides applied."""
+  changes = raw['earlier_versions'][benchmark_version]
+  workloads = {name: dict(entry) for name, entry in raw['workloads'].items()}
+  for name, entry in changes.get('workloads', {}).items():
+    workloads.setdefault(name, {}).update(entry)
+  at_version = dict(raw)
+  at_version.update({k: v for k, v in changes.items() if k != 'workloads'})
+  at_version.update(benchmark_version=benchmark_version, workloads=workloads,
+                    earlier_versions={})
+  return at_version
+
+
+def _parse(raw: dict, path: pathlib.Path) -> Suite:
+  """Validates one suite file and resolves each variant's inherited facts.
+
+  Raises:
+    WorkloadError: a missing or unknown field, naming the file and entry.
+  """
+  name = raw.get('suite')
+  entries = raw.get('workloads')
+  if not isinstance(name, str) or not isinstance(entries, dict):
+    raise WorkloadError(f'{path}: needs "suite" (a name) and "workloads" '
+                        '(an object of workload entries).')
+  workloads = {}
+  for workload, entry in entries.items():
+    unknown = set(entry) - _ENTRY_KEYS
+    if unknown:
+      raise WorkloadError(
+        f'{path}: workloads.{workload} has unknown field(s) '
+        f'{sorted(unknown)}; known: {sorted(_ENTRY_KEYS)}.')
+    base = entry.get('base_name')
+    if base is not None and (base not in entries
+                             or entries[base].get('base_name')):
+      raise WorkloadError(f'{path}: workloads.{workload}.base_name {base!r} '
+                          'is not a base workload of this suite.')
+    inherited = {k: v for k, v in entries.get(base, {}).items()
+                 if k in FACT_FIELDS}
+    facts = {k: None for k in FACT_FIELDS}
+    facts.update(inherited)
+    facts.update({k: v for k, v in entry.items() if k in FACT_FIELDS})
+    facts['targets_are_provisional'] = bool(facts['targets_are_provisional'])
+    workloads[workload] = WorkloadFacts(
+      name=workload, suite=name, import_path=entry.get('import'),
+      base_name=base, **facts)
+    _check_facts(path, workloads[workload])
+  bases = tuple(raw.get('base_workloads', ()))
+  held_out = tuple(raw.get('held_out_workloads', ()))
+  for listed, what in ((bases, 'base_workloads'),
+                       (held_out, 'held_out_workloads')):
+    missing = [w for w in listed if w not in workloads]
+    if missing:
+      raise WorkloadError(f'{path}: {what} names {missing}, which have no '
+                          'entry under "workloads".')
+  return Suite(name=name, benchmark_version=str(raw['benchmark_version']),
+               description=raw.get('description', ''), base_workloads=bases,
+               held_out_workloads=held_out, workloads=workloads, path=path,
+               earlier_versions=tuple(raw.get('earlier_versions', {})))
+
+
+def _check_facts(path, facts: WorkloadFacts) -> None:
+  where = f'{path}: workloads.{facts.name}'
+  if facts.metric_direction not in DIRECTIONS:
+    raise WorkloadError(f'{where}.metric_direction is '
+                        f'{facts.metric_direction!r}; use "min" or "max".')
+  if facts.target_metric_name is None or (
+      facts.validation_target_value is None):
+    raise WorkloadError(f'{where} needs target_metric_name and '
+                        'validation_target_value (or a base_name to inherit '
+                        'them from).')
+  if facts.runnable:
+    missing = [k for k in REQUIRED_TO_RUN if getattr(facts, k) is None]
+    if missing:
+      raise WorkloadError(
+        f'{where} has an "import" but no {", ".join(missing)}: a workload '
+        'that runs needs every fact. Add them (a variant inherits what it '
+        'omits from its base_name).')
+
+
+@functools.lru_cache(maxsize=None)
+def suites() -> dict:
+  """Every suite shipped in ``algoperf/suites/``, by name."""
+  found = {}
+  for path in sorted(SUITES_DIR.glob('*.json')):
+    suite = _parse(_read(path), path)
+    found[suite.name] = suite
+  return found
+
+
+def suite(name: str = DEFAULT_SUITE) -> Suite:
+  known = suites()
+  if name not in known:
+    raise WorkloadError(f'Unknown suite {name!r}; known: '
+                        f'{", ".join(sorted(known))}.')
+  return known[name]
+
+
+def _all_facts() -> dict:
+  found = {}
+  for s in suites().values():
+    found.update(s.workloads)
+  return found
+
+
+def names(suite_name: Optional[str] = None) -> list:
+  """Runnable workload names (of one suite, or of every suite)."""
+  chosen = [suite(suite_name)] if suite_name else suites().values()
+  return [n for s in chosen for n, f in s.workloads.items() if f.runnable]
+
+
+def facts(name: str) -> WorkloadFacts:
+  """The facts of workload ``name``.
+
+  Raises:
+    WorkloadError: unknown name; lists the valid ones and the closest match.
+  """
+  found = _all_facts()
+  if name not in found:
+    close = difflib.get_close_matches(name, found, n=1)
+    hint = f' Did you mean {close[0]!r}?' if close else ''
+    raise WorkloadError(
+      f'Unknown workload {name!r}.{hint} Valid names: '
+      f'{", ".join(names())}. `algoperf workloads` lists them.')
+  return found[name]
+
+
+def suite_of(name: str) -> Suite:
+  return suite(facts(name).suite)
+
+
+def get_workload_class(name: str):
+  """Imports and returns the workload class registered under ``name``.
+
+  Raises:
+    WorkloadError: unknown name, or a facts-only workload.
+  """
+  workload_facts = facts(name)
+  if not workload_facts.runnable:
+    raise WorkloadError(
+      f'Workload {name!r} of suite {workload_facts.suite!r} has published '
+      'facts (for scoring) but no implementation here; runnable: '
+      f'{", ".join(names())}.')
+  module_name, class_name = workload_facts.import_path.split(':')
+  return getattr(importlib.import_module(module_name), class_name)
+
+
+def make_workload(name: str, **fact_changes):
+  """A new workload instance; ``fact_changes`` replace some of its facts.
+
+  ``make_workload('mnist', eval_period_time_sec=0)`` evaluates after every
+  step: for tests and measurements, never for a scored run.
+  """
+  workload = get_workload_class(name)()
+  if fact_changes:
+    workload.override_facts(**fact_changes)
+  return workload
+
+
+def targets_document(suite_name: str = DEFAULT_SUITE, rules: str = 'v0.6',
+                     workloads: Optional[list] = None,
+                     benchmark_version: Optional[str] = None) -> dict:
+  """A suite's targets in AlgoPerf's workload_targets format (+ our keys).
+
+  Under v0.6 rules there are no held-out workloads; under v0.5 the suite's
+  held-out draw is listed. ``workloads`` restricts it to some bases (each
+  with its held-out variant under v0.5).
+  """
+  if rules not in RULES:
+    raise WorkloadError(f'Unknown rules {rules!r}; use one of '
+                        f'{", ".join(RULES)}.')
+  s = suite(suite_name)
+  if benchmark_version is not None:
+    s = s.version(benchmark_version)
+  if workloads is None:
+    bases, chosen = list(s.base_workloads), list(s.workloads)
+    held_out = list(s.held_out_workloads)
+  else:
+    bases = list(workloads)
+    held_out = [s.held_out_variant(b) for b in bases]
+    chosen = bases + held_out
+  if rules == 'v0.6':
+    held_out = []
+  return {
+    'benchmark_version': s.benchmark_version,
+    'base_workloads': bases,
+    'held_out_workloads': held_out,
+    'workloads': {n: _target_entry(s.workloads[n]) for n in chosen},
+  }
+
+
+def _target_entry(workload_facts: WorkloadFacts) -> dict:
+  entry = {
+    'target_metric_name': workload_facts.target_metric_name,
+    'metric_direction': workload_facts.metric_direction,
+    'validation_target_value': workload_facts.validation_target_value,
+    'test_target_value': workload_facts.test_target_value,
+    'step_hint': workload_facts.step_hint,
+    'max_allowed_runtime_sec': workload_facts.max_allowed_runtime_sec,
+  }
+  entry = {k: v for k, v in entry.items() if v is not None}
+  if workload_facts.base_name:
+    entry['base_name'] = workload_facts.base_name
+  return entry
+
+
+def update_facts(suite_name: str, changes: dict) -> pathlib.Path:
+  """Writes ``{workload: {fact: value}}`` into the suite's file.
+
+  Only the target-setting protocol calls this. Values equal to what a
+  variant inherits from its base are not written; the file keeps its order
+  and layout, so an unchanged fact leaves it byte-identical.
+  """
+  path = suite(suite_name).path
+  raw = _read(path)
+  for name, values in changes.items():
+    if name not in raw['workloads']:
+      raise WorkloadError(f'{path}: no workload {name!r} to update.')
+    unknown = set(values) - set(FACT_FIELDS)
+    if unknown:
+      raise WorkloadError(f'{sorted(unknown)} are not facts; known: '
+                          f'{", ".join(FACT_FIELDS)}.')
+    raw['workloads'][name].update(values)
+  _parse(raw, path)  # Never write a file that does not load.
+  text = format_suite(raw)
+  tmp = path.with_suffix('.json.tmp')
+  tmp.write_text(text)
+  tmp.replace(path)
+  suites.cache_clear()
+  return path
+
+
+def format_suite(raw: dict) -> str:
+  """The suite file's text: what ``update_facts`` writes."""
+  return json.dumps(raw, indent=2) + '\n'

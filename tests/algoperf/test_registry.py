@@ -1,0 +1,146 @@
+"""The suite files are the one home of workload facts; every consumer agrees."""
+
+import inspect
+import json
+import shutil
+
+import pytest
+
+from algoperf import base_workload
+from algoperf import registry
+from algoperf import workload_info
+from algoperf.errors import WorkloadError
+from scoring import workload_targets
+
+
+@pytest.fixture
+def suites_dir(tmp_path, monkeypatch):
+  """A copy of the shipped suite files that a test may edit."""
+  copy = tmp_path / 'suites'
+  shutil.copytree(registry.SUITES_DIR, copy)
+  monkeypatch.setattr(registry, 'SUITES_DIR', copy)
+  registry.suites.cache_clear()
+  yield copy
+  registry.suites.cache_clear()
+
+
+def _edit(path, change):
+  raw = json.loads(path.read_text())
+  change(raw)
+  path.write_text(json.dumps(raw))
+  registry.suites.cache_clear()
+
+
+def test_no_workload_class_states_a_fact_of_its_own():
+  """A class attribute would shadow the suite file's value."""
+  for name in registry.names():
+    cls = registry.get_workload_class(name)
+    assert cls.name == name
+    for field in registry.FACT_FIELDS + ('base_name',):
+      if hasattr(base_workload.ArrayWorkload, field):
+        assert inspect.getattr_static(cls, field) is inspect.getattr_static(
+          base_workload.ArrayWorkload, field), f'{name}.{field}'
+
+
+@pytest.mark.parametrize('name', registry.names())
+def test_every_consumer_reads_the_same_facts(name):
+  facts = registry.facts(name)
+  workload = registry.make_workload(name)
+  for field in registry.REQUIRED_TO_RUN:
+    assert getattr(workload, field) == getattr(facts, field), field
+  assert workload.base_name == facts.base_name
+  row = workload_info.describe(name)
+  assert (row['val target'], row['budget s'], row['step hint']) == (
+    facts.validation_target_value, facts.max_allowed_runtime_sec,
+    facts.step_hint)
+  scored = workload_targets.load_targets('cpu_suite').workloads[name]
+  assert scored.validation_target == facts.validation_target_value
+  assert scored.direction == facts.metric_direction
+  assert scored.step_hint == facts.step_hint
+  assert scored.max_allowed_runtime_sec == facts.max_allowed_runtime_sec
+
+
+def test_a_variant_inherits_what_it_does_not_state():
+  base, variant = registry.facts('mnist'), registry.facts('mnist_relu')
+  assert variant.base_name == 'mnist'
+  assert variant.step_hint == base.step_hint
+  assert variant.max_allowed_runtime_sec == base.max_allowed_runtime_sec
+  assert variant.validation_target_value != base.validation_target_value
+
+
+def test_suites_name_their_bases_and_held_out_draw():
+  cpu = registry.suite('cpu')
+  assert cpu.benchmark_version.startswith('cpu-')
+  assert all(registry.facts(b).base_name is None for b in cpu.base_workloads)
+  for base in cpu.base_workloads:
+    assert registry.facts(cpu.held_out_variant(base)).base_name == base
+  algoperf = registry.suite('algoperf')
+  assert len(algoperf.base_workloads) == 8
+  assert not any(f.runnable for f in algoperf.workloads.values())
+
+
+def test_a_facts_only_workload_is_not_runnable():
+  with pytest.raises(WorkloadError, match='no implementation here'):
+    registry.get_workload_class('wmt')
+
+
+def test_unknown_name_suggests_the_closest():
+  with pytest.raises(WorkloadError, match="Did you mean 'mnist_relu'"):
+    registry.facts('mnist_rleu')
+
+
+def test_update_facts_writes_only_what_changed(suites_dir):
+  path = suites_dir / 'cpu.json'
+  before = path.read_text()
+  registry.update_facts('cpu', {'mnist': {'step_hint': 2667}})
+  assert path.read_text() == before  # Same value: byte-identical.
+  registry.update_facts('cpu', {'mnist': {'step_hint': 3000}})
+  assert registry.facts('mnist').step_hint == 3000
+  assert registry.facts('mnist_relu').step_hint == 3000  # Inherited.
+  with pytest.raises(WorkloadError, match='not facts'):
+    registry.update_facts('cpu', {'mnist': {'learning_rate': 1}})
+
+
+def test_a_runnable_workload_without_a_fact_is_refused(suites_dir):
+  _edit(suites_dir / 'cpu.json',
+        lambda raw: raw['workloads']['mnist'].pop('step_hint'))
+  with pytest.raises(WorkloadError, match='mnist has an "import" but no '
+                     'step_hint'):
+    registry.suites()
+
+
+def test_an_unknown_field_names_the_file_and_entry(suites_dir):
+  _edit(suites_dir / 'cpu.json',
+        lambda raw: raw['workloads']['mnist'].update(budget=3))
+  with pytest.raises(WorkloadError, match=r"cpu.json: workloads.mnist has "
+                     r"unknown field\(s\) \['budget'\]"):
+    registry.suites()
+
+
+def test_an_earlier_version_applies_its_overrides(suites_dir):
+  def add_version(raw):
+    raw['earlier_versions'] = {'0.4': {
+      'held_out_workloads': ['wmt_glu_tanh'],
+      'workloads': {'wmt': {'step_hint': 100, 'validation_target_value': 31},
+                    'wmt_glu_tanh': {'validation_target_value': 30}}}}
+  _edit(suites_dir / 'algoperf.json', add_version)
+  suite = registry.suite('algoperf')
+  assert suite.earlier_versions == ('0.4',)
+  old = suite.version('0.4')
+  assert old.benchmark_version == '0.4'
+  assert old.workloads['wmt'].step_hint == 100
+  assert old.workloads['wmt_glu_tanh'].step_hint == 100  # From its base.
+  assert old.held_out_workloads == ('wmt_glu_tanh',)
+  assert suite.workloads['wmt'].step_hint != 100  # Current: untouched.
+  document = registry.targets_document('algoperf', rules='v0.5',
+                                       benchmark_version='0.4')
+  assert document['workloads']['wmt']['validation_target_value'] == 31
+  with pytest.raises(WorkloadError, match='no benchmark version'):
+    suite.version('9.9')
+
+
+def test_v06_rules_list_no_held_out_workloads():
+  assert registry.targets_document('cpu')['held_out_workloads'] == []
+  v05 = registry.targets_document('cpu', rules='v0.5', workloads=['mnist'])
+  assert v05['held_out_workloads'] == ['mnist_relu']
+  assert list(v05['workloads']) == ['mnist', 'mnist_relu']
