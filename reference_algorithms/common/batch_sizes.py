@@ -22,7 +22,7 @@ def get_batch_size(workload_name: str) -> int:
   Raises:
     ValueError: a name AlgoPerf's baselines do not know. The harness then
       retries with the base workload's name and finally uses the workload's
-      ``default_batch_size`` (DESIGN.md section 4).
+      ``default_batch_size`` (docs/design.md §3).
   """
   try:
     return ALGOPERF_BATCH_SIZES[workload_name]

@@ -120,7 +120,7 @@ def harness_batch_size(workload, get_batch_size) -> int:
   """The global batch size the harness uses, found as it finds it.
 
   The submission's size for the workload, else for its base workload, else
-  the workload's ``default_batch_size`` (DESIGN.md section 4).
+  the workload's ``default_batch_size`` (docs/design.md §3).
   """
   for name in (workload.name, getattr(workload, 'base_name', None)):
     if name:

@@ -218,7 +218,7 @@ def data_selection(
     A batch dict with the same keys, per-example shapes and dtypes as the
     queue's batches. Only training data: never read validation or test
     splits. Naming an extra ``train_data`` parameter gives index access to
-    the training split (see DESIGN.md section 3).
+    the training split (see docs/design.md §3).
   """
   del workload, optimizer_state, current_param_container, model_state
   del hyperparameters, global_step, rng

@@ -11,6 +11,7 @@ from algoperf import registry
 from algoperf import workload_info
 from algoperf.errors import WorkloadError
 from scoring import workload_targets
+from tests.conftest import FIXTURES
 
 
 @pytest.fixture
@@ -144,3 +145,44 @@ def test_v06_rules_list_no_held_out_workloads():
   v05 = registry.targets_document('cpu', rules='v0.5', workloads=['mnist'])
   assert v05['held_out_workloads'] == ['mnist_relu']
   assert list(v05['workloads']) == ['mnist', 'mnist_relu']
+
+
+_GELU_VARIANT = '''
+import flax.linen as nn
+from workloads.mnist.workload import MnistWorkload
+
+
+class MnistGeluWorkload(MnistWorkload):
+  name = 'mnist_gelu'
+  activation = staticmethod(nn.gelu)
+'''
+
+
+def test_adding_a_variant_touches_its_package_and_the_facts_only(
+    suites_dir, tmp_path, monkeypatch):
+  """docs/design.md's worked example, on a copy of the suite file."""
+  from algoperf import runner
+  from algoperf import submission as submission_lib
+
+  package = tmp_path / 'gelu_variant'
+  package.mkdir()
+  (package / 'workload.py').write_text(_GELU_VARIANT)
+  monkeypatch.syspath_prepend(str(tmp_path))
+  _edit(suites_dir / 'cpu.json', lambda raw: raw['workloads'].update(
+    mnist_gelu={'import': 'gelu_variant.workload:MnistGeluWorkload',
+                'base_name': 'mnist', 'validation_target_value': 0.94,
+                'test_target_value': 0.94, 'targets_are_provisional': True}))
+  assert 'mnist_gelu' in registry.names()
+  assert workload_info.describe('mnist_gelu')['budget s'] == (
+    registry.facts('mnist').max_allowed_runtime_sec)
+  scored = workload_targets.load_targets('cpu_suite').workloads['mnist_gelu']
+  assert scored.base_name == 'mnist' and scored.validation_target == 0.94
+  workload = registry.make_workload('mnist_gelu', max_allowed_runtime_sec=1e9)
+  workload.use_synthetic_data(64)
+  config = runner.RunConfig(experiment_dir=str(tmp_path / 'exp'),
+                            experiment_name='gelu', max_steps=2,
+                            progress=False)
+  result = runner.run_trial(
+    workload, submission_lib.load_submission(FIXTURES / 'sgd'), config)
+  assert result.status == 'max_steps' and result.global_step == 2
+  assert 'validation/accuracy' in result.last_eval
