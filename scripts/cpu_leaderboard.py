@@ -17,7 +17,7 @@
 
 Trials go to --experiment-dir (default experiments/cpu_leaderboard, not
 committed), laid out as `algoperf study` lays them out, so `algoperf
-status` and `algoperf score` read it too. See scripts/reference_leaderboard/
+status` and `algoperf score` read it too. See algoperf/reference_leaderboard/
 for the held-out rule that skips trials which cannot change a score.
 """
 
@@ -27,7 +27,6 @@ import shlex
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 DEFAULT_ALGORITHMS = ('nadamw', 'adamw', 'nesterov', 'lion',
                       'schedule_free_adamw', 'linear_decay_nadamw')
@@ -58,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                    help='comma-separated reference_algorithms/ names '
                    f'(default: {",".join(DEFAULT_ALGORITHMS)})')
   run.add_argument('--studies', type=_positive, default=3)
-  run.add_argument('--workloads', type=_names, default=registry.suite().base_workloads,
+  run.add_argument('--workloads', type=_names,
+                   default=registry.suite().base_workloads,
                    help='comma-separated CPU-suite base workloads (default: '
                    'all); each brings its held-out variant')
   run.add_argument('--order', choices=('study', 'algorithm'),
@@ -101,7 +101,7 @@ def _command(argv) -> str:
 
 
 def _run(args, argv) -> int:
-  from scripts.reference_leaderboard import runs
+  from algoperf.reference_leaderboard import runs
 
   options = runs.RunOptions(
     experiment_dir=args.experiment_dir, algorithms=args.algorithms,
@@ -123,17 +123,17 @@ def main(argv=None) -> int:
     if args.command == 'run':
       return _run(args, argv)
     if args.command == 'forget':
-      from scripts.reference_leaderboard import forget
+      from algoperf.reference_leaderboard import forget
 
       forget.forget(args.experiment_dir, list(args.workloads),
                     _command(argv))
       return 0
     if args.command == 'pack':
-      from scripts.reference_leaderboard import pack
+      from scoring.reference_leaderboard import pack
 
       pack.pack(args.experiment_dir, args.logs)
       return 0
-    from scripts.reference_leaderboard import page
+    from scoring.reference_leaderboard import page
 
     page.page(args.logs, args.out, screenshot=not args.no_screenshot)
     return 0

@@ -1,4 +1,4 @@
-"""The CPU suite's target-setting protocol (scripts/target_setting/protocol.py).
+"""The CPU suite's target-setting protocol (algoperf/target_setting/).
 
 Stages (each resumable: a rerun skips finished runs and re-summarises):
 
@@ -27,11 +27,10 @@ import pathlib
 import sys
 import time
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from algoperf.target_setting import protocol
+from algoperf.target_setting import table as table_lib
 
-from scripts.target_setting import protocol  # noqa: E402
-from scripts.target_setting import table as table_lib  # noqa: E402
+REPO = pathlib.Path(__file__).resolve().parents[1]
 
 SUMMARIES = REPO / 'docs' / 'targets' / 'runs'
 DEFAULT_RUNS = REPO / 'experiments' / 'target_setting'
@@ -64,7 +63,7 @@ def _tuned_algorithms(stage: str, workload) -> list[str]:
 
 def _plan(kind: str, stage: str, args) -> list:
   """[(workload, {algorithm: jobs})] of one kind of run for one stage."""
-  from scripts.target_setting import runs
+  from algoperf.target_setting import runs
 
   plan = []
   for workload in _workloads(stage, args.workloads):
@@ -88,7 +87,7 @@ def _plan(kind: str, stage: str, args) -> list:
 
 
 def summarize(plan, kind: str, workers: int) -> None:
-  from scripts.target_setting import runs
+  from algoperf.target_setting import runs
 
   for workload, jobs in plan:
     path = SUMMARIES / kind / f'{workload.name}.json'
@@ -97,7 +96,7 @@ def summarize(plan, kind: str, workers: int) -> None:
 
 
 def run_stage(kind: str, stage: str, args, deadline=None) -> int:
-  from scripts.target_setting import runs
+  from algoperf.target_setting import runs
 
   plan = _plan(kind, stage, args)
   if args.summarize_only:

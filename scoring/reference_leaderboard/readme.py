@@ -1,9 +1,9 @@
 """The leaderboard's README.md, from scoring results and the run record."""
 
+from algoperf.reference_leaderboard import run_info
 from scoring import leaderboard
 from scoring import outputs
 from scoring import profiles
-from scripts.reference_leaderboard import run_info
 
 COMMAND = '.venv/bin/python scripts/cpu_leaderboard.py'
 PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'numpy')

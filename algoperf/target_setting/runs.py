@@ -21,7 +21,7 @@ from typing import Callable, Optional, Sequence
 
 from algoperf import records
 from algoperf import study
-from scripts.target_setting import protocol
+from algoperf.target_setting import protocol
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SPACES_DIR = pathlib.Path(__file__).resolve().parent / 'spaces'

@@ -9,7 +9,7 @@ import json
 import pathlib
 from typing import Optional
 
-from scripts.target_setting import protocol
+from algoperf.target_setting import protocol
 
 
 def read_summary(root: pathlib.Path, kind: str,
@@ -327,7 +327,7 @@ def baseline_mismatches(baseline: Optional[dict]) -> list:
   if baseline is None:
     return []
   from algoperf import submission as submission_lib
-  from scripts.target_setting import runs
+  from algoperf.target_setting import runs
 
   # Loaded as any submission is, by path.
   module = submission_lib.import_module(
