@@ -24,7 +24,6 @@ from algoperf import registry
 from algoperf import study as study_lib
 from algoperf import study_backends
 from algoperf import study_driver
-from algoperf import study_status
 from algoperf import submission as submission_lib
 from algoperf.reference_leaderboard import held_out
 from algoperf.reference_leaderboard import run_info
@@ -196,10 +195,9 @@ def _decision(ctx: _Run, algorithm: _Algorithm, base: str,
 
 
 def _run_jobs(ctx: _Run, algorithm: _Algorithm, jobs: list) -> None:
-  todo = [j for j in jobs if not study_lib.is_finished(j)]
-  if not todo:
+  """Runs the unfinished ``jobs`` here, one at a time (budgets are times)."""
+  if not jobs:
     return
-  experiment = ctx.exp / algorithm.name
 
   def on_done(job, result):
     line = (f'{algorithm.name} {job.label}: {result["status"]} at step '
@@ -212,10 +210,10 @@ def _run_jobs(ctx: _Run, algorithm: _Algorithm, jobs: list) -> None:
     if not ctx.options.progress:
       ctx.out(line)
 
-  with experiment_lock.experiment_lock(experiment):
-    study_lib.record_plan(algorithm.spec, todo)
-    with study_status.live_table(experiment, ctx.options.progress):
-      study_backends.run_local(todo, on_done)
+  live = ctx.exp / algorithm.name if ctx.options.progress else None
+  study_driver.run_trials(
+    [study_driver.Plan(algorithm.spec, tuple(jobs))],
+    study_driver.Dispatch(study_backends.LOCAL, live=live), on_done)
 
 
 def _finish(ctx: _Run, algorithms: list[_Algorithm]) -> None:
