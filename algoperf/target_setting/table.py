@@ -11,6 +11,9 @@ from typing import Optional
 
 from algoperf.target_setting import protocol
 
+# Where the committed run summaries are, in the repository.
+SUMMARIES = pathlib.PurePath('docs', 'targets', 'runs')
+
 
 def read_summary(root: pathlib.Path, kind: str,
                  workload: str) -> Optional[dict]:
@@ -287,10 +290,12 @@ def mismatches(table: dict) -> list:
   return found
 
 
-def main(root: pathlib.Path, repo: pathlib.Path, apply_to_code: bool = False,
+def main(repo: pathlib.Path, apply_to_code: bool = False,
          check: bool = False) -> int:
+  """Writes docs/targets.md (and the facts); or checks them (1: stale)."""
   from algoperf import registry
 
+  root = repo / SUMMARIES
   suite = registry.suite()
   variant_bases = {name: facts.base_name
                    for name, facts in suite.workloads.items()

@@ -11,7 +11,7 @@ from algoperf.target_setting import table
 from tests.algoperf.target_setting.test_protocol import make_run
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
-SUMMARIES = REPO / 'docs' / 'targets' / 'runs'
+SUMMARIES = REPO / table.SUMMARIES
 
 
 def _summary(tmp_path, kind, name, runs, direction='max'):
@@ -63,7 +63,7 @@ def test_code_and_docs_match_the_committed_summaries():
   """Every protocol target in the workload code equals docs/targets.md."""
   if not (SUMMARIES / 'seeds').exists():
     pytest.skip('no committed seed summaries under docs/targets/runs yet')
-  assert table.main(SUMMARIES, REPO, check=True) == 0
+  assert table.main(REPO, check=True) == 0
 
 
 def test_exactly_the_untuned_workloads_are_marked_provisional():
