@@ -18,7 +18,9 @@
 Trials go to --experiment-dir (default experiments/cpu_leaderboard, not
 committed), laid out as `algoperf study` lays them out, so `algoperf
 status` and `algoperf score` read it too. See algoperf/reference_leaderboard/
-for the held-out rule that skips trials which cannot change a score.
+for the held-out rule that skips trials which cannot change a score, and
+scoring/reference_leaderboard/ for pack and page. Also runs as
+``python -m scripts.cpu_leaderboard``.
 """
 
 import argparse
