@@ -171,11 +171,7 @@ def run_jobs(jobs, backend: str, on_done: Callable, on_tick: Callable = None,
              max_workers: Optional[int] = None,
              address: Optional[str] = None,
              deadline: Optional[float] = None) -> int:
-  """Runs ``jobs`` on ``backend``; returns how many the deadline left.
-
-  A deadline applies to the local and pool backends (Ray schedules every
-  task at once).
-  """
+  """Runs ``jobs`` on ``backend``; returns how many the deadline left."""
   if backend == LOCAL:
     return run_local(jobs, on_done, on_tick, deadline)
   if backend == POOL:

@@ -1,10 +1,8 @@
 """Run a whole study: plan, check, lock, skip finished trials, dispatch.
 
 ``run_study`` is what `algoperf study` calls; everything it needs is in a
-``StudySpec`` (flags are parsed in the command module only). ``run_trials``
-is the orchestration it shares with every study-like run (target setting,
-the reference leaderboard): lock, record the plan, skip finished trials,
-dispatch the rest, report.
+``StudySpec`` (flags are parsed in the command module only). Target setting
+and the reference leaderboard share its orchestration, ``run_trials``.
 """
 
 import contextlib

@@ -102,20 +102,6 @@ def _command(argv) -> str:
   return shlex.join(['.venv/bin/python', 'scripts/cpu_leaderboard.py', *argv])
 
 
-def _run(args, argv) -> int:
-  from algoperf.reference_leaderboard import runs
-
-  options = runs.RunOptions(
-    experiment_dir=args.experiment_dir, algorithms=args.algorithms,
-    workloads=args.workloads, num_studies=args.studies, order=args.order,
-    rng_seed=args.rng_seed, max_steps=args.max_steps,
-    synthetic_data=args.synthetic_data, data_dir=args.data_dir,
-    progress=not args.no_progress,
-    command=_command(argv))
-  runs.run(options)
-  return 0
-
-
 def main(argv=None) -> int:
   from algoperf.errors import AlgoperfError
 
@@ -123,7 +109,15 @@ def main(argv=None) -> int:
   args = _parser().parse_args(argv)
   try:
     if args.command == 'run':
-      return _run(args, argv)
+      from algoperf.reference_leaderboard import runs
+
+      runs.run(runs.RunOptions(
+        experiment_dir=args.experiment_dir, algorithms=args.algorithms,
+        workloads=args.workloads, num_studies=args.studies, order=args.order,
+        rng_seed=args.rng_seed, max_steps=args.max_steps,
+        synthetic_data=args.synthetic_data, data_dir=args.data_dir,
+        progress=not args.no_progress, command=_command(argv)))
+      return 0
     if args.command == 'forget':
       from algoperf.reference_leaderboard import forget
 

@@ -1,9 +1,10 @@
 """`run`: self-tuning studies of each algorithm, one trial at a time.
 
 Trials go where `algoperf study` puts them (``<experiment_dir>/<algorithm>/
-study_<k>/<workload>_jax/trial_1/``), planned by the same code, so seeds
-and files are those of `algoperf study --ruleset self` and finished trials
-are skipped on a rerun (an interrupted one resumes from its checkpoint).
+study_<k>/<workload>_jax/trial_1/``), planned and run by the same code
+(``study_driver.run_trials``), so seeds and files are those of `algoperf
+study --ruleset self` and finished trials are skipped on a rerun (an
+interrupted one resumes from its checkpoint).
 Every trial runs in this process, one after the other (the local backend):
 times are compared against budgets measured on an idle machine.
 
@@ -29,8 +30,9 @@ from algoperf.reference_leaderboard import held_out
 from algoperf.reference_leaderboard import run_info
 from algoperf.reference_leaderboard.run_info import LeaderboardError
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-ALGORITHMS_DIR = REPO / 'reference_algorithms'
+# Loaded by path, as any submission (the package is installed beside ours).
+ALGORITHMS_DIR = pathlib.Path(__file__).resolve().parents[2] / (
+  'reference_algorithms')
 ORDERS = ('study', 'algorithm')
 
 

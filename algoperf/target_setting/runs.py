@@ -1,7 +1,7 @@
 """Planning, running and summarising the target-setting runs.
 
-The runs themselves are ordinary study trials (``algoperf.study``), so they
-are resumable and leave AlgoPerf-layout logs under ``--runs-dir``; what
+The runs are study trials, run by ``study_driver.run_trials``, so they are
+resumable and leave AlgoPerf-layout logs under ``--runs-dir``; what
 gets committed is a compact JSON summary per (stage, workload) that the
 table is computed from.
 
@@ -27,9 +27,10 @@ from algoperf import submission as submission_lib
 from algoperf.errors import AlgoperfError
 from algoperf.target_setting import protocol
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 SPACES_DIR = pathlib.Path(__file__).resolve().parent / 'spaces'
-ALGORITHM_DIRS = {name: REPO / 'reference_algorithms' / name
+# Loaded by path, as any submission (the package is installed beside ours).
+ALGORITHM_DIRS = {name: pathlib.Path(__file__).resolve().parents[2]
+                  / 'reference_algorithms' / name
                   for name in protocol.TUNED_ALGORITHMS}
 TUNE_SEED = 0  # Seeds the Halton search and the tuning runs.
 RERUN_SEED = 1  # Seeds the reruns: never the tuning runs' seeds.

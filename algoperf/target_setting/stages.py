@@ -1,10 +1,7 @@
-"""The protocol's stages: which runs each needs, running them, summaries.
+"""The protocol's stages: a kind of run (``KINDS``) over a group (``GROUPS``).
 
-A stage is a kind of run (``tune``: Halton points; ``seeds``: the tuning
-winner rerun with new seeds) over a group of workloads (``base`` or
-``variants``). Every stage is resumable: a rerun skips finished runs, and
-runs that another machine did (already in the committed summary), and
-re-summarises.
+Resumable: a rerun skips finished runs and runs another machine did (in
+the committed summary), then re-summarises.
 """
 
 import dataclasses
@@ -18,7 +15,7 @@ from algoperf.target_setting import runs
 from algoperf.target_setting import table
 from algoperf.target_setting.runs import TargetSettingError
 
-KINDS = ('tune', 'seeds')
+KINDS = ('tune', 'seeds')  # Halton points; the tuning winner's new seeds.
 GROUPS = ('base', 'variants')
 
 
@@ -27,101 +24,92 @@ class StageOptions:
   repo: pathlib.Path  # Summaries go to its docs/targets/runs/.
   runs_dir: str
   data_dir: Optional[str] = None
-  workloads: tuple = ()  # A subset of the stage's workloads; () = all.
+  workloads: tuple = ()  # A subset of the group's workloads; () = all.
   workers: int = 1
   summarize_only: bool = False  # Run nothing; re-summarise finished runs.
 
-  @property
-  def summaries(self) -> pathlib.Path:
-    return self.repo / table.SUMMARIES
+  def summary(self, kind: str, workload: str) -> pathlib.Path:
+    return self.repo / table.SUMMARIES / kind / f'{workload}.json'
 
 
 def _workloads(group: str, only: tuple) -> list:
   suite = registry.suite()
   names = (list(suite.base_workloads) if group == 'base' else
            [n for n in suite.workloads if suite.workloads[n].base_name])
-  unknown = set(only) - set(names)
-  if unknown:
-    raise TargetSettingError(f'--workloads: {sorted(unknown)} are not '
-                             f'{group} workloads; choose from {names}.')
+  if set(only) - set(names):
+    raise TargetSettingError(f'--workloads: {sorted(set(only) - set(names))} '
+                             f'are not {group} workloads; choose from {names}.')
   return [registry.make_workload(n) for n in names if not only or n in only]
 
 
-def _tuned_algorithms(group: str, workload, summaries) -> list[str]:
-  """Base: every tuned algorithm. Variant: its base's winner."""
-  if group == 'base':
-    return list(protocol.TUNED_ALGORITHMS)
-  summary = table.read_summary(summaries, 'tune', workload.base_name)
+def _winner(workload: str, options: StageOptions, first: str):
+  """The best tuning run of ``workload``; ``first`` says what to run if none."""
+  summary = table.read_summary(options.repo / table.SUMMARIES, 'tune',
+                               workload)
   if summary is None:
     raise TargetSettingError(
-      f'{workload.name}: tune the base workload {workload.base_name} first '
-      f'(no summary in {summaries / "tune"}).')
-  return [table.winning_run(summary).algorithm]
+      f'{first} (no {options.summary("tune", workload)}).')
+  return table.winning_run(summary)
+
+
+def _tuning_plans(workload, group: str, options: StageOptions) -> dict:
+  """Base: every tuned algorithm. Variant: its base's winner, re-tuned."""
+  if group == 'base':
+    algorithms, points = protocol.TUNED_ALGORITHMS, protocol.BASE_POINTS
+  else:
+    algorithms = [_winner(workload.base_name, options, 'tune the base '
+                          f'workload {workload.base_name} first').algorithm]
+    points = protocol.VARIANT_POINTS
+  return {a: runs.tuning_plan(workload, a, points, options.runs_dir,
+                              options.data_dir) for a in algorithms}
+
+
+def _seed_plans(workload, group: str, options: StageOptions) -> dict:
+  best = _winner(workload.name, options, f'run `tune --stage {group}` first')
+  return {best.algorithm: runs.rerun_plan(
+    workload, best.algorithm, best.hyperparameters, protocol.SEEDS,
+    options.runs_dir, options.data_dir)}
 
 
 def _plans(kind: str, group: str, options: StageOptions) -> list:
   """[(workload, {algorithm: Plan})] of one stage."""
-  found = []
-  for workload in _workloads(group, options.workloads):
-    if kind == 'tune':
-      points = (protocol.BASE_POINTS if group == 'base'
-                else protocol.VARIANT_POINTS)
-      plans = {a: runs.tuning_plan(workload, a, points, options.runs_dir,
-                                   options.data_dir)
-               for a in _tuned_algorithms(group, workload, options.summaries)}
-    else:
-      summary = table.read_summary(options.summaries, 'tune', workload.name)
-      if summary is None:
-        raise TargetSettingError(f'{workload.name}: run `tune --stage '
-                                 f'{group}` first.')
-      best = table.winning_run(summary)
-      plans = {best.algorithm: runs.rerun_plan(
-        workload, best.algorithm, best.hyperparameters, protocol.SEEDS,
-        options.runs_dir, options.data_dir)}
-    found.append((workload, plans))
-  return found
+  make = _tuning_plans if kind == 'tune' else _seed_plans
+  return [(w, make(w, group, options))
+          for w in _workloads(group, options.workloads)]
 
 
 def _summarize(stage: list, kind: str, options: StageOptions) -> None:
   for workload, plans in stage:
-    path = options.summaries / kind / f'{workload.name}.json'
+    path = options.summary(kind, workload.name)
     if runs.write_summary(path, kind, workload, plans, options.workers):
       print(f'wrote {path.relative_to(options.repo)}')
-
-
-def _not_summarized(plan, algorithm: str, done: set):
-  """``plan`` without the runs another machine did (in the summary)."""
-  return dataclasses.replace(plan, jobs=tuple(
-    j for j in plan.jobs
-    if (algorithm, j.config.study, j.config.trial) not in done))
 
 
 def run_stage(kind: str, group: str, options: StageOptions,
               deadline: Optional[float] = None) -> int:
   """Runs one stage's unfinished runs; returns how many the deadline left."""
   stage = _plans(kind, group, options)
-  if options.summarize_only:
-    _summarize(stage, kind, options)
-    return 0
   todo = []
   for workload, plans in stage:
-    done = runs.summarized_keys(
-      options.summaries / kind / f'{workload.name}.json')
-    todo += [_not_summarized(plan, algorithm, done)
-             for algorithm, plan in plans.items()]
-  print(f'{kind} {group}: {sum(len(p.jobs) for p in todo)} runs over '
-        f'{len(stage)} workloads, {options.workers} at a time', flush=True)
-
-  def on_done(job, summary):
-    print(f'  {job.label} [{job.config.experiment_name}]: '
-          f'{summary["status"]} at step {summary["global_step"]} '
-          f'{summary["message"][:100]}', flush=True)
-
-  left = runs.execute(todo, options.workers, on_done, deadline)
+    done = runs.summarized_keys(options.summary(kind, workload.name))
+    todo += [dataclasses.replace(plan, jobs=tuple(
+      j for j in plan.jobs if (a, j.config.study, j.config.trial) not in done))
+             for a, plan in plans.items()]
+  left = 0
+  if not options.summarize_only:
+    print(f'{kind} {group}: {sum(len(p.jobs) for p in todo)} runs over '
+          f'{len(stage)} workloads, {options.workers} at a time', flush=True)
+    left = runs.execute(todo, options.workers, _print_done, deadline)
   _summarize(stage, kind, options)
   if left:
     print(f'{left} runs not started before the deadline; rerun to finish.')
   return left
+
+
+def _print_done(job, summary: dict) -> None:
+  print(f'  {job.label} [{job.config.experiment_name}]: {summary["status"]} '
+        f'at step {summary["global_step"]} {summary["message"][:100]}',
+        flush=True)
 
 
 def run_stages(stages: list, options: StageOptions,
@@ -131,6 +119,11 @@ def run_stages(stages: list, options: StageOptions,
   All under one deadline: no run starts ``deadline_s`` seconds after the
   call (None: no deadline). Returns how many runs it left.
   """
+  for kind, group in stages:
+    if kind not in KINDS or group not in GROUPS:
+      raise TargetSettingError(
+        f'stage {kind}:{group}: expected KIND:STAGE, KIND one of '
+        f'{"/".join(KINDS)} and STAGE one of {"/".join(GROUPS)}.')
   deadline = time.monotonic() + deadline_s if deadline_s else None
   return sum(run_stage(kind, group, options, deadline)
              for kind, group in stages)

@@ -1,5 +1,6 @@
 """Target-setting runs: planning, resuming, refusing a stale winner."""
 
+import dataclasses
 import json
 
 import pytest
@@ -112,6 +113,17 @@ def test_bad_stage_requests_are_one_clear_error(capsys):
   assert set_targets.main(['tune', '--stage', 'variants', '--workloads',
                            'mnist']) == 1
   assert 'are not variants workloads' in capsys.readouterr().err
-  with pytest.raises(SystemExit):
-    set_targets.main(['pipeline', '--stages', 'tune:everything'])
-  assert 'expected KIND:STAGE' in capsys.readouterr().err
+  for stages_flag in ('tune:everything', 'tune'):
+    assert set_targets.main(['pipeline', '--stages', stages_flag]) == 1
+    assert 'expected KIND:STAGE' in capsys.readouterr().err
+
+
+def test_a_stage_before_the_one_it_needs_is_refused(tmp_path):
+  options = stages.StageOptions(tmp_path, str(tmp_path / 'runs'),
+                                workloads=('mnist',))
+  with pytest.raises(TargetSettingError, match=r'run `tune --stage base` '
+                     r'first \(no .*tune/mnist.json\)'):
+    stages.run_stages([('seeds', 'base')], options)
+  variant = dataclasses.replace(options, workloads=('mnist_relu',))
+  with pytest.raises(TargetSettingError, match='tune the base workload mnist'):
+    stages.run_stages([('tune', 'variants')], variant)
