@@ -34,6 +34,9 @@ MAX_STEPS = 'max_steps'
 DIVERGED = 'diverged'
 ERROR = 'error'
 RUNNING = 'running'
+# The outcomes of a trial that will not run again.
+FINISHED = (TARGET_REACHED, BUDGET_EXHAUSTED, TRAINING_COMPLETE, MAX_STEPS,
+            DIVERGED, ERROR)
 
 
 def trial_dir(experiment_dir, name, study, workload, trial) -> pathlib.Path:

@@ -29,9 +29,7 @@ EXTERNAL = 'external'
 SELF = 'self'
 SELF_TUNING_BUDGET_MULTIPLIER = 3.0
 STUDY_FILE = study_status.STUDY_FILE
-FINISHED = (records.TARGET_REACHED, records.BUDGET_EXHAUSTED,
-            records.TRAINING_COMPLETE, records.MAX_STEPS, records.DIVERGED,
-            records.ERROR)
+FINISHED = records.FINISHED
 
 
 class StudyMismatchError(AlgoperfError):

@@ -69,10 +69,19 @@ def pool_size(num_jobs: int, cpus_per_trial: float,
   return max(size, 1)
 
 
-def run_local(jobs, on_done: Callable, on_tick: Callable = None) -> None:
+def run_local(jobs, on_done: Callable, on_tick: Callable = None,
+              deadline: Optional[float] = None) -> int:
+  """One trial after the other in this process (nothing competes for cores).
+
+  Jobs not started by ``deadline`` (a ``time.monotonic()`` value) are left
+  for a rerun; returns how many were.
+  """
   del on_tick  # The progress display refreshes itself from a thread.
-  for job in jobs:
+  for position, job in enumerate(jobs):
+    if deadline is not None and time.monotonic() > deadline:
+      return len(jobs) - position
     on_done(job, execute(job))
+  return 0
 
 
 def run_pool(jobs, on_done: Callable, on_tick: Callable = None,
@@ -160,14 +169,18 @@ def run_ray(jobs, on_done: Callable, on_tick: Callable = None,
 
 def run_jobs(jobs, backend: str, on_done: Callable, on_tick: Callable = None,
              max_workers: Optional[int] = None,
-             address: Optional[str] = None) -> None:
+             address: Optional[str] = None,
+             deadline: Optional[float] = None) -> int:
+  """Runs ``jobs`` on ``backend``; returns how many the deadline left."""
   if backend == LOCAL:
-    run_local(jobs, on_done, on_tick)
-  elif backend == POOL:
-    run_pool(jobs, on_done, on_tick, max_workers)
-  elif backend == RAY:
-    run_ray(jobs, on_done, on_tick, address)
-  else:
+    return run_local(jobs, on_done, on_tick, deadline)
+  if backend == POOL:
+    return run_pool(jobs, on_done, on_tick, max_workers, deadline)
+  if backend != RAY:
     raise AlgoperfError(f'unknown backend {backend!r}; use one of '
                         f'{", ".join(BACKENDS)}.')
-
+  if deadline is not None:
+    raise AlgoperfError('a deadline needs the local or pool backend; Ray '
+                        'starts every trial at once.')
+  run_ray(jobs, on_done, on_tick, address)
+  return 0

@@ -1,11 +1,14 @@
 """Run a whole study: plan, check, lock, skip finished trials, dispatch.
 
 ``run_study`` is what `algoperf study` calls; everything it needs is in a
-``StudySpec`` (flags are parsed in the command module only).
+``StudySpec`` (flags are parsed in the command module only). Target setting
+and the reference leaderboard share its orchestration, ``run_trials``.
 """
 
+import contextlib
+import dataclasses
 import pathlib
-from typing import Optional
+from typing import Callable, Optional
 
 from algoperf import experiment_lock
 from algoperf import study as study_lib
@@ -44,6 +47,81 @@ def choose_backend(backend: Optional[str], num_jobs: int) -> str:
   return study_backends.LOCAL if num_jobs <= 1 else study_backends.POOL
 
 
+@dataclasses.dataclass(frozen=True)
+class Plan:
+  """Trials of one experiment, as ``study.plan_trials`` made them for spec."""
+
+  spec: study_lib.StudySpec
+  jobs: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Dispatch:
+  """Where, in which order and until when the unfinished trials run."""
+
+  backend: str = study_backends.LOCAL
+  max_workers: Optional[int] = None
+  address: Optional[str] = None  # Ray's.
+  deadline: Optional[float] = None  # time.monotonic(): start none after.
+  order: Optional[Callable] = None  # Sort key of the trials to run.
+  live: Optional[pathlib.Path] = None  # Show this folder's live table.
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+  summaries: tuple  # One per trial; finished earlier: status 'skipped'.
+  ran: int
+  left: int  # Not started before the deadline: a rerun runs them.
+
+
+def experiment_path(spec: study_lib.StudySpec) -> pathlib.Path:
+  return pathlib.Path(spec.experiment_dir) / spec.name
+
+
+def run_trials(plans, dispatch: Dispatch = Dispatch(),
+               on_done: Optional[Callable] = None,
+               check_finished: Optional[Callable] = None) -> Outcome:
+  """Runs the unfinished trials of ``plans``; finished ones are skipped.
+
+  Holds every experiment's lock throughout; calls ``check_finished(job)``
+  on each finished trial (it raises to refuse reusing one), then records
+  each plan (``study.record_plan`` refuses one that changes a trial), then
+  runs the rest as ``dispatch`` says, ``on_done(job, summary)`` after each.
+  """
+  summaries, todo = [], []
+
+  def done(job, summary):
+    summaries.append(summary)
+    if on_done is not None:
+      on_done(job, summary)
+
+  with contextlib.ExitStack() as locks:
+    for experiment in sorted({experiment_path(p.spec) for p in plans}):
+      locks.enter_context(experiment_lock.experiment_lock(experiment))
+    for job in (job for plan in plans for job in plan.jobs):
+      if not study_lib.is_finished(job):
+        todo.append(job)
+        continue
+      if check_finished is not None:
+        check_finished(job)
+      summaries.append({'label': job.label, 'status': 'skipped',
+                        'message': 'finished earlier',
+                        'trial_dir': str(job.trial_dir)})
+    for plan in plans:
+      study_lib.record_plan(plan.spec, list(plan.jobs))
+    if dispatch.order is not None:
+      todo.sort(key=dispatch.order)  # Stable: ties keep the plan's order.
+    left = _dispatch(todo, dispatch, done) if todo else 0
+  return Outcome(tuple(summaries), len(todo) - left, left)
+
+
+def _dispatch(jobs: list, dispatch: Dispatch, on_done: Callable) -> int:
+  with study_status.live_table(dispatch.live, dispatch.live is not None):
+    return study_backends.run_jobs(
+      jobs, dispatch.backend, on_done, max_workers=dispatch.max_workers,
+      address=dispatch.address, deadline=dispatch.deadline)
+
+
 def run_study(spec: study_lib.StudySpec, backend: Optional[str] = None,
               address: Optional[str] = None,
               max_workers: Optional[int] = None,
@@ -60,25 +138,9 @@ def run_study(spec: study_lib.StudySpec, backend: Optional[str] = None,
   backend = choose_backend(backend, len(jobs))
   if backend != study_backends.RAY:
     check_data(spec)
-  experiment = pathlib.Path(spec.experiment_dir) / spec.name
-  summaries = {}
-
-  def on_done(job, summary):
-    summaries[job.label] = summary
-
-  with experiment_lock.experiment_lock(experiment):
-    study_lib.record_plan(spec, jobs)
-    todo = []
-    for job in jobs:
-      if study_lib.is_finished(job):
-        summaries[job.label] = {'label': job.label, 'status': 'skipped',
-                                'message': 'finished earlier',
-                                'trial_dir': str(job.trial_dir)}
-      else:
-        todo.append(job)
-    with study_status.live_table(experiment, progress):
-      study_backends.run_jobs(todo, backend, on_done,
-                              max_workers=max_workers, address=address)
-  if not progress:
+  experiment = experiment_path(spec)
+  outcome = run_trials([Plan(spec, tuple(jobs))], Dispatch(
+    backend, max_workers, address, live=experiment if progress else None))
+  if not progress or not outcome.ran:
     study_status.print_status(experiment)
-  return summaries
+  return {s['label']: s for s in outcome.summaries}

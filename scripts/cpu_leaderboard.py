@@ -17,8 +17,10 @@
 
 Trials go to --experiment-dir (default experiments/cpu_leaderboard, not
 committed), laid out as `algoperf study` lays them out, so `algoperf
-status` and `algoperf score` read it too. See scripts/reference_leaderboard/
-for the held-out rule that skips trials which cannot change a score.
+status` and `algoperf score` read it too. See algoperf/reference_leaderboard/
+for the held-out rule that skips trials which cannot change a score, and
+scoring/reference_leaderboard/ for pack and page. Also runs as
+``python -m scripts.cpu_leaderboard``.
 """
 
 import argparse
@@ -27,7 +29,6 @@ import shlex
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 DEFAULT_ALGORITHMS = ('nadamw', 'adamw', 'nesterov', 'lion',
                       'schedule_free_adamw', 'linear_decay_nadamw')
@@ -58,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                    help='comma-separated reference_algorithms/ names '
                    f'(default: {",".join(DEFAULT_ALGORITHMS)})')
   run.add_argument('--studies', type=_positive, default=3)
-  run.add_argument('--workloads', type=_names, default=registry.suite().base_workloads,
+  run.add_argument('--workloads', type=_names,
+                   default=registry.suite().base_workloads,
                    help='comma-separated CPU-suite base workloads (default: '
                    'all); each brings its held-out variant')
   run.add_argument('--order', choices=('study', 'algorithm'),
@@ -100,20 +102,6 @@ def _command(argv) -> str:
   return shlex.join(['.venv/bin/python', 'scripts/cpu_leaderboard.py', *argv])
 
 
-def _run(args, argv) -> int:
-  from scripts.reference_leaderboard import runs
-
-  options = runs.RunOptions(
-    experiment_dir=args.experiment_dir, algorithms=args.algorithms,
-    workloads=args.workloads, num_studies=args.studies, order=args.order,
-    rng_seed=args.rng_seed, max_steps=args.max_steps,
-    synthetic_data=args.synthetic_data, data_dir=args.data_dir,
-    progress=not args.no_progress,
-    command=_command(argv))
-  runs.run(options)
-  return 0
-
-
 def main(argv=None) -> int:
   from algoperf.errors import AlgoperfError
 
@@ -121,19 +109,27 @@ def main(argv=None) -> int:
   args = _parser().parse_args(argv)
   try:
     if args.command == 'run':
-      return _run(args, argv)
+      from algoperf.reference_leaderboard import runs
+
+      runs.run(runs.RunOptions(
+        experiment_dir=args.experiment_dir, algorithms=args.algorithms,
+        workloads=args.workloads, num_studies=args.studies, order=args.order,
+        rng_seed=args.rng_seed, max_steps=args.max_steps,
+        synthetic_data=args.synthetic_data, data_dir=args.data_dir,
+        progress=not args.no_progress, command=_command(argv)))
+      return 0
     if args.command == 'forget':
-      from scripts.reference_leaderboard import forget
+      from algoperf.reference_leaderboard import forget
 
       forget.forget(args.experiment_dir, list(args.workloads),
                     _command(argv))
       return 0
     if args.command == 'pack':
-      from scripts.reference_leaderboard import pack
+      from scoring.reference_leaderboard import pack
 
       pack.pack(args.experiment_dir, args.logs)
       return 0
-    from scripts.reference_leaderboard import page
+    from scoring.reference_leaderboard import page
 
     page.page(args.logs, args.out, screenshot=not args.no_screenshot)
     return 0

@@ -75,7 +75,7 @@ def test_every_package_imports_only_what_is_below_it():
 @pytest.mark.parametrize('line', [
   'from workloads import registry',
   'import reference_algorithms.nadamw.submission',
-  'def f():\n  from scripts.target_setting import protocol',
+  'def f():\n  from scripts import set_targets',
   'import importlib\nimportlib.import_module("benchmarks.runner_overhead")',
   '__import__("workloads.mnist.workload")',
 ])

@@ -1,9 +1,9 @@
 """The leaderboard's README.md, from scoring results and the run record."""
 
+from algoperf.reference_leaderboard import run_info
 from scoring import leaderboard
 from scoring import outputs
 from scoring import profiles
-from scripts.reference_leaderboard import run_info
 
 COMMAND = '.venv/bin/python scripts/cpu_leaderboard.py'
 PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'numpy')
@@ -139,51 +139,54 @@ def _held_out(results, info) -> str:
   return '\n'.join(lines)
 
 
+def _section(title: str, intro: str, columns: list, rows: list) -> str:
+  """'## title', ``intro`` and a table; a column ending in ':' aligns right."""
+  lines = [f'## {title}', ''] + ([intro, ''] if intro else [])
+  lines += ['| ' + ' | '.join(c.removesuffix(':') for c in columns) + ' |',
+            '|' + ''.join('---:|' if c.endswith(':') else '---|'
+                          for c in columns)]
+  return '\n'.join(lines + ['| ' + ' | '.join(map(str, row)) + ' |'
+                            for row in rows])
+
+
 def _outcomes(outcomes) -> str:
   statuses = sorted({s for by in outcomes.values() for s in by})
   if not statuses:
     return '## Trial outcomes\n\nNo status.json files in the logs.'
-  lines = ['## Trial outcomes', '',
-           '| algorithm | ' + ' | '.join(statuses) + ' |',
-           '|---|' + '---:|' * len(statuses)]
-  for name, by in sorted(outcomes.items()):
-    counts = ' | '.join(str(by.get(s, 0)) for s in statuses)
-    lines.append(f'| {name} | {counts} |')
-  return '\n'.join(lines)
+  return _section('Trial outcomes', '', ['algorithm'] + [
+    f'{s}:' for s in statuses], [[name] + [by.get(s, 0) for s in statuses]
+                                 for name, by in sorted(outcomes.items())])
 
 
 def _targets(targets) -> str:
-  header = ('| workload | metric | validation target | time budget (s; x3 '
-            'self-tuning) | step hint | provisional |')
-  lines = ['## Targets', '',
-           'As the trials ran against them (`logs/workload_targets.json`).',
-           '', header, '|---|---|---:|---:|---:|---|']
+  rows = []
   for name in targets['base_workloads'] + targets['held_out_workloads']:
     w = targets['workloads'][name]
-    provisional = 'yes' if w.get('targets_are_provisional') else 'no'
-    lines.append(
-      f'| {name} | {w["target_metric_name"]} ({w["metric_direction"]}) | '
-      f'{w["validation_target_value"]} | {w["max_allowed_runtime_sec"]} | '
-      f'{w["step_hint"]} | {provisional} |')
-  return '\n'.join(lines)
+    rows.append([name, f'{w["target_metric_name"]} ({w["metric_direction"]})',
+                 w['validation_target_value'], w['max_allowed_runtime_sec'],
+                 w['step_hint'],
+                 'yes' if w.get('targets_are_provisional') else 'no'])
+  return _section(
+    'Targets', 'As the trials ran against them (`logs/workload_targets.json`).',
+    ['workload', 'metric', 'validation target:',
+     'time budget (s; x3 self-tuning):', 'step hint:', 'provisional'], rows)
 
 
 def _machine(info) -> str:
-  header = ('| started (UTC) | CPU | cores (usable) | memory | '
-            + ' | '.join(PACKAGES) + ' | python | git commit |')
-  lines = ['## Hardware and software', '',
-           ('Recorded by `run` on the machine that trained, one row per '
-            'invocation that ran trials.'), '',
-           header, '|---|---|---:|---:|' + '---|' * (len(PACKAGES) + 2)]
+  rows = []
   for session in info['sessions']:
     m = session['machine']
-    versions = ' | '.join(str(m['packages'].get(p)) for p in PACKAGES)
     dirty = ' (modified)' if m.get('git_dirty') else ''
-    lines.append(
-      f'| {session["started"].replace("T", " ")[:16]} | {m["cpu_model"]} | '
-      f'{m["logical_cpus"]} ({m["usable_cpus"]}) | {m["memory_gib"]} GiB | '
-      f'{versions} | {m["python"]} | {m["git_commit"][:10]}{dirty} |')
-  return '\n'.join(lines)
+    rows.append([session['started'].replace('T', ' ')[:16], m['cpu_model'],
+                 f'{m["logical_cpus"]} ({m["usable_cpus"]})',
+                 f'{m["memory_gib"]} GiB',
+                 *(m['packages'].get(p) for p in PACKAGES), m['python'],
+                 m['git_commit'][:10] + dirty])
+  return _section(
+    'Hardware and software', 'Recorded by `run` on the machine that trained, '
+    'one row per invocation that ran trials.',
+    ['started (UTC)', 'CPU', 'cores (usable):', 'memory:', *PACKAGES,
+     'python', 'git commit'], rows)
 
 
 def _reproduce(info) -> str:

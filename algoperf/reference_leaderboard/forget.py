@@ -15,9 +15,9 @@ import shutil
 
 from algoperf import experiment_lock
 from algoperf import records
-from scripts.reference_leaderboard import held_out
-from scripts.reference_leaderboard import run_info
-from scripts.reference_leaderboard import runs
+from algoperf.reference_leaderboard import held_out
+from algoperf.reference_leaderboard import run_info
+from algoperf.reference_leaderboard import runs
 
 FORGOTTEN_DIR = 'forgotten'
 

@@ -25,13 +25,13 @@ import os
 import pathlib
 
 from algoperf import records
+from algoperf.reference_leaderboard import run_info
+from algoperf.reference_leaderboard.run_info import LeaderboardError
 from scoring import leaderboard
 from scoring import outputs
 from scoring import pipeline
 from scoring import plots
-from scripts.reference_leaderboard import readme
-from scripts.reference_leaderboard import run_info
-from scripts.reference_leaderboard.run_info import LeaderboardError
+from scoring.reference_leaderboard import readme
 
 REFERENCE = 'nadamw'  # AlgoPerf's baseline; speedups are relative to it.
 BY = {'score': 'time', 'global_step': 'steps'}

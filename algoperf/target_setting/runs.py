@@ -1,7 +1,7 @@
 """Planning, running and summarising the target-setting runs.
 
-The runs themselves are ordinary study trials (``algoperf.study``), so they
-are resumable and leave AlgoPerf-layout logs under ``--runs-dir``; what
+The runs are study trials, run by ``study_driver.run_trials``, so they are
+resumable and leave AlgoPerf-layout logs under ``--runs-dir``; what
 gets committed is a compact JSON summary per (stage, workload) that the
 table is computed from.
 
@@ -16,20 +16,29 @@ import dataclasses
 import json
 import math
 import pathlib
-import time
 from typing import Callable, Optional, Sequence
 
 from algoperf import records
+from algoperf import registry
 from algoperf import study
-from scripts.target_setting import protocol
+from algoperf import study_backends
+from algoperf import study_driver
+from algoperf import submission as submission_lib
+from algoperf.errors import AlgoperfError
+from algoperf.target_setting import protocol
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 SPACES_DIR = pathlib.Path(__file__).resolve().parent / 'spaces'
-ALGORITHM_DIRS = {name: REPO / 'reference_algorithms' / name
+# Loaded by path, as any submission (the package is installed beside ours).
+ALGORITHM_DIRS = {name: pathlib.Path(__file__).resolve().parents[2]
+                  / 'reference_algorithms' / name
                   for name in protocol.TUNED_ALGORITHMS}
 TUNE_SEED = 0  # Seeds the Halton search and the tuning runs.
 RERUN_SEED = 1  # Seeds the reruns: never the tuning runs' seeds.
 NO_TIME_LIMIT = 1e6  # Budget multiplier: runs stop at their horizon only.
+
+
+class TargetSettingError(AlgoperfError):
+  """A stage asked for out of order, or runs that no longer fit the plan."""
 
 
 def stage_name(stage: str, algorithm: str) -> str:
@@ -37,10 +46,9 @@ def stage_name(stage: str, algorithm: str) -> str:
   return f'{stage}_{algorithm}'
 
 
-def _jobs(workload, algorithm: str, name: str, space_path, num_points: int,
-          num_seeds: int, rng_seed: int, runs_dir, data_dir) -> list:
-  from algoperf import submission as submission_lib
-
+def _plan(workload, algorithm: str, name: str, space_path, num_points: int,
+          num_seeds: int, rng_seed: int, runs_dir,
+          data_dir) -> study_driver.Plan:
   submission = submission_lib.load_submission(ALGORITHM_DIRS[algorithm])
   horizon = workload.facts.target_setting_horizon_steps
   spec = study.StudySpec(
@@ -50,11 +58,12 @@ def _jobs(workload, algorithm: str, name: str, space_path, num_points: int,
     data_dir=data_dir, max_steps=horizon,
     eval_every_steps=max(horizon // protocol.EVALS_PER_RUN, 1),
     checkpoint_every_sec=None)
-  return [dataclasses.replace(job, config=dataclasses.replace(
-    job.config, budget_multiplier=NO_TIME_LIMIT, stop_at_target=False,
-    hyperparameters=_over_horizon(job.config.hyperparameters, horizon,
-                                  workload.step_hint)))
-          for job in study.plan_trials(spec, submission)]
+  return study_driver.Plan(spec, tuple(
+    dataclasses.replace(job, config=dataclasses.replace(
+      job.config, budget_multiplier=NO_TIME_LIMIT, stop_at_target=False,
+      hyperparameters=_over_horizon(job.config.hyperparameters, horizon,
+                                    workload.step_hint)))
+    for job in study.plan_trials(spec, submission)))
 
 
 def _over_horizon(point: dict, horizon: int, step_hint: int) -> dict:
@@ -69,20 +78,20 @@ def _over_horizon(point: dict, horizon: int, step_hint: int) -> dict:
   return dict(point, step_hint_factor=horizon / step_hint)
 
 
-def tuning_jobs(workload, algorithm: str, num_points: int, runs_dir,
-                data_dir=None) -> list:
+def tuning_plan(workload, algorithm: str, num_points: int, runs_dir,
+                data_dir=None) -> study_driver.Plan:
   """``num_points`` Halton points of ``algorithm``'s protocol search space."""
-  return _jobs(workload, algorithm, stage_name('tune', algorithm),
+  return _plan(workload, algorithm, stage_name('tune', algorithm),
                SPACES_DIR / f'{algorithm}.json', num_points, 1, TUNE_SEED,
                runs_dir, data_dir)
 
 
-def rerun_jobs(workload, algorithm: str, hyperparameters: dict,
-               num_seeds: int, runs_dir, data_dir=None) -> list:
+def rerun_plan(workload, algorithm: str, hyperparameters: dict,
+               num_seeds: int, runs_dir, data_dir=None) -> study_driver.Plan:
   """The winning point, once per seed (one study per seed)."""
   space = pathlib.Path(runs_dir) / 'winners' / f'{workload.name}.json'
   records.write_json(space, [hyperparameters])
-  return _jobs(workload, algorithm, stage_name('seeds', algorithm), space, 1,
+  return _plan(workload, algorithm, stage_name('seeds', algorithm), space, 1,
                num_seeds, RERUN_SEED, runs_dir, data_dir)
 
 
@@ -91,43 +100,44 @@ def _check_same_point(job) -> None:
 
   The seed runs' directories do not name the winner: if a re-tuning picks
   another winner, the old winner's seed runs would otherwise be reused.
+  (``study.record_plan`` refuses the same for runs planned since plans were
+  recorded; this also covers runs that have no study.json.)
   """
   path = job.trial_dir / records.HPARAMS
   ran = records.read_json(path) if path.exists() else None
   if ran != job.config.hyperparameters:
-    raise SystemExit(
+    experiment = job.trial_dir.parents[2]
+    raise TargetSettingError(
       f'{path}: this finished run trained {ran}, but the plan now asks for '
       f'{job.config.hyperparameters} (the winner or the search space '
-      f'changed). Move {job.trial_dir} aside and rerun the stage.')
+      f'changed). {_START_AFRESH.format(experiment)}')
 
 
-def execute(jobs: Sequence, workers: int,
+# The fix for runs planned with another winner or search space.
+_START_AFRESH = ('Move {} aside (summarise its finished runs first: '
+                 '--summarize-only) and rerun the stage.')
+
+
+def execute(plans: Sequence[study_driver.Plan], workers: int,
             on_done: Callable[[object, dict], None],
             deadline: Optional[float] = None) -> int:
-  """Runs unfinished ``jobs``, longest first, ``workers`` at a time.
+  """Runs the unfinished trials of ``plans``, longest first.
 
   ``workers`` = 1 runs them in this process, one after the other (for
-  timing runs: nothing else competes for the cores). Jobs not started by
-  ``deadline`` (a ``time.monotonic()`` value) are left for a rerun.
-  Returns how many jobs were left.
+  timing runs: nothing else competes for the cores); more run in a process
+  pool. Trials not started by ``deadline`` (a ``time.monotonic()`` value)
+  are left for a rerun. Returns how many were left.
   """
-  from algoperf import study_backends
-
-  pending = []
-  for job in jobs:
-    if study.is_finished(job):
-      _check_same_point(job)
-    else:
-      pending.append(job)
-  pending.sort(key=lambda j: -_estimated_seconds(j.workload))
-  if workers <= 1:
-    for position, job in enumerate(pending):
-      if deadline and time.monotonic() > deadline:
-        return len(pending) - position
-      on_done(job, study_backends.execute(job))
-    return 0
-  return study_backends.run_pool(pending, on_done, max_workers=workers,
-                                 deadline=deadline)
+  dispatch = study_driver.Dispatch(
+    study_backends.LOCAL if workers <= 1 else study_backends.POOL,
+    max_workers=workers, deadline=deadline,
+    order=lambda job: -_estimated_seconds(job.workload))
+  try:
+    return study_driver.run_trials(plans, dispatch, on_done,
+                                   check_finished=_check_same_point).left
+  except study.StudyMismatchError as e:
+    fix = _START_AFRESH.format("that study.json's folder")
+    raise TargetSettingError(f'{e} In target setting: {fix}') from None
 
 
 def _estimated_seconds(workload_name: str) -> float:
@@ -136,8 +146,6 @@ def _estimated_seconds(workload_name: str) -> float:
   Only orders the runs (longest first): the budget over the step hint
   estimates the seconds per step of the seed runs that set them.
   """
-  from algoperf import registry
-
   facts = registry.facts(workload_name)
   return (facts.target_setting_horizon_steps * facts.max_allowed_runtime_sec
           / facts.step_hint)
@@ -204,16 +212,16 @@ def summarized_keys(path: pathlib.Path) -> set:
   return {run_key(r) for r in records.read_json(path)['runs']}
 
 
-def write_summary(path: pathlib.Path, stage: str, workload, jobs_by_alg: dict,
-                  workers: int) -> Optional[dict]:
-  """Summarises the finished trials of ``jobs_by_alg`` into ``path``.
+def write_summary(path: pathlib.Path, stage: str, workload,
+                  plan_by_alg: dict, workers: int) -> Optional[dict]:
+  """Summarises the finished trials of ``plan_by_alg`` into ``path``.
 
   Runs already in ``path`` that did not run here (another machine's share
   of the same plan) are kept; each run records the hardware it ran on.
   """
   runs = []
-  for algorithm, jobs in jobs_by_alg.items():
-    for job in jobs:
+  for algorithm, plan in plan_by_alg.items():
+    for job in plan.jobs:
       if study.is_finished(job):
         run = summarize_trial(job.trial_dir, workload, algorithm)
         run['hardware'] = hardware(job.trial_dir, workers)

@@ -1,9 +1,10 @@
 """`run`: self-tuning studies of each algorithm, one trial at a time.
 
 Trials go where `algoperf study` puts them (``<experiment_dir>/<algorithm>/
-study_<k>/<workload>_jax/trial_1/``), planned by the same code, so seeds
-and files are those of `algoperf study --ruleset self` and finished trials
-are skipped on a rerun (an interrupted one resumes from its checkpoint).
+study_<k>/<workload>_jax/trial_1/``), planned and run by the same code
+(``study_driver.run_trials``), so seeds and files are those of `algoperf
+study --ruleset self` and finished trials are skipped on a rerun (an
+interrupted one resumes from its checkpoint).
 Every trial runs in this process, one after the other (the local backend):
 times are compared against budgets measured on an idle machine.
 
@@ -20,18 +21,18 @@ from typing import Callable
 
 from algoperf import experiment_lock
 from algoperf import records
+from algoperf import registry
 from algoperf import study as study_lib
 from algoperf import study_backends
 from algoperf import study_driver
-from algoperf import study_status
 from algoperf import submission as submission_lib
-from scoring import workload_targets
-from scripts.reference_leaderboard import held_out
-from scripts.reference_leaderboard import run_info
-from scripts.reference_leaderboard.run_info import LeaderboardError
+from algoperf.reference_leaderboard import held_out
+from algoperf.reference_leaderboard import run_info
+from algoperf.reference_leaderboard.run_info import LeaderboardError
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-ALGORITHMS_DIR = REPO / 'reference_algorithms'
+# Loaded by path, as any submission (the package is installed beside ours).
+ALGORITHMS_DIR = pathlib.Path(__file__).resolve().parents[2] / (
+  'reference_algorithms')
 ORDERS = ('study', 'algorithm')
 
 
@@ -74,13 +75,10 @@ class _Run:
   info: dict  # The run record, rewritten after every trial.
   summary: RunSummary
   out: Callable[[str], None]
-  targets: workload_targets.TargetsConfig
 
 
 def check_bases(workloads) -> None:
   """Raises unless every name is a CPU-suite base workload (`--workloads`)."""
-  from algoperf import registry
-
   bases = registry.suite().base_workloads
   bad = [w for w in workloads if w not in bases]
   if bad:
@@ -115,8 +113,6 @@ def run(options: RunOptions, out=print) -> RunSummary:
     LeaderboardError: bad options, or a rerun that does not match the logs.
     AlgoperfError: a broken submission or unprepared data (before training).
   """
-  from algoperf import registry
-
   check_options(options)
   exp = pathlib.Path(options.experiment_dir).absolute()
   exp.mkdir(parents=True, exist_ok=True)
@@ -130,9 +126,7 @@ def run(options: RunOptions, out=print) -> RunSummary:
     records.write_json(exp / run_info.TARGETS_FILE, snapshot)
     info = run_info.start_session(exp, _settings(options), options.command)
     _warn_if_busy(info['sessions'][-1]['machine'], out)
-    ctx = _Run(options, exp, bases, info, RunSummary([], [], []), out,
-               workload_targets.load_targets(
-                 str(exp / run_info.TARGETS_FILE)))
+    ctx = _Run(options, exp, bases, info, RunSummary([], [], []), out)
     algorithms = [_plan(ctx, name) for name in options.algorithms]
     for algorithm, study in _rounds(options, algorithms):
       _round(ctx, algorithm, study)
@@ -193,20 +187,19 @@ def _decision(ctx: _Run, algorithm: _Algorithm, base: str,
               study: int) -> held_out.Decision:
   if study_lib.is_finished(algorithm.jobs[(held_out.variant(base), study)]):
     return held_out.Decision(held_out.DONE, 'finished earlier')
-  target = ctx.targets.workloads[base]
+  facts = registry.facts(base)
   reached = {}
   for k in range(ctx.options.num_studies):
     job = algorithm.jobs[(base, k)]
     if study_lib.is_finished(job):
-      reached[k] = held_out.trial_reached(str(job.trial_dir), target)
+      reached[k] = held_out.trial_reached(job.trial_dir, facts)
   return held_out.decide(reached, study, ctx.options.num_studies)
 
 
 def _run_jobs(ctx: _Run, algorithm: _Algorithm, jobs: list) -> None:
-  todo = [j for j in jobs if not study_lib.is_finished(j)]
-  if not todo:
+  """Runs the unfinished ``jobs`` here, one at a time (budgets are times)."""
+  if not jobs:
     return
-  experiment = ctx.exp / algorithm.name
 
   def on_done(job, result):
     line = (f'{algorithm.name} {job.label}: {result["status"]} at step '
@@ -219,10 +212,10 @@ def _run_jobs(ctx: _Run, algorithm: _Algorithm, jobs: list) -> None:
     if not ctx.options.progress:
       ctx.out(line)
 
-  with experiment_lock.experiment_lock(experiment):
-    study_lib.record_plan(algorithm.spec, todo)
-    with study_status.live_table(experiment, ctx.options.progress):
-      study_backends.run_local(todo, on_done)
+  live = ctx.exp / algorithm.name if ctx.options.progress else None
+  study_driver.run_trials(
+    [study_driver.Plan(algorithm.spec, tuple(jobs))],
+    study_driver.Dispatch(study_backends.LOCAL, live=live), on_done)
 
 
 def _finish(ctx: _Run, algorithms: list[_Algorithm]) -> None:

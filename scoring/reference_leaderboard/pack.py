@@ -15,8 +15,8 @@ import shutil
 import tempfile
 
 from algoperf import records
-from scripts.reference_leaderboard import run_info
-from scripts.reference_leaderboard.run_info import LeaderboardError
+from algoperf.reference_leaderboard import run_info
+from algoperf.reference_leaderboard.run_info import LeaderboardError
 
 TRIAL_FILES = (records.EVAL_MEASUREMENTS, records.HPARAMS, records.STATUS)
 TRIAL_PREFIXES = ('meta_data_', 'flags_')
@@ -43,12 +43,10 @@ def packed_files(experiment_dir: pathlib.Path) -> list[pathlib.Path]:
 
 
 def unfinished_trials(experiment_dir: pathlib.Path) -> list[str]:
-  from algoperf import study
-
   out = []
   for status in sorted(experiment_dir.glob('*/study_*/*_jax/trial_*/'
                                            + records.STATUS)):
-    if records.read_json(status).get('status') not in study.FINISHED:
+    if records.read_json(status).get('status') not in records.FINISHED:
       out.append(str(status.parent.relative_to(experiment_dir)))
   return out
 

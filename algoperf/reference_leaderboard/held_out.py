@@ -15,12 +15,10 @@ would be cheaper but wrong: with bases [10 s, 12 s, miss] the base median
 """
 
 import dataclasses
-import os
+import pathlib
 
+from algoperf import records
 from algoperf import registry
-from scoring import load
-from scoring import time_to_target
-from scoring.errors import Problems
 
 
 def variant(base: str) -> str:
@@ -66,16 +64,20 @@ def decide(base_reached: dict[int, bool | None], study: int,
   return Decision(RUN, 'base missed in this study but its median is finite')
 
 
-def trial_reached(trial_dir: str, target) -> bool:
-  """Whether a finished trial's evals meet ``target``, as scoring reads it.
+def trial_reached(trial_dir, facts: registry.WorkloadFacts) -> bool:
+  """Whether a finished trial's evals meet its validation target.
 
-  Uses the scoring code (first eval meeting the validation target), not the
-  trial's status: a trial that met the validation target but not the test
-  target trains on and ends 'budget_exhausted', yet scoring counts it.
+  Judged as scoring judges it (some eval's ``validation/<metric>`` at or
+  past the target; NaN, empty or missing never is), not by the trial's
+  status: a trial that met the validation target but not the test target
+  trains on and ends 'budget_exhausted', yet scoring counts it. The
+  registry's target is the one the trials ran against: ``run`` refuses to
+  resume once the two differ (``run_info.merge_targets``).
   """
-  parsed = load.read_eval_csv(os.path.join(trial_dir, load.EVAL_CSV),
-                              target.column, Problems())
-  if parsed is None:
+  path = pathlib.Path(trial_dir) / records.EVAL_MEASUREMENTS
+  if not path.exists():
     return False
-  metric, _ = parsed
-  return time_to_target.first_reaching_index(metric, target) is not None
+  column = f'validation/{facts.target_metric_name}'
+  return any(isinstance(row.get(column), (int, float))
+             and facts.meets(row[column], facts.validation_target_value)
+             for row in records.read_rows_csv(path))

@@ -1,0 +1,65 @@
+"""`forget`: set one family's trials aside after its targets were re-set."""
+
+from algoperf import registry
+from algoperf.reference_leaderboard import held_out
+from algoperf.reference_leaderboard import run_info
+from algoperf.reference_leaderboard.held_out import SKIP
+from scripts import cpu_leaderboard
+
+BASES = list(registry.suite().base_workloads)
+
+
+def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys):
+  from algoperf import records
+  from algoperf.reference_leaderboard import forget
+  from scoring.reference_leaderboard import readme
+
+  bases = ['mnist', 'census_dlrm']
+  records.write_json(tmp_path / run_info.TARGETS_FILE,
+                     run_info.build_targets(bases))
+  skips = [{'algorithm': 'nadamw', 'study': 0, 'base': b,
+            'workload': held_out.variant(b), 'action': SKIP, 'reason': 'r'}
+           for b in bases]
+  run_info.write(tmp_path, {'sessions': [
+    {'started': '2026-01-01T00:00:00+00:00', 'command': 'run A'}],
+    'held_out_skips': skips})
+  for workload in ('mnist', 'census_dlrm', 'census_dlrm_embed_init'):
+    trial = tmp_path / 'nadamw' / 'study_0' / f'{workload}_jax' / 'trial_1'
+    trial.mkdir(parents=True)
+    (trial / records.STATUS).write_text('{"status": "budget_exhausted"}')
+
+  assert cpu_leaderboard.main(
+    ['forget', '--workloads', 'census_dlrm', '--experiment-dir',
+     str(tmp_path)]) == 0
+  assert '2 trial(s) of census_dlrm, census_dlrm_embed_init' in (
+    capsys.readouterr().out)
+  left = sorted(p.name for p in tmp_path.glob('*/study_*/*_jax'))
+  assert left == ['mnist_jax']
+  kept = list(tmp_path.glob(f'{forget.FORGOTTEN_DIR}/*/nadamw/study_0/'
+                            'census_dlrm*_jax/trial_1/status.json'))
+  assert len(kept) == 2  # Moved, not deleted.
+  info = run_info.read(tmp_path)
+  assert [s['base'] for s in info['held_out_skips']] == ['mnist']
+  [record] = info['forgotten']
+  assert record['trials'] == 2
+  assert record['command'].endswith('forget --workloads census_dlrm '
+                                    f'--experiment-dir {tmp_path}')
+
+  # The new targets of the family now merge; mnist's must still match.
+  new = run_info.build_targets(bases)
+  new['workloads']['census_dlrm']['validation_target_value'] = 0.1
+  merged = run_info.merge_targets(tmp_path, new, BASES)
+  assert merged['base_workloads'] == bases
+  assert merged['workloads']['census_dlrm']['validation_target_value'] == 0.1
+  # The page's Reproduce section lists `forget` between the runs.
+  info['sessions'].append({'started': '2099-01-01T00:00:00+00:00',
+                           'command': 'run B'})
+  text = readme._reproduce(info)
+  assert text.index('run A') < text.index('forget --workloads') < (
+    text.index('run B'))
+  assert 'set aside 2 trial(s)' in text
+
+  assert cpu_leaderboard.main(
+    ['forget', '--workloads', 'census_dlrm_embed_init', '--experiment-dir',
+     str(tmp_path)]) == 1
+  assert 'takes CPU-suite base workloads' in capsys.readouterr().err

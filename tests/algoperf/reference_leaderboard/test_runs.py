@@ -1,0 +1,104 @@
+"""Leaderboard runs (tiny, synthetic data), then pack and page, by the CLI."""
+
+import csv
+import json
+
+from algoperf.reference_leaderboard import held_out
+from algoperf.reference_leaderboard import run_info
+from algoperf.reference_leaderboard.held_out import SKIP
+from scripts import cpu_leaderboard
+
+SMOKE = ['--workloads', 'mnist', '--max-steps', '2', '--synthetic-data',
+         '64', '--no-progress']
+
+
+def _run(exp, *args) -> int:
+  studies = [] if '--studies' in args else ['--studies', '1']
+  return cpu_leaderboard.main(['run', '--experiment-dir', str(exp), *SMOKE,
+                               *studies, *args])
+
+
+def test_run_pack_page_end_to_end(tmp_path, monkeypatch, capsys):
+  exp, out = tmp_path / 'exp', tmp_path / 'board'
+  # Pretend nadamw reached mnist (synthetic data cannot): its held-out
+  # trial runs, lion's is skipped.
+  real = held_out.trial_reached
+  monkeypatch.setattr(held_out, 'trial_reached',
+                      lambda trial_dir, facts: '/nadamw/' in str(trial_dir))
+  assert _run(exp, '--algorithms', 'nadamw,lion') == 0
+  printed = capsys.readouterr().out
+  assert 'nadamw mnist_relu study 0 trial 1: max_steps' in printed
+  assert 'lion mnist_relu' not in printed.split('held-out')[0]
+  assert (exp / 'nadamw/study_0/mnist_relu_jax/trial_1').is_dir()
+  assert not (exp / 'lion/study_0/mnist_relu_jax').exists()
+  info = json.loads((exp / run_info.INFO_FILE).read_text())
+  [skip] = info['held_out_skips']
+  assert (skip['algorithm'], skip['workload'], skip['action']) == (
+    'lion', 'mnist_relu', SKIP)
+  assert info['sessions'][0]['machine']['logical_cpus'] >= 1
+
+  # A rerun trains nothing and adds no session.
+  monkeypatch.setattr(held_out, 'trial_reached', real)
+  assert _run(exp, '--algorithms', 'nadamw,lion') == 0
+  assert '0 trial(s) run' in capsys.readouterr().out
+  assert len(json.loads((exp / run_info.INFO_FILE).read_text())[
+    'sessions']) == 1
+
+  checkpoint = exp / 'lion/study_0/mnist_jax/trial_1/checkpoint'
+  checkpoint.mkdir()
+  (checkpoint / 'state').write_text('x')
+  assert cpu_leaderboard.main(['pack', '--experiment-dir', str(exp),
+                               '--logs', str(out / 'logs')]) == 0
+  packed = {p.name for p in (out / 'logs').rglob('*') if p.is_file()}
+  assert {'eval_measurements.csv', 'status.json', 'hparams.json',
+          'flags_0.json', 'meta_data_0.json', run_info.INFO_FILE,
+          run_info.TARGETS_FILE} <= packed
+  assert not packed & {'grad_norms.csv', 'measurements.csv', 'state'}
+
+  assert cpu_leaderboard.main(['page', '--logs', str(out / 'logs'),
+                               '--out', str(out), '--no-screenshot']) == 0
+  readme = (out / 'README.md').read_text()
+  assert '| nadamw | 0.0000 | 0.0000 |' in readme
+  assert '| lion | 0.0000 | 0.0000 |' in readme
+  assert 'Smoke run' in readme
+  assert '| lion | 0 | mnist_relu | skip: base missed' in readme
+  for by in ('time', 'steps'):
+    with open(out / by / 'scores.csv') as f:
+      rows = list(csv.DictReader(f))
+    assert {r['submission'] for r in rows} == {'nadamw', 'lion'}
+    assert all(float(r['score']) == 0.0 for r in rows)
+  for name in ('index.html', 'steps.html', 'performance_profile.png',
+               'performance_profile_steps.png'):
+    assert (out / name).stat().st_size > 1000, name
+
+
+def test_held_out_trial_of_a_missed_study_waits_for_the_median(
+    tmp_path, monkeypatch, capsys):
+  # Base reached in studies 1 and 2 only: the variant of study 0 is needed
+  # (the base median is finite) but only known to be once study 2 is done.
+  monkeypatch.setattr(
+    held_out, 'trial_reached',
+    lambda trial_dir, facts: '/study_0/' not in str(trial_dir))
+  assert _run(tmp_path, '--algorithms', 'nadamw', '--studies', '3') == 0
+  ran = [line.split(': ')[0] for line in capsys.readouterr().out.splitlines()
+         if line.startswith('nadamw ')]
+  assert ran == ['nadamw mnist study 0 trial 1',
+                 'nadamw mnist study 1 trial 1',
+                 'nadamw mnist_relu study 1 trial 1',
+                 'nadamw mnist study 2 trial 1',
+                 'nadamw mnist_relu study 0 trial 1',
+                 'nadamw mnist_relu study 2 trial 1']
+  info = json.loads((tmp_path / run_info.INFO_FILE).read_text())
+  assert info['held_out_skips'] == []
+
+
+def test_bad_options_are_one_clear_error(tmp_path, capsys):
+  assert _run(tmp_path, '--algorithms', 'nadamw,nope') == 1
+  err = capsys.readouterr().err
+  assert 'Unknown algorithm(s) nope' in err and 'lion' in err
+  assert cpu_leaderboard.main(['run', '--experiment-dir', str(tmp_path),
+                               '--workloads', 'mnist_relu']) == 1
+  assert 'mnist->mnist_relu' in capsys.readouterr().err
+  assert cpu_leaderboard.main(['page', '--logs', str(tmp_path / 'none'),
+                               '--out', str(tmp_path / 'o')]) == 1
+  assert 'leaderboard_run.json not found' in capsys.readouterr().err

@@ -1,0 +1,72 @@
+"""The leaderboard page, generated from hand-written logs."""
+
+import json
+
+from algoperf.reference_leaderboard import run_info
+from scripts import cpu_leaderboard
+
+
+def _eval_csv(path, column, rows):
+  path.mkdir(parents=True)
+  lines = [f'accumulated_submission_time,global_step,score,{column}']
+  lines += [f'{t},{s},{t},{v}' for t, s, v in rows]
+  (path / 'eval_measurements.csv').write_text('\n'.join(lines) + '\n')
+
+
+def _logs(tmp_path):
+  """Hand-written logs of three algorithms on mnist + mnist_relu."""
+  logs = tmp_path / 'logs'
+  logs.mkdir()
+  targets = run_info.build_targets(['mnist'])
+  (logs / run_info.TARGETS_FILE).write_text(json.dumps(targets))
+  machine = {'cpu_model': 'Test CPU', 'logical_cpus': 2, 'usable_cpus': 2,
+             'memory_gib': 8.0, 'python': '3.11', 'git_commit': 'abc',
+             'packages': {'jax': '0.0.1'}}
+  session = {'started': '2025-01-02T03:04:05+00:00',
+             'last_update': '2025-01-02T05:00:00+00:00',
+             'command': 'cpu_leaderboard.py run', 'machine': machine}
+  (logs / run_info.INFO_FILE).write_text(json.dumps({
+    'ruleset': 'self', 'rules': 'v0.5', 'num_studies': 1,
+    'algorithms': ['fast', 'slow', 'novariant'], 'sessions': [session],
+    'held_out_skips': [], 'max_steps': None, 'synthetic_data': None}))
+  column = 'validation/accuracy'
+  # fast: 2 s but 500 steps; slow: 4 s but 200 steps; novariant is the
+  # fastest on mnist but misses mnist_relu, which disqualifies its mnist.
+  # Times stay inside mnist's self-tuning budget; 0.99 beats its targets.
+  for name, (t, steps), variant_value in (
+      ('fast', (2.0, 500), 0.99), ('slow', (4.0, 200), 0.99),
+      ('novariant', (1.6, 300), 0.5)):
+    trial = logs / name / 'study_0'
+    _eval_csv(trial / 'mnist_jax/trial_1', column,
+              [(t / 2, steps // 2, 0.5), (t, steps, 0.99)])
+    _eval_csv(trial / 'mnist_relu_jax/trial_1', column,
+              [(2.0, 100, variant_value)])
+  return logs
+
+
+def test_page_scores_by_time_and_steps_with_the_held_out_rule(tmp_path):
+  logs = _logs(tmp_path)
+  out = tmp_path / 'board'
+  assert cpu_leaderboard.main(['page', '--logs', str(logs), '--out',
+                               str(out), '--no-screenshot']) == 0
+  readme = (out / 'README.md').read_text()
+  scores = [line for line in readme.splitlines()
+            if line.startswith('| 1 |') or line.startswith('| 2 |')
+            or line.startswith('| 3 |')]
+  # By time fast wins (slow is 2x); by steps slow wins (fast is 2.5x).
+  assert scores[0].startswith('| 1 | fast | 1.0000 | 0.5')
+  assert scores[1].startswith('| 2 | slow | 0.6') and '| 1.0000 |' in (
+    scores[1])
+  assert scores[2].startswith('| 3 | novariant | 0.0000 | 0.0000 | 0 / 1')
+  assert '~~1.6 s~~ (held-out variant missed)' in readme
+  assert '| fast | 500 steps |' in readme and '**200 steps**' in readme
+  assert 'No status.json' in readme  # hand-written logs have none.
+  assert '| Test CPU | 2 (2) | 8.0 GiB | 0.0.1 |' in readme
+  assert '2025-01-02 03:04 to 2025-01-02 05:00' in readme
+  assert 'Smoke run' not in readme
+  # Regenerating gives the same files (dates come from the logs).
+  before = {p: p.read_bytes() for p in out.rglob('*') if p.is_file()}
+  assert cpu_leaderboard.main(['page', '--logs', str(logs), '--out',
+                               str(out), '--no-screenshot']) == 0
+  assert before == {p: p.read_bytes() for p in out.rglob('*')
+                    if p.is_file()}
