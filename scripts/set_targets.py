@@ -12,8 +12,8 @@ Stages (each resumable: a rerun skips finished runs and re-summarises):
   .venv/bin/python scripts/set_targets.py seeds --stage variants --workers 2
   # 4. The table, from the committed summaries alone.
   .venv/bin/python scripts/set_targets.py table           # docs/targets.md
-  .venv/bin/python scripts/set_targets.py table --apply   # + workload code
-  .venv/bin/python scripts/set_targets.py table --check   # code == table?
+  .venv/bin/python scripts/set_targets.py table --apply   # + the suite facts
+  .venv/bin/python scripts/set_targets.py table --check   # facts == table?
 
 Runs go to --runs-dir (default experiments/target_setting, not committed);
 their summaries to docs/targets/runs/<tune|seeds>/<workload>.json
@@ -65,9 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                    help='run nothing; re-summarise the finished runs')
   p = sub.add_parser('table')
   p.add_argument('--apply', action='store_true',
-                 help='also write the targets into the workload code')
+                 help='also write the targets into algoperf/suites/cpu.json')
   p.add_argument('--check', action='store_true',
-                 help='exit 1 if docs/targets.md or the code differ')
+                 help='exit 1 if docs/targets.md or the suite facts differ')
   return parser
 
 
