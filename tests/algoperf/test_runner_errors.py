@@ -123,11 +123,3 @@ def test_batch_size_not_divisible_by_devices(mnist_synthetic,
                      '8 devices'):
     runner.run_trial(mnist_synthetic, broken, _config(experiment_dir))
 
-
-def test_batch_size_falls_back_to_workload_default(mnist_synthetic):
-  def get_batch_size(name):
-    raise ValueError(f'Unsupported workload name: {name}.')
-
-  submission = load_fixture_submission(get_batch_size=get_batch_size)
-  size = runner.resolve_batch_size(submission, mnist_synthetic)
-  assert size == mnist_synthetic.default_batch_size
