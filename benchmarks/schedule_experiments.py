@@ -209,8 +209,6 @@ def run_one(trial: Trial) -> None:
     )
     return
   workload = registry.make_workload(trial.workload)
-  if not trial.stop_at_target:  # Norm source: run the whole schedule.
-    workload.has_reached_validation_target = lambda results: False
   submission = submission_lib.load_submission(ALGORITHMS / trial.submission)
   hyperparameters = trial.hyperparameters
   if hyperparameters is not None:  # Complete points: defaults + overrides.
@@ -230,6 +228,7 @@ def run_one(trial: Trial) -> None:
     progress=False,
     checkpoint_every_sec=None,
     eval_every_steps=SETTINGS[trial.workload].eval_every_steps,
+    stop_at_target=trial.stop_at_target,  # The norm source runs to the end.
   )
   result = runner.run_trial(workload, submission, config)
   print(
