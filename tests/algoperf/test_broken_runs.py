@@ -13,7 +13,6 @@ import json
 import pathlib
 import shutil
 import subprocess
-import sys
 
 import pytest
 
@@ -21,7 +20,8 @@ from algoperf import records
 from algoperf import runner
 from algoperf import submission as submission_lib
 from algoperf.errors import SubmissionError
-from tests.conftest import FIXTURES, REPO
+from tests.algoperf.conftest import run_cli
+from tests.conftest import FIXTURES
 
 BROKEN = FIXTURES / 'broken'
 SGD = FIXTURES / 'sgd'
@@ -136,31 +136,17 @@ def test_broken_run(case, tmp_path, mnist_synthetic):
   _check_case(case, tmp_path, mnist_synthetic)
 
 
-@pytest.fixture(scope='module')
-def mnist_data_dir(tmp_path_factory):
-  data_dir = tmp_path_factory.mktemp('data')
-  proc = _algoperf('data', 'prepare', 'mnist', '--data-dir', data_dir)
-  assert proc.returncode == 0, proc.stderr
-  return data_dir
-
-
-def _algoperf(*args, timeout=600):
-  return subprocess.run([sys.executable, '-m', 'algoperf.cli',
-                         *map(str, args)], capture_output=True, text=True,
-                        cwd=REPO, timeout=timeout, check=False)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize('case', SUBPROCESS_CASES)
 def test_hanging_or_exiting_run_leaves_consistent_files(case, tmp_path,
                                                         mnist_data_dir):
   """`algoperf run` on real mnist: a hang is killed, an exit is an exit."""
   def run(submission, name, timeout):
-    return _algoperf('run', '--workload', 'mnist', '--submission',
-                     submission, '--ruleset', 'self', '--max-steps', '3',
-                     '--experiment-dir', tmp_path, '--name', name,
-                     '--data-dir', mnist_data_dir, '--no-progress',
-                     timeout=timeout)
+    return run_cli('run', '--workload', 'mnist', '--submission', submission,
+                   '--ruleset', 'self', '--max-steps', '3',
+                   '--experiment-dir', tmp_path, '--name', name,
+                   '--data-dir', mnist_data_dir, '--no-progress',
+                   timeout=timeout)
 
   assert run(SGD, 'good', 600).returncode == 0
   good = records.trial_dir(tmp_path, 'good', 0, 'mnist', 1)

@@ -3,7 +3,6 @@
 import dataclasses
 import hashlib
 import pathlib
-import textwrap
 
 import jax
 import jax.numpy as jnp
