@@ -1,12 +1,10 @@
 """Every call into a submission, written once, and checks on what it returns.
 
-The runner and the validator both go through ``SubmissionCalls``: it passes
-AlgoPerf's arguments in AlgoPerf's order, and our extra arguments
-(``train_data`` for data_selection, ``train_state`` for update_params) only
-to functions whose signature names them. The checks return lists of problem
-strings (empty: fine), each naming the function, what was expected, what
-was found and the fix: the runner raises them as one ``SubmissionError``,
-the validator collects them into its report.
+The runner and the validator both call through ``SubmissionCalls``: AlgoPerf's
+arguments in AlgoPerf's order, plus ``train_data`` / ``train_state`` only for
+a function whose signature names them. The checks return lists of problems
+(what was expected, what was found, the fix): the runner raises them, the
+validator collects them into its report.
 """
 
 import dataclasses
@@ -24,7 +22,6 @@ from algoperf import clock
 
 # The benchmark hardware has 8 accelerators; the validator simulates them.
 BENCHMARK_DEVICES = 8
-UPDATE_RETURN = '(optimizer_state, params, model_state)'
 
 
 class State(NamedTuple):
@@ -63,8 +60,7 @@ class SubmissionCalls:
     workload's default batch size, with a warning.
     """
     workload = self.workload
-    names = [workload.name] + ([workload.base_name] if workload.base_name
-                               else [])
+    names = [name for name in (workload.name, workload.base_name) if name]
     for name in names:
       try:
         value = self.submission.get_batch_size(name)
@@ -165,17 +161,15 @@ def tree_signature(tree) -> TreeSignature:
 
 def check_update_return(where: str, returned, params: TreeSignature,
                         model_state: TreeSignature) -> list[str]:
-  """update_params / prepare_for_eval: a 3-tuple with unchanged trees.
-
-  ``params`` and ``model_state`` are the signatures of the initial model:
-  the returned trees must keep their structure, shapes and dtypes, or the
-  next step or eval would fail far from the cause.
+  """update_params / prepare_for_eval: a 3-tuple whose params and model
+  state keep the initial model's signatures; otherwise the next step or eval
+  would fail far from the cause.
   """
   if not isinstance(returned, (tuple, list)) or len(returned) != 3:
     length = (f' of length {len(returned)}'
               if isinstance(returned, (tuple, list)) else '')
     return [(f'{where} returned {type(returned).__name__}{length}; expected a '
-            f'tuple {UPDATE_RETURN}.')]
+             'tuple (optimizer_state, params, model_state).')]
   return (_compare_trees(where, 'params', params, returned[1])
           + _compare_trees(where, 'model_state', model_state, returned[2]))
 
@@ -193,8 +187,8 @@ def _compare_trees(where: str, what: str, expected: TreeSignature,
            if found.leaves[path] != expected.leaves[path]]
   if wrong:
     path = wrong[0]
-    (shape, dtype), (found_shape, found_dtype) = (expected.leaves[path],
-                                                  found.leaves[path])
+    (shape, dtype), (found_shape, found_dtype) = (
+      expected.leaves[path], found.leaves[path])
     more = f' (and {len(wrong) - 1} more leaves)' if len(wrong) > 1 else ''
     return [(f'{where} returned {what}{path} with shape {found_shape} and '
             f'dtype {found_dtype}; expected shape {shape} and dtype {dtype}'

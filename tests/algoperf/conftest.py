@@ -1,11 +1,19 @@
-"""For the tests that drive the `algoperf` command in a subprocess."""
+"""Helpers of the tests that run trials: file digests, the `algoperf` CLI."""
 
+import hashlib
+import pathlib
 import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import REPO
+
+
+def digest(directory: pathlib.Path) -> dict:
+  """{file name: sha256} of a trial directory, to prove it untouched."""
+  return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+          for p in sorted(directory.iterdir())}
 
 
 def run_cli(*args, env=None, timeout=600):

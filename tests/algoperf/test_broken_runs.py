@@ -8,7 +8,6 @@ mnist (run_trial), except the two cases that hang or end the process: those
 go through `algoperf run` on real prepared mnist in a subprocess.
 """
 
-import hashlib
 import json
 import pathlib
 import shutil
@@ -20,7 +19,7 @@ from algoperf import records
 from algoperf import runner
 from algoperf import submission as submission_lib
 from algoperf.errors import SubmissionError
-from tests.algoperf.conftest import run_cli
+from tests.algoperf.conftest import digest, run_cli
 from tests.conftest import FIXTURES
 
 BROKEN = FIXTURES / 'broken'
@@ -80,11 +79,6 @@ def test_every_fixture_has_an_outcome():
   assert cases == set(RUN_OUTCOMES) | set(SUBPROCESS_CASES)
 
 
-def _digest(directory: pathlib.Path) -> dict:
-  return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-          for p in sorted(directory.iterdir())}
-
-
 def _config(experiment_dir, trial):
   return runner.RunConfig(experiment_dir=str(experiment_dir),
                           experiment_name='broken', trial=trial,
@@ -98,7 +92,7 @@ def _check_case(case, tmp_path, workload):
   good = runner.run_trial(workload, submission_lib.load_submission(SGD),
                           _config(experiment_dir, 1))
   good_dir = pathlib.Path(good.trial_dir)
-  before = _digest(good_dir)
+  before = digest(good_dir)
   outcome, expected = RUN_OUTCOMES[case]
   if outcome == 'load':
     with pytest.raises(SubmissionError, match=None) as raised:
@@ -121,7 +115,7 @@ def _check_case(case, tmp_path, workload):
     status = json.loads((trial_2 / records.STATUS).read_text())
     want = records.ERROR if outcome == 'error' else expected
     assert status['status'] == want
-  assert _digest(good_dir) == before
+  assert digest(good_dir) == before
 
 
 @pytest.mark.parametrize('case', FAST_CASES)
@@ -150,7 +144,7 @@ def test_hanging_or_exiting_run_leaves_consistent_files(case, tmp_path,
 
   assert run(SGD, 'good', 600).returncode == 0
   good = records.trial_dir(tmp_path, 'good', 0, 'mnist', 1)
-  before = _digest(good)
+  before = digest(good)
   try:
     proc = run(BROKEN / case, 'broken', 120)
     assert case == 'exits_process' and proc.returncode == 7, proc.stderr
@@ -159,4 +153,4 @@ def test_hanging_or_exiting_run_leaves_consistent_files(case, tmp_path,
   broken = records.trial_dir(tmp_path, 'broken', 0, 'mnist', 1)
   status = json.loads((broken / records.STATUS).read_text())
   assert status['status'] == records.RUNNING  # Honest: it never finished.
-  assert _digest(good) == before
+  assert digest(good) == before

@@ -1,7 +1,6 @@
 """Broken submissions get a clear message or status; earlier files survive."""
 
 import dataclasses
-import hashlib
 import pathlib
 
 import jax
@@ -12,6 +11,7 @@ from algoperf import records
 from algoperf import runner
 from algoperf import submission as submission_lib
 from algoperf.errors import SubmissionError
+from tests.algoperf.conftest import digest
 from tests.conftest import ALGOPERF_STYLE, load_fixture_submission
 
 
@@ -52,16 +52,11 @@ def test_syntax_error_names_the_line(tmp_path):
     submission_lib.load_submission(path)
 
 
-def _digest(directory: pathlib.Path) -> dict:
-  return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-          for p in sorted(directory.iterdir())}
-
-
 def test_raising_update_params_is_recorded_and_earlier_trials_intact(
     mnist_synthetic, experiment_dir):
   good = runner.run_trial(mnist_synthetic, load_fixture_submission(),
                           _config(experiment_dir, trial=1, max_steps=2))
-  before = _digest(pathlib.Path(good.trial_dir))
+  before = digest(pathlib.Path(good.trial_dir))
 
   def update_params(*args, **kwargs):
     raise RuntimeError('optimizer exploded')
@@ -75,7 +70,7 @@ def test_raising_update_params_is_recorded_and_earlier_trials_intact(
   status = records.read_json(trial_2 / 'status.json')
   assert status['status'] == records.ERROR
   assert 'optimizer exploded' in status['message']
-  assert _digest(pathlib.Path(good.trial_dir)) == before
+  assert digest(pathlib.Path(good.trial_dir)) == before
 
 
 def test_wrong_structure_is_rejected(mnist_synthetic, experiment_dir):

@@ -12,42 +12,16 @@ from algoperf import submission as submission_lib
 from algoperf import submission_calls as calls_lib
 from tests.conftest import load_fixture_submission
 
-# A real submission whose functions hand back the arguments they received.
-_ECHO = '''
-def get_batch_size(workload_name):
-  return 8
-
-
-def init_optimizer_state(workload, model_params, model_state,
-                         hyperparameters, rng):
-  return dict(locals())
-
-
-def data_selection(workload, input_queue, optimizer_state,
-                   current_param_container, model_state, hyperparameters,
-                   global_step, rng{data_extra}):
-  return dict(locals())
-
-
-def update_params(workload, current_param_container, current_params_types,
-                  model_state, hyperparameters, batch, loss_type,
-                  optimizer_state, eval_results, global_step, rng
-                  {update_extra}):
-  return dict(locals())
-
-
-def prepare_for_eval(workload, current_param_container, current_params_types,
-                     model_state, hyperparameters, loss_type, optimizer_state,
-                     eval_results, global_step, rng):
-  return dict(locals())
-'''
-
-
 def _echo_calls(tmp_path, workload, extras: bool):
-  path = tmp_path / 'submission.py'
-  path.write_text(_ECHO.format(data_extra=', train_data' if extras else '',
-                               update_extra=', train_state' if extras else ''))
-  submission = submission_lib.load_submission(path)
+  """Calls into a real submission whose functions return their arguments."""
+  named = {'data_selection': ['train_data'], 'update_params': ['train_state']}
+  source = ''.join(
+    f'def {name}({", ".join([*params, *(named.get(name, []) * extras)])}):\n'
+    '  return dict(locals())\n'
+    for name, params in {**submission_lib.REQUIRED,
+                         **submission_lib.OPTIONAL}.items())
+  (tmp_path / 'submission.py').write_text(source)
+  submission = submission_lib.load_submission(tmp_path / 'submission.py')
   return calls_lib.SubmissionCalls.create(submission, workload, 'hparams',
                                           None)
 
@@ -85,19 +59,6 @@ def test_calls_pass_algoperf_arguments_in_order(tmp_path, mnist_synthetic,
   assert calls.prepare_for_eval(state, ['evals'], 3, 'rng') == update
 
 
-def _batch_sizes(sizes: dict):
-  """A get_batch_size knowing ``sizes``, and the names it was asked for."""
-  asked = []
-
-  def get_batch_size(workload_name):
-    asked.append(workload_name)
-    if workload_name not in sizes:
-      raise ValueError(f'Unsupported workload name: {workload_name}.')
-    return sizes[workload_name]
-
-  return get_batch_size, asked
-
-
 @pytest.mark.parametrize('sizes, expected, asked_for', [
   ({'mnist_relu': 32, 'mnist': 16}, 32, ['mnist_relu']),
   ({'mnist': 16}, 16, ['mnist_relu', 'mnist']),
@@ -105,8 +66,14 @@ def _batch_sizes(sizes: dict):
 ])
 def test_batch_size_tries_name_then_base_name_then_default(
     sizes, expected, asked_for, caplog):
-  variant = registry.make_workload('mnist_relu')
-  get_batch_size, asked = _batch_sizes(sizes)
+  variant, asked = registry.make_workload('mnist_relu'), []
+
+  def get_batch_size(workload_name):
+    asked.append(workload_name)
+    if workload_name not in sizes:
+      raise ValueError(f'Unsupported workload name: {workload_name}.')
+    return sizes[workload_name]
+
   submission = load_fixture_submission(get_batch_size=get_batch_size)
   calls = calls_lib.SubmissionCalls(submission, variant, None)
   with caplog.at_level(logging.WARNING):
@@ -154,18 +121,14 @@ def test_an_updated_model_of_the_same_shapes_passes(mnist_model):
   assert _problems(mnist_model, [{}, updated, model_state]) == []
 
 
-def _replace(params, layer, name, value):
-  return {**params, layer: {**params[layer], name: value}}
-
-
 _BROKEN_RETURNS = {
   'none': (lambda p, s: None, 'sub.py: update_params returned NoneType; '
            'expected a tuple (optimizer_state, params, model_state).'),
   'two_values': (lambda p, s: ({}, p), 'returned tuple of length 2; '
                  'expected a tuple'),
   'wrong_shape': (
-    lambda p, s: ({}, _replace(p, 'Dense_0', 'bias',
-                               p['Dense_0']['bias'][None]), s),
+    lambda p, s: ({}, {**p, 'Dense_0': {**p['Dense_0'], 'bias': jnp.zeros(
+      (1, 128))}}, s),
     "returned params['Dense_0']['bias'] with shape (1, 128) and dtype "
     'float32; expected shape (128,) and dtype float32.'),
   'wrong_dtypes': (
