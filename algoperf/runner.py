@@ -212,8 +212,8 @@ def _call(submission, method, *args):
     raise
   except Exception as e:
     where = f'{submission.path}: {method.__name__}'
-    raise SubmissionError(calls_lib.raised_message(where, e, submission.path)
-                          ) from e
+    message = calls_lib.raised_message(where, e, submission.path)
+    raise SubmissionError(message) from e
 
 
 def _raise_problems(problems: list) -> None:
