@@ -7,10 +7,10 @@ finite, and writes the trial's files (see ``records``).
 """
 
 import dataclasses
+import functools
 import math
 import time
 import traceback
-import types
 from typing import Callable, Optional
 
 import jax
@@ -19,6 +19,7 @@ from absl import logging
 from algoperf import clock as clock_lib
 from algoperf import records
 from algoperf import spec
+from algoperf import submission_calls as calls_lib
 from algoperf.step_keys import RNG_CHUNK as _RNG_CHUNK
 from algoperf.step_keys import StepKeys
 from algoperf import trial_checkpoint
@@ -93,30 +94,6 @@ class _Loop:
   preemption_count: int = 0
 
 
-def resolve_batch_size(submission, workload) -> int:
-  """The submission's batch size, falling back as DESIGN.md section 4 says."""
-  names = [workload.name] + ([workload.base_name] if workload.base_name else [])
-  for name in names:
-    try:
-      return int(submission.get_batch_size(name))
-    except ValueError:
-      continue
-  logging.warning(
-    'get_batch_size raised ValueError for %s; using the workload default '
-    'batch size %d.', ' and '.join(map(repr, names)),
-    workload.default_batch_size)
-  return workload.default_batch_size
-
-
-def check_batch_size(batch_size: int, submission) -> None:
-  num_devices = len(jax.devices())
-  if batch_size <= 0 or batch_size % num_devices:
-    raise SubmissionError(
-      f'{submission.path}: get_batch_size returned {batch_size}, not a '
-      f'positive multiple of the {num_devices} devices; return a multiple '
-      f'of {num_devices}.')
-
-
 def run_trial(
   workload,
   submission,
@@ -132,26 +109,28 @@ def run_trial(
     DataError: the workload's data is not prepared (before any file).
   """
   writer = trial_io.TrialWriter.create(workload, submission, config)
-  batch_size = resolve_batch_size(submission, workload)
-  check_batch_size(batch_size, submission)
+  hyperparameters = tuning.make_hyperparameters(
+    config.hyperparameters, config.search_space or 'the search space')
+  calls = calls_lib.SubmissionCalls.create(submission, workload,
+                                           hyperparameters, config.data_dir)
+  batch_size, problems = _call(submission, calls.get_batch_size,
+                               len(jax.devices()))
+  _raise_problems(problems)
   saved = trial_checkpoint.load_latest(writer.directory)
   rng = jax.random.PRNGKey(config.rng_seed)
   data_rng, opt_init_rng, model_init_rng, rng = jax.random.split(rng, 4)
   input_queue = _input_queue(workload, data_rng, config, batch_size,
                              saved['input_position'] if saved else 0)
-  train_data = (workload.train_data_view(config.data_dir)
-                if submission.wants_train_data else None)
   workload.attach_metrics_logger(writer.metrics_logger)
-  hyperparameters = tuning.make_hyperparameters(
-    config.hyperparameters, config.search_space or 'the search space')
   params, model_state = workload.init_model_fn(model_init_rng)
+  expected = (calls_lib.tree_signature(params),
+              calls_lib.tree_signature(model_state))
   budget = workload.max_allowed_runtime_sec * config.budget_multiplier
   writer.start(batch_size, resumed=saved is not None,
                info=_status_info(workload, budget, config))
   try:
-    optimizer_state = _call(submission, 'init_optimizer_state', workload,
-                            params, model_state, hyperparameters,
-                            opt_init_rng)
+    optimizer_state = _call(submission, calls.init_optimizer_state, params,
+                            model_state, opt_init_rng)
   except SubmissionError as e:
     writer.record_error(str(e), traceback.format_exc(), None)
     raise
@@ -161,8 +140,9 @@ def run_trial(
   if saved is not None:
     trial_checkpoint.restore(writer.directory, saved, loop, clock.totals,
                              writer.metrics_logger)
-  context = _Context(workload, submission, config, writer, hyperparameters,
-                     input_queue, clock, budget, on_eval, train_data)
+  train_state = functools.partial(_train_state_view, clock, loop, budget)
+  context = _Context(workload, submission, config, writer, calls, expected,
+                     input_queue, clock, budget, on_eval, train_state)
   step_keys = StepKeys(rng)
   step_keys.for_step(loop.global_step)  # Compile before the clock runs.
   loop.last_checkpoint_wall = time.monotonic()
@@ -215,28 +195,30 @@ class _Context:
   submission: object
   config: RunConfig
   writer: object
-  hyperparameters: object
+  calls: calls_lib.SubmissionCalls
+  expected: tuple  # TreeSignatures of the initial params and model state.
   input_queue: object
   clock: clock_lib.Clock
   budget: float
   on_eval: Optional[Callable]
-  train_data: object = None
+  train_state: Callable  # update_params' train_state, made when asked for.
 
 
-def _call(submission, fn_name, *args, **kwargs):
-  """Calls a submission function; its failures become a SubmissionError."""
+def _call(submission, method, *args):
+  """Runs a ``SubmissionCalls`` method; failures become a SubmissionError."""
   try:
-    return getattr(submission, fn_name)(*args, **kwargs)
+    return method(*args)
   except spec.TrainingCompleteError:
     raise
   except Exception as e:
-    frames = traceback.extract_tb(e.__traceback__)
-    origin = next((f for f in reversed(frames)
-                   if f.filename == str(submission.path)), frames[-1])
-    message = (
-      f'{submission.path}: {fn_name} raised {type(e).__name__}: {e} '
-      f'(at {origin.filename}:{origin.lineno}, in {origin.name}).')
+    where = f'{submission.path}: {method.__name__}'
+    message = calls_lib.raised_message(where, e, submission.path)
     raise SubmissionError(message) from e
+
+
+def _raise_problems(problems: list) -> None:
+  if problems:
+    raise SubmissionError('\n'.join(problems))
 
 
 def _train_step(ctx: _Context, loop: _Loop, step_keys: StepKeys) -> None:
@@ -244,25 +226,15 @@ def _train_step(ctx: _Context, loop: _Loop, step_keys: StepKeys) -> None:
   if loop.global_step % _RNG_CHUNK == 0:
     ctx.clock.charge(_LOG)  # A new chunk of keys: harness work.
   select_rng, update_rng, prep_rng, eval_rng = keys
-  sub, w = ctx.submission, ctx.workload
+  sub, calls = ctx.submission, ctx.calls
   try:
-    selection_extra = {}
-    if sub.wants_train_data:
-      selection_extra['train_data'] = ctx.train_data
-    batch = _call(sub, 'data_selection', w, ctx.input_queue,
-                  loop.optimizer_state, loop.params, loop.model_state,
-                  ctx.hyperparameters, loop.global_step, select_rng,
-                  **selection_extra)
-    extra = {}
-    if sub.wants_train_state:
-      extra['train_state'] = _train_state_view(ctx, loop)
-    returned = _call(sub, 'update_params', w, loop.params,
-                     w.model_params_types, loop.model_state,
-                     ctx.hyperparameters, batch, w.loss_type,
-                     loop.optimizer_state, loop.eval_results,
-                     loop.global_step, update_rng, **extra)
+    batch = _call(sub, calls.data_selection, ctx.input_queue, loop,
+                  loop.global_step, select_rng)
+    returned = _call(sub, calls.update_params, loop, batch, loop.eval_results,
+                     loop.global_step, update_rng, ctx.train_state)
     if loop.global_step < 2:
-      _check_update_return(ctx, loop, returned)
+      _raise_problems(calls_lib.check_update_return(
+        f'{sub.path}: update_params', returned, *ctx.expected))
     loop.optimizer_state, loop.params, loop.model_state = returned
     ctx.clock.charge(_SUB, wait_for=(loop.params, loop.model_state,
                                      loop.optimizer_state))
@@ -301,64 +273,19 @@ def _finish_with_eval(ctx, loop, prep_rng, eval_rng, status, message):
     loop.status, loop.message = status, message
 
 
-def _check_update_return(ctx, loop, returned,
-                         fn_name: str = 'update_params') -> None:
-  """The (optimizer_state, params, model_state) contract, checked cheaply.
-
-  Params and model state must keep their pytree structure, shapes and
-  dtypes; otherwise the next step or eval would fail far from the cause.
-  """
-  where = f'{ctx.submission.path}: {fn_name}'
-  if not isinstance(returned, tuple) or len(returned) != 3:
-    raise SubmissionError(
-      f'{where} returned {type(returned).__name__}'
-      f'{f" of length {len(returned)}" if isinstance(returned, tuple) else ""}'
-      '; expected a tuple (optimizer_state, params, model_state).')
-  _check_same_tree(where, 'params', loop.params, returned[1])
-  _check_same_tree(where, 'model_state', loop.model_state, returned[2])
-
-
-def _check_same_tree(where, what, expected, found) -> None:
-  old = jax.tree.structure(expected)
-  new = jax.tree.structure(found)
-  if old != new:
-    raise SubmissionError(
-      f'{where} returned {what} with a different pytree structure: '
-      f'expected {old}, found {new}. Return the updated {what} tree.')
-  for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(found)):
-    if getattr(a, 'shape', None) != getattr(b, 'shape', None) or (
-        getattr(a, 'dtype', None) != getattr(b, 'dtype', None)):
-      raise SubmissionError(
-        f'{where} returned a {what} leaf of shape/dtype '
-        f'{getattr(b, "shape", None)}/{getattr(b, "dtype", None)}, expected '
-        f'{getattr(a, "shape", None)}/{getattr(a, "dtype", None)}. Keep '
-        f'every {what} leaf\'s shape and dtype.')
-
-
-def _train_state_view(ctx, loop):
-  totals = ctx.clock.totals
-  return types.MappingProxyType({
-    'accumulated_submission_time': totals[_SUB],
-    'accumulated_eval_time': totals[_EVAL],
-    'accumulated_logging_time': totals[_LOG],
-    'last_eval_time': loop.last_eval_submission_time,
-    'training_complete': False,
-    'is_time_remaining': totals[_SUB] < ctx.budget,
-    'validation_goal_reached': False,
-    'test_goal_reached': False,
-  })
+def _train_state_view(clock, loop, budget):
+  return calls_lib.train_state_view(clock.totals,
+                                    loop.last_eval_submission_time, budget)
 
 
 def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
   """prepare_for_eval (timed), budget check, then the untimed eval."""
   sub, w = ctx.submission, ctx.workload
   if sub.prepare_for_eval is not None:
-    returned = _call(
-      sub, 'prepare_for_eval', w, loop.params,
-      w.model_params_types, loop.model_state, ctx.hyperparameters,
-      w.loss_type, loop.optimizer_state, loop.eval_results,
-      loop.global_step, prep_rng)
-    _check_update_return(ctx, loop, returned, 'prepare_for_eval')
+    returned = _call(sub, ctx.calls.prepare_for_eval, loop,
+                     loop.eval_results, loop.global_step, prep_rng)
+    _raise_problems(calls_lib.check_update_return(
+      f'{sub.path}: prepare_for_eval', returned, *ctx.expected))
     loop.optimizer_state, loop.params, loop.model_state = returned
     ctx.clock.charge(_SUB, wait_for=(loop.params, loop.model_state))
     if ctx.clock.submission_time >= ctx.budget:

@@ -14,18 +14,21 @@ compilations are counted per call.
 """
 
 import argparse
+import functools
 import json
+import math
 import os
 import pathlib
 import resource
 import sys
 import threading
 import time
-import traceback
 
 import jax
 
+from algoperf import clock
 from algoperf import submission as submission_lib
+from algoperf import submission_calls as calls_lib
 from algoperf import tuning
 from algoperf import validation_checks as checks
 from algoperf.errors import AlgoperfError
@@ -33,6 +36,10 @@ from algoperf.errors import AlgoperfError
 # Steps per workload; compiling is allowed in the first ones only.
 NUM_STEPS = 4
 COMPILE_STEPS = 2
+# update_params' train_state: a fresh clock with no time limit.
+_TRAIN_STATE = functools.partial(
+  calls_lib.train_state_view, dict.fromkeys(clock.ACCUMULATORS, 0.0),
+  -math.inf, math.inf)
 EVAL_SPLITS = ('validation', 'test')
 _GUARDED_DATA_METHODS = ('_build_input_queue', 'split_arrays', 'eval_model',
                          '_eval_model_on_split')
@@ -130,11 +137,7 @@ def _call(function: str, fn, *args, workload=None, step=None, **kwargs):
 def _note_raised(e: Exception) -> None:
   if isinstance(e, PermissionError) and str(e).startswith(_BLOCKED):
     return  # _audit already described the write.
-  frames = traceback.extract_tb(e.__traceback__)
-  origin = next((f for f in reversed(frames)
-                 if f.filename == str(GUARD.path)), frames[-1])
-  GUARD.note(f'{_where()} raised {type(e).__name__}: {e} (at '
-             f'{origin.filename}:{origin.lineno}, in {origin.name}).')
+  GUARD.note(calls_lib.raised_message(_where(), e, GUARD.path))
 
 
 def _guard_eval_data(workload) -> None:
@@ -171,58 +174,42 @@ def _run_workload(submission, name: str, hyperparameters) -> bool:
   from algoperf import registry
 
   workload = registry.make_workload(name)
-  before = len(GUARD.problems)
-  batch_size = _batch_size(submission, workload)
-  if batch_size is None:
-    return False
   workload.use_synthetic_data(64)
-  rng = jax.random.PRNGKey(0)
-  params, model_state = workload.init_model_fn(rng)
-  queue = workload._build_input_queue(rng, 'train', None, batch_size)
-  reference = checks.leaf_signatures(
-    next(workload._build_input_queue(rng, 'train', None, batch_size)))
-  reference = {k.strip("[]'"): v for k, v in reference.items()}
-  workload.attach_metrics_logger(_NullMetricsLogger())
-  _guard_eval_data(workload)
-  ok, opt_state = _call('init_optimizer_state',
-                        submission.init_optimizer_state, workload, params,
-                        model_state, hyperparameters, rng, workload=name)
+  before = len(GUARD.problems)
+  calls = calls_lib.SubmissionCalls.create(submission, workload,
+                                           hyperparameters, None)
+  ok, resolved = _call('get_batch_size', calls.get_batch_size,
+                       len(jax.devices()), workload=name)
   if not ok:
     return False
-  state = [opt_state, params, model_state]
+  batch_size, problems = resolved
+  GUARD.problems += problems
+  if problems:
+    return False
+  rng = jax.random.PRNGKey(0)
+  params, model_state = workload.init_model_fn(rng)
+  expected = (calls_lib.tree_signature(params),
+              calls_lib.tree_signature(model_state))
+  queue = workload._build_input_queue(rng, 'train', None, batch_size)
+  reference = checks.batch_signature(
+    next(workload._build_input_queue(rng, 'train', None, batch_size)))
+  workload.attach_metrics_logger(_NullMetricsLogger())
+  _guard_eval_data(workload)
+  ok, opt_state = _call('init_optimizer_state', calls.init_optimizer_state,
+                        params, model_state, rng, workload=name)
+  if not ok:
+    return False
+  state = calls_lib.State(opt_state, params, model_state)
   for step in range(NUM_STEPS):
-    if not _step(submission, workload, queue, state, hyperparameters, step,
-                 reference):
+    state = _step(calls, queue, state, step, reference, expected)
+    if state is None:
       return False
   if submission.prepare_for_eval is not None:
     for step in (NUM_STEPS, NUM_STEPS + 1):
-      if not _prepare_for_eval(submission, workload, state, hyperparameters,
-                               step):
+      state = _prepare_for_eval(calls, state, step, expected)
+      if state is None:
         return False
   return len(GUARD.problems) == before
-
-
-def _batch_size(submission, workload):
-  """As runner.resolve_batch_size, checking each returned value's type."""
-  names = [workload.name] + ([workload.base_name] if workload.base_name
-                             else [])
-  for name in names:
-    GUARD.call = ('get_batch_size', workload.name, None)
-    GUARD.started = time.monotonic()
-    try:
-      value = submission.get_batch_size(name)
-    except ValueError:
-      continue  # The harness falls back, as AlgoPerf does.
-    except Exception as e:  # noqa: BLE001 -- any failure is the submission's.
-      _note_raised(e)
-      return None
-    finally:
-      GUARD.call = None
-    problems = checks.check_batch_size(str(submission.path), name, value,
-                                       len(jax.devices()))
-    GUARD.problems += problems
-    return None if problems else int(value)
-  return workload.default_batch_size
 
 
 class _NullMetricsLogger:
@@ -230,35 +217,32 @@ class _NullMetricsLogger:
     del metrics, global_step, kwargs
 
 
-def _step(submission, workload, queue, state, hyperparameters, step,
-          reference) -> bool:
-  name, before = workload.name, len(GUARD.problems)
-  where = f'{submission.path}: %s (workload {name}, step {step})'
+def _returned_problems(where: str, returned, expected) -> list:
+  problems = calls_lib.check_update_return(where, returned, *expected)
+  return problems or checks.check_finite(where, returned[1])
+
+
+def _step(calls, queue, state, step, reference, expected):
+  """One data_selection and update_params; the new state, None on problems."""
+  name, before = calls.workload.name, len(GUARD.problems)
+  where = f'{calls.submission.path}: %s (workload {name}, step {step})'
   rng = jax.random.fold_in(jax.random.PRNGKey(1), step)
-  extra = ({'train_data': workload.train_data_view(None)}
-           if submission.wants_train_data else {})
-  ok, batch = _call('data_selection', submission.data_selection, workload,
-                    queue, *state, hyperparameters, step, rng, workload=name,
-                    step=step, **extra)
+  ok, batch = _call('data_selection', calls.data_selection, queue, state,
+                    step, rng, workload=name, step=step)
   if not ok:
-    return False
+    return None
   GUARD.problems += checks.check_batch(where % 'data_selection', batch,
                                        reference)
   if len(GUARD.problems) > before:
-    return False
+    return None
   snapshot = checks.batch_snapshot(batch)
-  params_before = checks.leaf_signatures(state[1])
-  model_state_before = checks.leaf_signatures(state[2])
   compiles = GUARD.compiles
-  ok, returned = _call(
-    'update_params', submission.update_params, workload, state[1],
-    workload.model_params_types, state[2], hyperparameters, batch,
-    workload.loss_type, state[0], [], step, rng, workload=name, step=step)
+  ok, returned = _call('update_params', calls.update_params, state, batch, [],
+                       step, rng, _TRAIN_STATE, workload=name, step=step)
   if not ok:
-    return False
+    return None
   where_update = where % 'update_params'
-  GUARD.problems += checks.check_update_return(
-    where_update, returned, params_before, model_state_before)
+  GUARD.problems += _returned_problems(where_update, returned, expected)
   GUARD.problems += checks.check_batch_unchanged(where_update, batch,
                                                  snapshot)
   new_compiles = GUARD.compiles - compiles
@@ -269,32 +253,22 @@ def _step(submission, workload, queue, state, hyperparameters, step,
       'programs. Common causes: calling jax.jit on a new function object '
       'each step (a lambda or closure), a per-step Python value such as '
       'global_step passed as a static argument, or changing shapes.')
-  if len(GUARD.problems) > before:
-    return False
-  state[:] = list(returned)
-  return True
+  return None if len(GUARD.problems) > before else calls_lib.State(*returned)
 
 
-def _prepare_for_eval(submission, workload, state, hyperparameters,
-                      step) -> bool:
-  before = len(GUARD.problems)
-  where = (f'{submission.path}: prepare_for_eval (workload {workload.name}, '
+def _prepare_for_eval(calls, state, step, expected):
+  """One prepare_for_eval; the new state, None on problems."""
+  name = calls.workload.name
+  where = (f'{calls.submission.path}: prepare_for_eval (workload {name}, '
            f'step {step})')
-  params_before = checks.leaf_signatures(state[1])
-  model_state_before = checks.leaf_signatures(state[2])
-  ok, returned = _call(
-    'prepare_for_eval', submission.prepare_for_eval, workload, state[1],
-    workload.model_params_types, state[2], hyperparameters,
-    workload.loss_type, state[0], [], step, jax.random.PRNGKey(step),
-    workload=workload.name, step=step)
+  ok, returned = _call('prepare_for_eval', calls.prepare_for_eval, state, [],
+                       step, jax.random.PRNGKey(step), workload=name,
+                       step=step)
   if not ok:
-    return False
-  GUARD.problems += checks.check_update_return(
-    where, returned, params_before, model_state_before)
-  if len(GUARD.problems) > before:
-    return False
-  state[:] = list(returned)
-  return True
+    return None
+  problems = _returned_problems(where, returned, expected)
+  GUARD.problems += problems
+  return None if problems else calls_lib.State(*returned)
 
 
 def validate_one(path: pathlib.Path, ruleset: str, workloads: list) -> list:

@@ -7,7 +7,8 @@ stopped. It then writes the small summaries the page is built from into
 ``docs/experiments/issue6/`` (committed) and regenerates
 ``docs/experiments.md`` (tables and a plot) from them alone.
 
-  .venv/bin/python benchmarks/schedule_experiments.py run [--workloads mnist digits_resnet]
+  .venv/bin/python benchmarks/schedule_experiments.py run \
+      [--workloads mnist digits_resnet]
   .venv/bin/python benchmarks/schedule_experiments.py page   # from the CSVs
 
 Arms per workload (external tuning: one point of the search space each;
@@ -39,33 +40,21 @@ import math
 import pathlib
 import shutil
 
+from algoperf import records  # JAX-free: the page builds without JAX.
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXPERIMENT_DIR = ROOT / 'experiments' / 'issue6'
 DATA_DIR = ROOT / 'docs' / 'experiments' / 'issue6'
 PAGE = ROOT / 'docs' / 'experiments.md'
 ALGORITHMS = ROOT / 'reference_algorithms'
 RS2_RATIOS = (0.05, 0.1, 0.2)
-FINISHED = (
-  'target_reached',
-  'budget_exhausted',
-  'max_steps',
-  'training_complete',
-  'diverged',
-)
-TRIAL_COLUMNS = (
-  'workload',
-  'arm',
-  'point',
-  'seed',
-  'status',
-  'steps',
-  'submission_s',
-  'steps_to_target',
-  'time_to_target_s',
-  'best_val',
-  'target',
-  'hyperparameters',
-)
+FINISHED = (records.TARGET_REACHED, records.BUDGET_EXHAUSTED,
+            records.MAX_STEPS, records.TRAINING_COMPLETE, records.DIVERGED)
+TRIAL_COLUMNS = ('workload', 'arm', 'point', 'seed', 'status', 'steps',
+                 'submission_s', 'steps_to_target', 'time_to_target_s',
+                 'best_val', 'target', 'hyperparameters')
+CURVE_COLUMNS = ('workload', 'arm', 'point', 'seed', 'step', 'submission_s',
+                 'val')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,13 +86,8 @@ class Trial:
     return f'{self.workload}_{self.arm}'
 
   def directory(self) -> pathlib.Path:
-    return (
-      EXPERIMENT_DIR
-      / self.name
-      / f'study_{self.seed}'
-      / f'{self.workload}_jax'
-      / f'trial_{self.point + 2}'
-    )
+    return records.trial_dir(EXPERIMENT_DIR, self.name, self.seed,
+                             self.workload, self.point + 2)
 
 
 def search_space_points() -> list:
@@ -124,41 +108,20 @@ def refined_schedule_path(workload: str, norm: str = 'l1') -> pathlib.Path:
 def schedule_trials(workload: str, step_hint: int) -> list:
   setting = SETTINGS[workload]
   points = search_space_points()[: setting.num_points]
-  trials = [
-    Trial(
-      workload,
-      'source',
-      'linear_decay_nadamw',
-      -1,
-      0,
-      None,
-      step_hint,
-      stop_at_target=False,
-    )
-  ]
-  for arm, submission in (
-    ('cosine', 'nadamw'),
-    ('linear', 'linear_decay_nadamw'),
-  ):
+  trials = [Trial(workload, 'source', 'linear_decay_nadamw', -1, 0, None,
+                  step_hint, stop_at_target=False)]
+  for arm, submission in (('cosine', 'nadamw'),
+                          ('linear', 'linear_decay_nadamw')):
     trials += [
       Trial(workload, arm, submission, i, seed, point, step_hint)
       for seed in setting.seeds
       for i, point in enumerate(points)
     ]
   trials += [
-    Trial(
-      workload,
-      arm,
-      'refined',
-      i,
-      seed,
-      {
-        **point,
-        'warmup_factor': 0.0,
-        'schedule_path': str(refined_schedule_path(workload, norm)),
-      },
-      step_hint,
-    )
+    Trial(workload, arm, 'refined', i, seed,
+          {**point, 'warmup_factor': 0.0,
+           'schedule_path': str(refined_schedule_path(workload, norm))},
+          step_hint)
     for arm, norm in (('refined', 'l1'), ('refined_l2', 'l2'))
     for seed in setting.seeds
     for i, point in enumerate(points)
@@ -167,31 +130,21 @@ def schedule_trials(workload: str, step_hint: int) -> list:
 
 
 def rs2_trials(workload: str, step_hint: int) -> list:
-  arms = [
-    (f'rs2_r{int(r * 100)}', r, 'without_replacement') for r in RS2_RATIOS
-  ]
-  arms += [
-    ('static_r10', 0.1, 'static_subset'),
-    ('full_data', 1.0, 'without_replacement'),
-  ]
+  arms = [(f'rs2_r{int(r * 100)}', r, 'without_replacement')
+          for r in RS2_RATIOS]
+  arms += [('static_r10', 0.1, 'static_subset'),
+           ('full_data', 1.0, 'without_replacement')]
   return [
-    Trial(
-      workload,
-      arm,
-      'rs2',
-      -1,
-      seed,
-      {'selection_ratio': r, 'rs2_mode': mode},
-      math.ceil(r * step_hint),
-    )
+    Trial(workload, arm, 'rs2', -1, seed,
+          {'selection_ratio': r, 'rs2_mode': mode}, math.ceil(r * step_hint))
     for arm, r, mode in arms
     for seed in SETTINGS[workload].seeds
   ]
 
 
 def _status(trial: Trial) -> dict | None:
-  path = trial.directory() / 'status.json'
-  return json.loads(path.read_text()) if path.is_file() else None
+  path = trial.directory() / records.STATUS
+  return records.read_json(path) if path.is_file() else None
 
 
 def run_one(trial: Trial) -> None:
@@ -209,8 +162,6 @@ def run_one(trial: Trial) -> None:
     )
     return
   workload = registry.make_workload(trial.workload)
-  if not trial.stop_at_target:  # Norm source: run the whole schedule.
-    workload.has_reached_validation_target = lambda results: False
   submission = submission_lib.load_submission(ALGORITHMS / trial.submission)
   hyperparameters = trial.hyperparameters
   if hyperparameters is not None:  # Complete points: defaults + overrides.
@@ -230,6 +181,7 @@ def run_one(trial: Trial) -> None:
     progress=False,
     checkpoint_every_sec=None,
     eval_every_steps=SETTINGS[trial.workload].eval_every_steps,
+    stop_at_target=trial.stop_at_target,  # The norm source runs to the end.
   )
   result = runner.run_trial(workload, submission, config)
   print(
@@ -255,26 +207,18 @@ def refine(workload: str) -> None:
   )
 
 
-def summarize(trial: Trial, step_hint: int) -> tuple | None:
+def summarize(trial: Trial) -> tuple | None:
   """(trial row, curve rows) read from the trial's files."""
   status = _status(trial)
   if not status:
     return None
   metric, target = status['target_metric'], status['target_value']
   maximize = status['metric_direction'] == 'max'
-  curve, reached = [], None
-  with open(trial.directory() / 'eval_measurements.csv', newline='') as f:
-    for row in csv.DictReader(f):
-      value = float(row[metric])
-      point = (
-        int(row['global_step']),
-        float(row['accumulated_submission_time']),
-        value,
-      )
-      curve.append(point)
-      hit = value >= target if maximize else value <= target
-      if hit and reached is None:
-        reached = point
+  curve = [(row['global_step'], row['accumulated_submission_time'],
+            row[metric]) for row in records.read_rows_csv(
+              trial.directory() / records.EVAL_MEASUREMENTS)]
+  meets = (lambda v: v >= target) if maximize else (lambda v: v <= target)
+  reached = next((point for point in curve if meets(point[2])), None)
   values = [v for _, _, v in curve]
   best = max(values) if maximize else min(values)
   row = {
@@ -285,26 +229,16 @@ def summarize(trial: Trial, step_hint: int) -> tuple | None:
     'status': status['status'],
     'steps': status['global_step'],
     'submission_s': round(
-      status['accumulators']['accumulated_submission_time'], 2
-    ),
+      status['accumulators']['accumulated_submission_time'], 2),
     'steps_to_target': reached[0] if reached else '',
     'time_to_target_s': round(reached[1], 2) if reached else '',
     'best_val': round(best, 4),
     'target': target,
     'hyperparameters': json.dumps(trial.hyperparameters, sort_keys=True),
   }
-  curves = [
-    {
-      'workload': trial.workload,
-      'arm': trial.arm,
-      'point': trial.point,
-      'seed': trial.seed,
-      'step': s,
-      'submission_s': round(t, 3),
-      'val': round(v, 5),
-    }
-    for s, t, v in curve
-  ]
+  curves = [dict(zip(CURVE_COLUMNS, (trial.workload, trial.arm, trial.point,
+                                     trial.seed, s, round(t, 3), round(v, 5))))
+            for s, t, v in curve]
   return row, curves
 
 
@@ -350,16 +284,16 @@ def run(workloads) -> None:
 def collect(workloads) -> None:
   rows, curves = [], []
   for trial in all_trials(workloads):
-    summary = summarize(trial, 0)
+    summary = summarize(trial)
     if summary:
       rows.append(summary[0])
       curves += summary[1]
   write_csv(DATA_DIR / 'trials.csv', rows, TRIAL_COLUMNS)
-  write_csv(
-    DATA_DIR / 'curves.csv',
-    curves,
-    ('workload', 'arm', 'point', 'seed', 'step', 'submission_s', 'val'),
-  )
+  write_csv(DATA_DIR / 'curves.csv', curves, CURVE_COLUMNS)
+  write_page()
+
+
+def write_page() -> None:
   import schedule_experiments_page  # Next to this script.
 
   schedule_experiments_page.write_page(DATA_DIR, PAGE)
@@ -375,9 +309,7 @@ def main() -> None:
   if args.action == 'run':
     run(args.workloads)
   else:
-    import schedule_experiments_page  # Next to this script.
-
-    schedule_experiments_page.write_page(DATA_DIR, PAGE)
+    write_page()
 
 
 if __name__ == '__main__':

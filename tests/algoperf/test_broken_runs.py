@@ -8,12 +8,10 @@ mnist (run_trial), except the two cases that hang or end the process: those
 go through `algoperf run` on real prepared mnist in a subprocess.
 """
 
-import hashlib
 import json
 import pathlib
 import shutil
 import subprocess
-import sys
 
 import pytest
 
@@ -21,13 +19,15 @@ from algoperf import records
 from algoperf import runner
 from algoperf import submission as submission_lib
 from algoperf.errors import SubmissionError
-from tests.conftest import FIXTURES, REPO
+from tests.algoperf.conftest import digest, run_cli
+from tests.conftest import FIXTURES
 
 BROKEN = FIXTURES / 'broken'
 SGD = FIXTURES / 'sgd'
 
 # case -> (outcome, fragment): 'load' = load_submission raises,
 # 'error' = run_trial raises SubmissionError (status 'error'),
+# 'refused' = run_trial raises SubmissionError before trial 2 has a file,
 # 'status' = the trial ends with that status (rule breaks the runner
 # cannot see; `algoperf validate` flags them).
 RUN_OUTCOMES = {
@@ -41,8 +41,10 @@ RUN_OUTCOMES = {
   'returns_none': ('error', 'expected a tuple'),
   'returns_two_values': ('error', 'expected a tuple'),
   'wrong_pytree': ('error', 'different pytree structure'),
-  'wrong_dtype': ('error', 'shape/dtype'),
-  'wrong_shape': ('error', 'shape/dtype'),
+  'wrong_dtype': ('error', 'dtype float16; expected shape (128,) and dtype '
+                  'float32'),
+  'wrong_shape': ('error', 'with shape (1, 128) and dtype float32; expected '
+                  'shape (128,)'),
   'huge_memory': ('error', 'init_optimizer_state raised MemoryError'),
   'raises_in_data_selection': ('error', 'data_selection raised ValueError'),
   'raises_in_init_optimizer_state': ('error',
@@ -53,7 +55,8 @@ RUN_OUTCOMES = {
   'wrong_model_state': ('error', 'returned model_state with a different'),
   'data_selection_wrong_dtype': ('status', records.MAX_STEPS),
   'batch_size_not_divisible': ('status', records.MAX_STEPS),  # 1 device.
-  'batch_size_not_int': ('status', records.MAX_STEPS),
+  'batch_size_not_int': ('refused', "returned 16.0 (float); expected a "
+                         'positive int'),
   'branches_on_workload_name': ('status', records.MAX_STEPS),
   'branches_on_workload_class': ('status', records.MAX_STEPS),
   'reads_eval_data': ('status', records.MAX_STEPS),
@@ -76,11 +79,6 @@ def test_every_fixture_has_an_outcome():
   assert cases == set(RUN_OUTCOMES) | set(SUBPROCESS_CASES)
 
 
-def _digest(directory: pathlib.Path) -> dict:
-  return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-          for p in sorted(directory.iterdir())}
-
-
 def _config(experiment_dir, trial):
   return runner.RunConfig(experiment_dir=str(experiment_dir),
                           experiment_name='broken', trial=trial,
@@ -94,7 +92,7 @@ def _check_case(case, tmp_path, workload):
   good = runner.run_trial(workload, submission_lib.load_submission(SGD),
                           _config(experiment_dir, 1))
   good_dir = pathlib.Path(good.trial_dir)
-  before = _digest(good_dir)
+  before = digest(good_dir)
   outcome, expected = RUN_OUTCOMES[case]
   if outcome == 'load':
     with pytest.raises(SubmissionError, match=None) as raised:
@@ -102,7 +100,7 @@ def _check_case(case, tmp_path, workload):
     assert expected in str(raised.value)
   else:
     submission = submission_lib.load_submission(copy)
-    if outcome == 'error':
+    if outcome in ('error', 'refused'):
       with pytest.raises(SubmissionError) as raised:
         runner.run_trial(workload, submission, _config(experiment_dir, 2))
       assert expected in str(raised.value)
@@ -111,11 +109,13 @@ def _check_case(case, tmp_path, workload):
                                 _config(experiment_dir, 2))
       assert result.status == expected, result.message
   trial_2 = good_dir.parent / 'trial_2'
-  if outcome != 'load':
+  if outcome in ('load', 'refused'):
+    assert not trial_2.exists()
+  else:
     status = json.loads((trial_2 / records.STATUS).read_text())
     want = records.ERROR if outcome == 'error' else expected
     assert status['status'] == want
-  assert _digest(good_dir) == before
+  assert digest(good_dir) == before
 
 
 @pytest.mark.parametrize('case', FAST_CASES)
@@ -123,39 +123,11 @@ def test_broken_run_fast(case, tmp_path, mnist_synthetic):
   _check_case(case, tmp_path, mnist_synthetic)
 
 
-# The runner checks params' structure after update_params, but not the
-# model_state it returns nor what prepare_for_eval returns: the eval then
-# crashes with a flax/JAX error instead of a SubmissionError (runner.py is
-# not this suite's to change; `algoperf validate` flags both).
-RUNNER_GAPS = {}  # Cases the runner cannot yet report cleanly (none now).
-
-
-def _marked(case):
-  if case in RUNNER_GAPS:
-    return pytest.param(case, marks=pytest.mark.xfail(
-      strict=True, reason=RUNNER_GAPS[case]))
-  return case
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-  'case', [_marked(c) for c in sorted(set(RUN_OUTCOMES) - set(FAST_CASES))])
+@pytest.mark.parametrize('case',
+                         sorted(set(RUN_OUTCOMES) - set(FAST_CASES)))
 def test_broken_run(case, tmp_path, mnist_synthetic):
   _check_case(case, tmp_path, mnist_synthetic)
-
-
-@pytest.fixture(scope='module')
-def mnist_data_dir(tmp_path_factory):
-  data_dir = tmp_path_factory.mktemp('data')
-  proc = _algoperf('data', 'prepare', 'mnist', '--data-dir', data_dir)
-  assert proc.returncode == 0, proc.stderr
-  return data_dir
-
-
-def _algoperf(*args, timeout=600):
-  return subprocess.run([sys.executable, '-m', 'algoperf.cli',
-                         *map(str, args)], capture_output=True, text=True,
-                        cwd=REPO, timeout=timeout, check=False)
 
 
 @pytest.mark.slow
@@ -164,15 +136,15 @@ def test_hanging_or_exiting_run_leaves_consistent_files(case, tmp_path,
                                                         mnist_data_dir):
   """`algoperf run` on real mnist: a hang is killed, an exit is an exit."""
   def run(submission, name, timeout):
-    return _algoperf('run', '--workload', 'mnist', '--submission',
-                     submission, '--ruleset', 'self', '--max-steps', '3',
-                     '--experiment-dir', tmp_path, '--name', name,
-                     '--data-dir', mnist_data_dir, '--no-progress',
-                     timeout=timeout)
+    return run_cli('run', '--workload', 'mnist', '--submission', submission,
+                   '--ruleset', 'self', '--max-steps', '3',
+                   '--experiment-dir', tmp_path, '--name', name,
+                   '--data-dir', mnist_data_dir, '--no-progress',
+                   timeout=timeout)
 
   assert run(SGD, 'good', 600).returncode == 0
   good = records.trial_dir(tmp_path, 'good', 0, 'mnist', 1)
-  before = _digest(good)
+  before = digest(good)
   try:
     proc = run(BROKEN / case, 'broken', 120)
     assert case == 'exits_process' and proc.returncode == 7, proc.stderr
@@ -181,4 +153,4 @@ def test_hanging_or_exiting_run_leaves_consistent_files(case, tmp_path,
   broken = records.trial_dir(tmp_path, 'broken', 0, 'mnist', 1)
   status = json.loads((broken / records.STATUS).read_text())
   assert status['status'] == records.RUNNING  # Honest: it never finished.
-  assert _digest(good) == before
+  assert digest(good) == before

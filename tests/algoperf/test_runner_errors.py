@@ -1,9 +1,7 @@
 """Broken submissions get a clear message or status; earlier files survive."""
 
 import dataclasses
-import hashlib
 import pathlib
-import textwrap
 
 import jax
 import jax.numpy as jnp
@@ -13,6 +11,7 @@ from algoperf import records
 from algoperf import runner
 from algoperf import submission as submission_lib
 from algoperf.errors import SubmissionError
+from tests.algoperf.conftest import digest
 from tests.conftest import ALGOPERF_STYLE, load_fixture_submission
 
 
@@ -53,16 +52,11 @@ def test_syntax_error_names_the_line(tmp_path):
     submission_lib.load_submission(path)
 
 
-def _digest(directory: pathlib.Path) -> dict:
-  return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-          for p in sorted(directory.iterdir())}
-
-
 def test_raising_update_params_is_recorded_and_earlier_trials_intact(
     mnist_synthetic, experiment_dir):
   good = runner.run_trial(mnist_synthetic, load_fixture_submission(),
                           _config(experiment_dir, trial=1, max_steps=2))
-  before = _digest(pathlib.Path(good.trial_dir))
+  before = digest(pathlib.Path(good.trial_dir))
 
   def update_params(*args, **kwargs):
     raise RuntimeError('optimizer exploded')
@@ -76,7 +70,7 @@ def test_raising_update_params_is_recorded_and_earlier_trials_intact(
   status = records.read_json(trial_2 / 'status.json')
   assert status['status'] == records.ERROR
   assert 'optimizer exploded' in status['message']
-  assert _digest(pathlib.Path(good.trial_dir)) == before
+  assert digest(pathlib.Path(good.trial_dir)) == before
 
 
 def test_wrong_structure_is_rejected(mnist_synthetic, experiment_dir):
@@ -123,11 +117,3 @@ def test_batch_size_not_divisible_by_devices(mnist_synthetic,
                      '8 devices'):
     runner.run_trial(mnist_synthetic, broken, _config(experiment_dir))
 
-
-def test_batch_size_falls_back_to_workload_default(mnist_synthetic):
-  def get_batch_size(name):
-    raise ValueError(f'Unsupported workload name: {name}.')
-
-  submission = load_fixture_submission(get_batch_size=get_batch_size)
-  size = runner.resolve_batch_size(submission, mnist_synthetic)
-  assert size == mnist_synthetic.default_batch_size

