@@ -60,8 +60,8 @@ class MoleculesGnnWorkload(base_workload.ArrayWorkload):
     """Random graphs of the stored shapes: chains with random bond orders."""
     rng = np.random.default_rng(seed)
     n, e = dataset.MAX_ATOMS, dataset.MAX_EDGES
-    num_nodes = rng.integers(2, n // 2, num_examples).astype(np.int32)
-    num_edges = (2 * (num_nodes - 1)).astype(np.int32)
+    num_nodes = rng.integers(2, n // 2, num_examples)  # int64, as loaded.
+    num_edges = 2 * (num_nodes - 1)
     chain = np.minimum(np.arange(e) // 2, n - 2)
     forward = np.arange(e) % 2 == 0
     senders = np.where(forward, chain, chain + 1).astype(np.int32)
@@ -76,7 +76,7 @@ class MoleculesGnnWorkload(base_workload.ArrayWorkload):
       'num_nodes': num_nodes,
       'num_edges': num_edges,
       'targets': rng.integers(0, len(dataset.CLASSES), num_examples),
-      'solubility': rng.normal(size=num_examples).astype(np.float32),
+      'solubility': rng.normal(size=num_examples),
     }
 
   def preprocess(self, arrays):
