@@ -39,7 +39,8 @@ def test_batch_norm_parameters_are_typed_as_batch_norm():
   assert sum(t in bn for t in types) == 2 * (1 + 2 * 3 + 2)
 
 
-@pytest.mark.parametrize('name', ['digits_resnet', 'digits_resnet_large_bn_init'])
+@pytest.mark.parametrize('name',
+                         ['digits_resnet', 'digits_resnet_large_bn_init'])
 def test_each_block_s_last_batch_norm_scale_starts_at_bn_init_scale(name):
   workload = registry.make_workload(name)
   params, _ = workload.init_model_fn(jax.random.PRNGKey(0))
