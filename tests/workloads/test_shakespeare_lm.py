@@ -29,6 +29,11 @@ def test_loss_counts_tokens_and_eval_normalises_by_tokens():
   sums = w.eval_metrics(jnp.zeros((3, 3, 128)), batch,
                         jnp.array([1.0, 1.0, 0.0]))
   assert float(sums['num_tokens']) == 3.0
+  # A split's metrics are per token, not per window; perplexity is exp(loss).
+  averages = w.eval_averages({'loss': 6.0, 'accuracy': 1.0, 'num_tokens': 3.0},
+                             num_examples=2)
+  assert averages == pytest.approx(
+    {'loss': 2.0, 'accuracy': 1 / 3, 'perplexity': np.exp(2.0)})
 
 
 def test_preprocess_shifts_targets_by_one_token():
