@@ -3,8 +3,9 @@
 Each runnable name of ``algoperf.registry`` (bases and variants alike) is
 built on synthetic arrays of its real shapes, initialised, trained two
 steps through the reference train step that every reference submission
-shares (reference_algorithms/common/train_step.py) and evaluated; each
-dataset is prepared for real once. Registering a workload in
+shares (reference_algorithms/common/train_step.py) and evaluated: traced
+for every name, compiled and run for every base (for every variant in the
+slow suite). Each dataset is prepared for real once. Registering a workload in
 algoperf/suites/cpu.json is enough to have it checked here: the files in
 tests/workloads/ keep only what is specific to one family.
 """
@@ -41,8 +42,7 @@ DATA_ATTRIBUTES = frozenset((
 METRIC_RANGES = {'loss': (0.0, math.inf), 'accuracy': (0.0, 1.0),
                  'ssim': (-1.0, 1.0)}
 # The shared train step reads these as a submission's hyperparameters would.
-HYPERPARAMETERS = types.SimpleNamespace(dropout_rate=0.1, label_smoothing=0.1,
-                                        grad_clip=1.0)
+HYPERPARAMETERS = types.SimpleNamespace(dropout_rate=0.1, label_smoothing=0.1)
 
 
 def _first_user_of_each_dataset() -> list:
@@ -139,6 +139,57 @@ def test_the_input_queue_is_deterministic_and_resumable(base):
 
 
 @pytest.mark.parametrize('name', NAMES)
+def test_init_two_train_steps_and_eval_trace_consistently(name):
+  """Every name, cheaply: traced by jax.eval_shape, nothing compiled."""
+  workload = registry.make_workload(name)
+  workload.use_synthetic_data(BATCH)
+  rng = jax.random.PRNGKey(0)
+  params, model_state = jax.eval_shape(workload.init_model_fn, rng)
+  assert workload.param_shapes == jax.tree.map(
+    lambda x: spec.ShapeTuple(x.shape), params)
+  types_tree = workload.model_params_types
+  assert jax.tree.structure(types_tree) == jax.tree.structure(params)
+  assert all(isinstance(t, spec.ParameterType)
+             for t in jax.tree.leaves(types_tree))
+  output = workload.output_layer_name
+  assert output in params and workload.is_output_params(output), (
+    f'{name}: output_layer_name {output!r} names no top-level parameters')
+  queue = workload._build_input_queue(rng, 'train', None, BATCH)
+  batch = next(queue)
+  queue.close()
+  tx = optax.sgd(1e-2)
+
+  def two_steps(params, model_state, opt_state):
+    optimizer_state = (opt_state, tx.update)
+    for step in range(2):
+      optimizer_state, params, model_state = train_step.update_params(
+        workload, params, model_state, HYPERPARAMETERS, batch,
+        optimizer_state, step, rng)
+    return params, model_state
+
+  trained = jax.eval_shape(two_steps, params, model_state,
+                           jax.eval_shape(tx.init, params))
+  assert _leaf_specs(trained) == _leaf_specs((params, model_state)), (
+    f'{name}: a train step changes the params or model_state tree, shapes '
+    'or dtypes')
+
+  def metric_sums(params, model_state):
+    logits, _ = workload.model_fn(params, batch, model_state,
+                                  spec.ForwardPassMode.EVAL, None, False)
+    return workload.eval_metrics(logits, batch, np.ones(BATCH, np.float32))
+
+  sums = jax.eval_shape(metric_sums, *trained)
+  assert {'loss', workload.target_metric_name} <= set(sums), (
+    f'{name}: eval_metrics sums {sorted(sums)}; it must sum the loss and '
+    f'the target metric {workload.target_metric_name!r}')
+  assert all(s.shape == () for s in sums.values()), sums
+
+
+# Compiled and run: the bases in the fast suite, their variants (which
+# change only model settings, traced above) in the slow one.
+@pytest.mark.parametrize('name', [
+  pytest.param(n, marks=pytest.mark.slow) if registry.facts(n).base_name
+  else n for n in NAMES])
 def test_two_reference_train_steps_then_eval(name):
   workload = registry.make_workload(name)
   workload.use_synthetic_data(16)
@@ -151,16 +202,6 @@ def test_two_reference_train_steps_then_eval(name):
   np.testing.assert_equal(jax.device_get(workload.init_model_fn(rng)[0]),
                           jax.device_get(params),
                           err_msg=f'{name}: init is not deterministic')
-  assert workload.param_shapes == jax.tree.map(
-    lambda x: spec.ShapeTuple(x.shape), params)
-  types_tree = workload.model_params_types
-  assert jax.tree.structure(types_tree) == jax.tree.structure(params)
-  assert all(isinstance(t, spec.ParameterType)
-             for t in jax.tree.leaves(types_tree))
-  output = workload.output_layer_name
-  assert output in params and workload.is_output_params(output), (
-    f'{name}: output_layer_name {output!r} names no top-level parameters')
-
   expected = (_leaf_specs(params), _leaf_specs(model_state))
   initial = jax.device_get(params)
   optimizer_state = train_step.init_optimizer_state(workload, params,
