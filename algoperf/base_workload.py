@@ -2,8 +2,11 @@
 
 A concrete workload names itself (``name``, its registry key), states its
 shape as class attributes (sizes, batch sizes, normalisation), names its
-TFDS builder, and implements ``build_model`` (a flax.linen module),
-``init_inputs`` (a dummy input batch), ``loss_fn`` and ``eval_metrics``.
+TFDS builder and its flax.linen module (``model_class``, built from the
+class attributes named in ``model_settings``: a variant overrides some of
+them), and implements ``init_inputs`` (a dummy input batch). ``loss_fn``
+(the loss ``loss_type`` names) and ``eval_metrics`` (loss and accuracy)
+have defaults a workload overrides where its task differs.
 Its facts -- metric and direction, targets, budget, eval period, step hint,
 base workload -- are not class attributes: they come from the suite file
 through ``algoperf.registry`` (``self.facts``), their one home. Everything
@@ -28,12 +31,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from algoperf import jax_sharding_utils
-from algoperf import param_types
-from algoperf import registry
-from algoperf import spec
-from algoperf.data import dirs
-from algoperf.data import prepared
+from algoperf import jax_sharding_utils, losses, param_types, registry, spec
+from algoperf.data import dirs, prepared
 
 
 def _fact(field: str) -> property:
@@ -58,6 +57,10 @@ class ArrayWorkload(spec.Workload):
   train_mean: Any = 0.0
   train_stddev: Any = 1.0
   input_keys: tuple = ('inputs', 'targets')  # Features fed to model/loss.
+  # What the model reads: batch['inputs'] (None), or a dict of these.
+  model_input_keys: Optional[tuple] = None
+  model_class: Any = None  # A flax.linen module class.
+  model_settings: tuple = ()  # Our class attributes passed to it by name.
 
   # --- Facts, from the suite file (one home: algoperf/suites/). ---
   base_name = _fact('base_name')
@@ -85,17 +88,35 @@ class ArrayWorkload(spec.Workload):
     """
     self.facts = dataclasses.replace(self.facts, **changes)
 
-  # --- What a concrete workload implements. ---
+  # --- What a concrete workload implements or overrides. ---
   def build_model(self):
-    raise NotImplementedError
+    """``model_class`` with each ``model_settings`` attribute of ours."""
+    return self.model_class(
+      **{setting: getattr(self, setting) for setting in self.model_settings})
 
   def init_inputs(self) -> Any:
     """A dummy batch of inputs (batch size 1) for ``module.init``."""
     raise NotImplementedError
 
+  def loss_fn(self, label_batch, logits_batch, mask_batch=None,
+              label_smoothing=0.0):
+    """The loss ``loss_type`` names (``algoperf.losses``), AlgoPerf's form."""
+    return losses.BY_LOSS_TYPE[self.loss_type](
+      label_batch, logits_batch, mask_batch, label_smoothing)
+
   def eval_metrics(self, logits, batch, mask) -> Dict[str, jax.Array]:
-    """Per-batch metric *sums* over valid examples, e.g. {'loss': ...}."""
-    raise NotImplementedError
+    """Per-batch metric *sums* over valid examples: loss and accuracy.
+
+    A classifier's metrics; a workload scored otherwise overrides this.
+    """
+    return {
+      'accuracy': losses.num_correct(logits, batch['targets'], mask),
+      'loss': self.loss_fn(batch['targets'], logits, mask)['summed'],
+    }
+
+  def eval_averages(self, totals, num_examples: int) -> Dict[str, float]:
+    """One split's metrics from the summed ``eval_metrics``: per example."""
+    return {k: float(v) / num_examples for k, v in totals.items()}
 
   def synthetic_arrays(self, num_examples: int, seed: int):
     """Random stored-form arrays of the real shapes and dtypes (for tests)."""
@@ -179,7 +200,11 @@ class ArrayWorkload(spec.Workload):
     )
     if rng is not None:  # Deterministic models may be called without one.
       kwargs['rngs'] = {'dropout': rng}
-    inputs = augmented_and_preprocessed_input_batch['inputs']
+    batch = augmented_and_preprocessed_input_batch
+    if self.model_input_keys is None:
+      inputs = batch['inputs']
+    else:
+      inputs = {k: batch[k] for k in self.model_input_keys}
     if update_batch_norm and model_state:
       logits, new_state = self._model.apply(
         variables, inputs, mutable=list(model_state), **kwargs
@@ -203,9 +228,14 @@ class ArrayWorkload(spec.Workload):
     del cache, repeat_final_dataset, num_batches
     arrays = self.split_arrays(split, data_dir)
     arrays = {k: arrays[k] for k in self.input_keys if k in arrays}
-    return ShuffledBatches(
-      arrays, global_batch_size, seed_from_key(data_rng), start_position
-    )
+    return self.make_batches(split, arrays, global_batch_size,
+                             seed_from_key(data_rng), start_position)
+
+  def make_batches(self, split: str, arrays, global_batch_size: int,
+                   seed: int, position: int):
+    """The queue over one split's arrays; augmentation overrides it."""
+    del split
+    return ShuffledBatches(arrays, global_batch_size, seed, position)
 
   def train_data_view(self, data_dir) -> 'TrainData':
     """Index-level view of the training split for data-selection methods."""
@@ -246,8 +276,7 @@ class ArrayWorkload(spec.Workload):
     for batch, mask in padded_batches(arrays, self.eval_batch_size):
       sums = self._eval_step(params, model_state, batch, mask)
       totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
-    totals = jax.device_get(totals)
-    return {k: float(v) / num_examples for k, v in totals.items()}
+    return self.eval_averages(jax.device_get(totals), num_examples)
 
 
 @functools.lru_cache(maxsize=64)

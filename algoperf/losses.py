@@ -4,6 +4,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from algoperf import spec
+
 
 def _reduce(per_example, mask_batch):
   if mask_batch is None:
@@ -27,6 +29,12 @@ def softmax_cross_entropy(
   return _reduce(per_example, mask_batch)
 
 
+def _mean_per_example(per_element, mask_batch):
+  """Averages all but the batch axis, then reduces over the batch."""
+  per_example = per_element.reshape(per_element.shape[0], -1).mean(-1)
+  return _reduce(per_example, mask_batch)
+
+
 def sigmoid_cross_entropy(
   label_batch, logits_batch, mask_batch=None, label_smoothing=0.0
 ):
@@ -35,7 +43,7 @@ def sigmoid_cross_entropy(
   labels = labels * (1.0 - label_smoothing) + 0.5 * label_smoothing
   per_example = optax.sigmoid_binary_cross_entropy(logits_batch, labels)
   if per_example.ndim > 1:
-    per_example = per_example.reshape(per_example.shape[0], -1).mean(-1)
+    return _mean_per_example(per_example, mask_batch)
   return _reduce(per_example, mask_batch)
 
 
@@ -43,15 +51,32 @@ def mean_absolute_error(
   label_batch, logits_batch, mask_batch=None, label_smoothing=0.0
 ):
   del label_smoothing
-  diff = jnp.abs(logits_batch - label_batch)
-  per_example = diff.reshape(diff.shape[0], -1).mean(-1)
-  return _reduce(per_example, mask_batch)
+  return _mean_per_example(jnp.abs(logits_batch - label_batch), mask_batch)
 
 
 def mean_squared_error(
   label_batch, logits_batch, mask_batch=None, label_smoothing=0.0
 ):
   del label_smoothing
-  diff = jnp.square(logits_batch - label_batch)
-  per_example = diff.reshape(diff.shape[0], -1).mean(-1)
-  return _reduce(per_example, mask_batch)
+  return _mean_per_example(jnp.square(logits_batch - label_batch), mask_batch)
+
+
+BY_LOSS_TYPE = {
+  spec.LossType.SOFTMAX_CROSS_ENTROPY: softmax_cross_entropy,
+  spec.LossType.SIGMOID_CROSS_ENTROPY: sigmoid_cross_entropy,
+  spec.LossType.MEAN_ABSOLUTE_ERROR: mean_absolute_error,
+  spec.LossType.MEAN_SQUARED_ERROR: mean_squared_error,
+}
+
+
+def num_correct(logits_batch, label_batch, mask_batch):
+  """How many valid rows (or tokens) are classified right.
+
+  The prediction is the argmax of the logits, or with one logit per row
+  (a binary classifier) whether it is positive.
+  """
+  if logits_batch.shape[-1] == 1:
+    predicted = jnp.reshape(logits_batch, label_batch.shape) > 0
+  else:
+    predicted = jnp.argmax(logits_batch, -1)
+  return ((predicted == label_batch) * mask_batch).sum()

@@ -48,3 +48,42 @@ def _isolated_data_dir(tmp_path, monkeypatch):
   """Tests never read the user's prepared data unless they ask for it."""
   if 'ALGOPERF_TEST_REAL_DATA' not in os.environ:
     monkeypatch.setenv('ALGOPERF_DATA_DIR', str(tmp_path / 'data'))
+
+
+@pytest.fixture(scope='session')
+def prepared_data_dir(tmp_path_factory):
+  """One data directory for the whole run, shared by the xdist workers.
+
+  Datasets go in through ``prepare_once``, so each real dataset is prepared
+  at most once per run however many tests read it.
+  """
+  root = tmp_path_factory.getbasetemp()
+  if os.environ.get('PYTEST_XDIST_WORKER'):
+    root = root.parent  # The run's directory, above each worker's own.
+  return root / 'prepared_data'
+
+
+def prepare_once(builder_cls, data_dir: pathlib.Path):
+  """Prepares ``builder_cls`` in ``data_dir`` under a lock; its builder."""
+  import fcntl
+
+  from algoperf.data import prepared
+
+  data_dir.mkdir(parents=True, exist_ok=True)
+  with open(data_dir / f'.{builder_cls.name}.lock', 'w') as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return prepared.prepare(builder_cls, data_dir)
+
+
+def abstract_params(name: str):
+  """Parameter shapes of workload ``name``'s model, traced, not compiled."""
+  import jax
+
+  from algoperf import registry
+
+  workload = registry.make_workload(name)
+  keys = dict.fromkeys(('params', 'dropout'), jax.random.PRNGKey(0))
+  variables = jax.eval_shape(
+    lambda: workload.build_model().init(keys, workload.init_inputs(),
+                                        train=False))
+  return variables['params']

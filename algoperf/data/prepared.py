@@ -35,6 +35,18 @@ def prepare(builder_cls, data_dir: pathlib.Path):
   return builder
 
 
+def permuted_splits(num: int, split_sizes: dict, seed: int) -> dict:
+  """Sorted example indices per split: consecutive slices, in
+  ``split_sizes`` order, of one fixed-seed permutation of ``num`` examples.
+  """
+  permutation = np.random.default_rng(seed).permutation(num)
+  out, start = {}, 0
+  for split, size in split_sizes.items():
+    out[split] = np.sort(permutation[start:start + size])
+    start += size
+  return out
+
+
 def prepare_command(name: str) -> str:
   return f'algoperf data prepare {name}'
 

@@ -1,27 +1,16 @@
-"""phantom_unet: generator, dataset builder, SSIM, one-step smoke tests."""
+"""phantom_unet: the phantom generator and prepared data, SSIM.
 
-import functools
-import os
-from typing import ClassVar
+What every workload must do (train, evaluate, prepare) is checked for this
+family by tests/contract/test_workloads.py.
+"""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
-from algoperf import spec
 from algoperf.data import prepared
-from algoperf import registry
+from tests.conftest import prepare_once
 from workloads.phantom_unet import dataset, phantoms, ssim
-
-WORKLOADS = [
-  'phantom_unet',
-  'phantom_unet_tanh',
-  'phantom_unet_layernorm',
-  'phantom_unet_model_size',
-]
-
 
 # --- Generator and dataset builder. ---
 
@@ -58,23 +47,14 @@ def test_fully_sampled_kspace_reconstructs_the_phantom():
   assert np.abs(under - target).mean() > 0.01
 
 
-class TinyEllipsePhantoms(dataset.EllipsePhantoms):
-  """The real builder with tiny splits (a different TFDS name)."""
-
-  SPLIT_SIZES: ClassVar = {'train': 6, 'validation': 3, 'test': 3}
-
-
-def test_prepare_is_idempotent_and_matches_generator(tmp_path):
-  builder = prepared.prepare(TinyEllipsePhantoms, tmp_path)
-  files = sorted(p for p in tmp_path.rglob('*') if p.is_file())
-  stamps = [os.stat(p).st_mtime_ns for p in files]
-  prepared.prepare(TinyEllipsePhantoms, tmp_path)
-  assert sorted(p for p in tmp_path.rglob('*') if p.is_file()) == files
-  assert [os.stat(p).st_mtime_ns for p in files] == stamps
-  assert builder.info.splits['test'].num_examples == 3
-  val = prepared.load_split(TinyEllipsePhantoms, 'validation', tmp_path, 't')
-  for row, index in enumerate(range(6, 9)):  # Validation follows train.
-    expected = phantoms.make_example(index)
+def test_prepared_splits_are_the_generator_s_examples_in_order(
+    prepared_data_dir):
+  prepare_once(dataset.EllipsePhantoms, prepared_data_dir)
+  val = prepared.load_split(dataset.EllipsePhantoms, 'validation',
+                            prepared_data_dir, 'phantom_unet')
+  first = dataset.SPLIT_SIZES['train']  # Validation follows train.
+  for row in (0, 1, len(val['inputs']) - 1):
+    expected = phantoms.make_example(first + row)
     np.testing.assert_array_equal(val['targets'][row], expected['targets'])
     np.testing.assert_array_equal(val['inputs'][row], expected['inputs'])
 
@@ -141,81 +121,3 @@ def test_ssim_penalises_noise_and_stays_in_range():
   inverted = ssim.ssim(1.0 - target, target)
   assert 1.0 > float(small[0]) > float(large[0])
   assert -1.0 <= float(inverted[0]) < 0.0
-
-
-# --- Workloads on synthetic data. ---
-# Compiling the U-Net (init especially) dominates these tests, so each
-# workload is built, initialised and its train step jitted once per module.
-
-
-@functools.cache
-def _initialised(name):
-  workload = registry.make_workload(name)
-  workload.use_synthetic_data(16)
-  params, model_state = workload.init_model_fn(jax.random.PRNGKey(0))
-  optimizer = optax.nadamw(1e-3, weight_decay=0.08)
-
-  @jax.jit
-  def step(params, opt_state, batch, rng):
-    def loss(p):
-      outputs, _ = workload.model_fn(
-        p,
-        batch,
-        model_state,
-        spec.ForwardPassMode.TRAIN,
-        rng,
-        False,
-        dropout_rate=0.1,
-      )
-      result = workload.loss_fn(batch['targets'], outputs)
-      return result['summed'] / result['n_valid_examples']
-
-    value, grads = jax.value_and_grad(loss)(params)
-    updates, opt_state = optimizer.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, value
-
-  return workload, params, model_state, optimizer, step
-
-
-def _train_losses(name, num_steps, seed):
-  workload, params, _, optimizer, step = _initialised(name)
-  opt_state = optimizer.init(params)
-  queue = workload._build_input_queue(
-    jax.random.PRNGKey(seed), 'train', None, 8
-  )
-  losses = []
-  for i in range(num_steps):
-    params, opt_state, value = step(
-      params,
-      opt_state,
-      next(queue),
-      jax.random.fold_in(jax.random.PRNGKey(seed), i),
-    )
-    losses.append(float(value))
-  return losses, params
-
-
-@pytest.mark.parametrize('name', WORKLOADS)
-def test_one_step_and_eval_on_synthetic_data(name):
-  workload, _, model_state, _, _ = _initialised(name)
-  assert workload.name == name
-  assert workload.loss_type == spec.LossType.MEAN_ABSOLUTE_ERROR
-  if name != 'phantom_unet':
-    assert workload.base_name == 'phantom_unet'
-  losses, params = _train_losses(name, 1, seed=0)
-  assert np.isfinite(losses[0]) and losses[0] > 0
-  assert workload.is_output_params('Conv_out') and 'Conv_out' in params
-  results = workload.eval_model(
-    8, params, model_state, jax.random.PRNGKey(0), None, None, 1
-  )
-  for split in ('train', 'validation', 'test'):
-    assert -1.0 <= results[f'{split}/ssim'] <= 1.0
-    assert np.isfinite(results[f'{split}/loss'])
-
-
-def test_first_ten_losses_are_identical_for_the_same_seed():
-  first, _ = _train_losses('phantom_unet', 10, seed=3)
-  second, _ = _train_losses('phantom_unet', 10, seed=3)
-  other, _ = _train_losses('phantom_unet', 10, seed=4)
-  assert first == second
-  assert first[-1] != first[0] and other != first

@@ -18,7 +18,7 @@ import pathlib
 import numpy as np
 import tensorflow_datasets as tfds
 
-from algoperf.data import packages
+from algoperf.data import packages, prepared
 from algoperf.errors import DataError
 
 WIDEDEEP = packages.PinnedPackage(
@@ -111,12 +111,7 @@ def split_indices(num: int) -> dict[str, np.ndarray]:
     raise DataError(
       f'{MEMBER}: {num} rows, expected {sum(SPLIT_SIZES.values())}.'
     )
-  perm = np.random.default_rng(SPLIT_SEED).permutation(num)
-  out, start = {}, 0
-  for split, size in SPLIT_SIZES.items():
-    out[split] = np.sort(perm[start : start + size])
-    start += size
-  return out
+  return prepared.permuted_splits(num, SPLIT_SIZES, SPLIT_SEED)
 
 
 class AdultCensus(tfds.core.GeneratorBasedBuilder):

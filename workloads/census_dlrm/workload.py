@@ -9,11 +9,8 @@ and one logit; sigmoid cross-entropy; the target metric is validation loss
 import jax.numpy as jnp
 import numpy as np
 
-from algoperf import base_workload
-from algoperf import losses
-from algoperf import spec
-from workloads.census_dlrm import dataset
-from workloads.census_dlrm import model
+from algoperf import base_workload, losses, spec
+from workloads.census_dlrm import dataset, model
 
 
 class CensusDlrmWorkload(base_workload.ArrayWorkload):
@@ -34,28 +31,23 @@ class CensusDlrmWorkload(base_workload.ArrayWorkload):
   loss_type = spec.LossType.SIGMOID_CROSS_ENTROPY
   dataset_builder = dataset.AdultCensus
   input_keys = model.INPUT_KEYS + ('targets',)
+  model_input_keys = model.INPUT_KEYS
   # Per-column mean and stddev of the stored numeric features (log1p where
   # dataset.LOG1P_COLUMNS says) over the train split; the real-data test
   # checks them against the prepared data.
   train_mean = (38.7342, 11.9842, 10.0755, 0.7264, 0.3488, 40.4122)
   train_stddev = (13.7288, 0.6297, 2.5784, 2.4415, 1.5820, 12.3799)
 
-  # Model facts; variants override one of them.
+  # Model settings; variants override one of them.
+  model_class = model.DlrmSmall
+  model_settings = ('vocab_size', 'embed_dim', 'bottom_dims', 'top_dims',
+                    'embedding_init_multiplier', 'use_layer_norm')
+  vocab_size = dataset.VOCAB_SIZE
   embed_dim = 32
   bottom_dims = (64, 32)  # The last equals embed_dim (dot interactions).
   top_dims = (128, 64, 1)
   embedding_init_multiplier = None
   use_layer_norm = False
-
-  def build_model(self):
-    return model.DlrmSmall(
-      vocab_size=dataset.VOCAB_SIZE,
-      embed_dim=self.embed_dim,
-      bottom_dims=self.bottom_dims,
-      top_dims=self.top_dims,
-      embedding_init_multiplier=self.embedding_init_multiplier,
-      use_layer_norm=self.use_layer_norm,
-    )
 
   def init_inputs(self):
     return model.init_inputs(
@@ -84,29 +76,6 @@ class CensusDlrmWorkload(base_workload.ArrayWorkload):
       'targets': arrays['targets'].astype(np.float32),
     }
 
-  def model_fn(
-    self,
-    params,
-    augmented_and_preprocessed_input_batch,
-    model_state,
-    mode,
-    rng,
-    update_batch_norm,
-    dropout_rate=0.0,
-  ):
-    """The batch carries numeric and categorical arrays; no batch norm."""
-    del update_batch_norm
-    batch = augmented_and_preprocessed_input_batch
-    logits = self._model.apply(
-      {'params': params},
-      {k: batch[k] for k in model.INPUT_KEYS},
-      train=mode == spec.ForwardPassMode.TRAIN,
-      dropout_rate=dropout_rate,
-      # Eval may pass no key: deterministic models need none.
-      rngs=None if rng is None else {'dropout': rng},
-    )
-    return logits, model_state
-
   def loss_fn(
     self, label_batch, logits_batch, mask_batch=None, label_smoothing=0.0
   ):
@@ -121,12 +90,6 @@ class CensusDlrmWorkload(base_workload.ArrayWorkload):
     logits = jnp.reshape(logits_batch, (logits_batch.shape[0],))
     labels = jnp.reshape(label_batch, (label_batch.shape[0],))
     return losses.sigmoid_cross_entropy(labels, logits, mask_batch)
-
-  def eval_metrics(self, logits, batch, mask):
-    loss = self.loss_fn(batch['targets'], logits, mask)['summed']
-    predicted = (jnp.reshape(logits, (-1,)) > 0).astype(jnp.float32)
-    correct = (predicted == batch['targets']) * mask
-    return {'loss': loss, 'accuracy': correct.sum()}
 
 
 class CensusDlrmEmbedInitWorkload(CensusDlrmWorkload):

@@ -20,13 +20,10 @@ class DigitsResNetWorkload(mnist_workload.MnistWorkload):
 
   name = 'digits_resnet'
   default_batch_size = 64
+  model_class = model.DigitsResNet
+  model_settings = ('activation', 'bn_init_scale')
   activation = staticmethod(nn.relu)
   bn_init_scale = 0.0
-
-  def build_model(self):
-    return model.DigitsResNet(
-      activation=self.activation, bn_init_scale=self.bn_init_scale
-    )
 
 
 class DigitsResNetSiluWorkload(DigitsResNetWorkload):

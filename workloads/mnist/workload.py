@@ -1,14 +1,10 @@
 """mnist: AlgoPerf's MLP workload on 5,000 real MNIST digits (CPU suite)."""
 
 import flax.linen as nn
-import jax.numpy as jnp
 import numpy as np
 
-from algoperf import base_workload
-from algoperf import losses
-from algoperf import spec
-from workloads.mnist import dataset
-from workloads.mnist import model
+from algoperf import base_workload, spec
+from workloads.mnist import dataset, model
 
 
 class MnistWorkload(base_workload.ArrayWorkload):
@@ -30,11 +26,10 @@ class MnistWorkload(base_workload.ArrayWorkload):
   train_stddev = 0.3081
   loss_type = spec.LossType.SOFTMAX_CROSS_ENTROPY
   dataset_builder = dataset.MnistDigits
+  model_class = model.MLP
+  model_settings = ('activation', 'num_hidden')
   activation = staticmethod(nn.sigmoid)
   num_hidden = 2
-
-  def build_model(self):
-    return model.MLP(activation=self.activation, num_hidden=self.num_hidden)
 
   def init_inputs(self):
     return model.init_inputs()
@@ -50,17 +45,6 @@ class MnistWorkload(base_workload.ArrayWorkload):
     images = arrays['inputs'].astype(np.float32) / 255.0
     images = (images - self.train_mean) / self.train_stddev
     return {'inputs': images, 'targets': arrays['targets']}
-
-  def loss_fn(self, label_batch, logits_batch, mask_batch=None,
-              label_smoothing=0.0):
-    return losses.softmax_cross_entropy(
-      label_batch, logits_batch, mask_batch, label_smoothing
-    )
-
-  def eval_metrics(self, logits, batch, mask):
-    loss = self.loss_fn(batch['targets'], logits, mask)['summed']
-    correct = (jnp.argmax(logits, -1) == batch['targets']) * mask
-    return {'accuracy': correct.sum(), 'loss': loss}
 
 
 class MnistReluWorkload(MnistWorkload):

@@ -93,27 +93,20 @@ class GraphNet(nn.Module):
         tuple(self.hidden_dims), self.activation, dropout_rate, name=name
       )
 
+    def with_globals(features, by_sender, by_receiver):
+      """Each slot's features, its two ends' (or sums) and the globals."""
+      slots = features.shape[1]
+      repeated = jnp.repeat(globals_[:, None], slots, axis=1)
+      return jnp.concatenate(
+        [features, by_sender, by_receiver, repeated], axis=-1)
+
     for step in range(self.num_message_passing_steps):
-      edge_inputs = jnp.concatenate(
-        [
-          edges,
-          gather(nodes, senders),
-          gather(nodes, receivers),
-          jnp.repeat(globals_[:, None], num_edges, axis=1),
-        ],
-        axis=-1,
-      )
+      edge_inputs = with_globals(
+        edges, gather(nodes, senders), gather(nodes, receivers))
       # Masking keeps padded edges out of every sum below.
       edges = mlp(f'edge_update_{step}')(edge_inputs, train=train) * edge_mask
-      node_inputs = jnp.concatenate(
-        [
-          nodes,
-          scatter_sum(edges, senders),
-          scatter_sum(edges, receivers),
-          jnp.repeat(globals_[:, None], num_slots, axis=1),
-        ],
-        axis=-1,
-      )
+      node_inputs = with_globals(
+        nodes, scatter_sum(edges, senders), scatter_sum(edges, receivers))
       nodes = mlp(f'node_update_{step}')(node_inputs, train=train) * node_mask
       global_inputs = jnp.concatenate(
         [globals_, nodes.sum(axis=1), edges.sum(axis=1)], axis=-1

@@ -9,14 +9,10 @@ plainly).
 """
 
 import flax.linen as nn
-import jax.numpy as jnp
 import numpy as np
 
-from algoperf import base_workload
-from algoperf import losses
-from algoperf import spec
-from workloads.molecules_gnn import dataset
-from workloads.molecules_gnn import model
+from algoperf import base_workload, spec
+from workloads.molecules_gnn import dataset, model
 
 
 class MoleculesGnnWorkload(base_workload.ArrayWorkload):
@@ -32,21 +28,17 @@ class MoleculesGnnWorkload(base_workload.ArrayWorkload):
   loss_type = spec.LossType.SOFTMAX_CROSS_ENTROPY
   dataset_builder = dataset.SolubilityMolecules
   input_keys = model.GRAPH_KEYS + ('targets',)
+  model_input_keys = model.GRAPH_KEYS  # The graph, as several arrays.
 
-  # Model facts; variants override one of them.
+  # Model settings; variants override some of them.
+  model_class = model.GraphNet
+  model_settings = ('latent_dim', 'hidden_dims', 'num_message_passing_steps',
+                    'activation', 'num_outputs')
   activation = staticmethod(nn.relu)
   latent_dim = 32
   hidden_dims = (32,)
   num_message_passing_steps = 3
-
-  def build_model(self):
-    return model.GraphNet(
-      latent_dim=self.latent_dim,
-      hidden_dims=self.hidden_dims,
-      num_message_passing_steps=self.num_message_passing_steps,
-      activation=self.activation,
-      num_outputs=len(dataset.CLASSES),
-    )
+  num_outputs = len(dataset.CLASSES)
 
   def init_inputs(self):
     return model.init_inputs(
@@ -60,8 +52,8 @@ class MoleculesGnnWorkload(base_workload.ArrayWorkload):
     """Random graphs of the stored shapes: chains with random bond orders."""
     rng = np.random.default_rng(seed)
     n, e = dataset.MAX_ATOMS, dataset.MAX_EDGES
-    num_nodes = rng.integers(2, n // 2, num_examples).astype(np.int32)
-    num_edges = (2 * (num_nodes - 1)).astype(np.int32)
+    num_nodes = rng.integers(2, n // 2, num_examples)  # int64, as loaded.
+    num_edges = 2 * (num_nodes - 1)
     chain = np.minimum(np.arange(e) // 2, n - 2)
     forward = np.arange(e) % 2 == 0
     senders = np.where(forward, chain, chain + 1).astype(np.int32)
@@ -76,7 +68,7 @@ class MoleculesGnnWorkload(base_workload.ArrayWorkload):
       'num_nodes': num_nodes,
       'num_edges': num_edges,
       'targets': rng.integers(0, len(dataset.CLASSES), num_examples),
-      'solubility': rng.normal(size=num_examples).astype(np.float32),
+      'solubility': rng.normal(size=num_examples),
     }
 
   def preprocess(self, arrays):
@@ -92,42 +84,6 @@ class MoleculesGnnWorkload(base_workload.ArrayWorkload):
       'edge_mask': (slots_e < arrays['num_edges'][:, None]).astype(np.float32),
       'targets': arrays['targets'].astype(np.int32),
     }
-
-  def model_fn(
-    self,
-    params,
-    augmented_and_preprocessed_input_batch,
-    model_state,
-    mode,
-    rng,
-    update_batch_norm,
-    dropout_rate=0.0,
-  ):
-    """The batch carries the graph as several arrays; no batch norm."""
-    del update_batch_norm
-    batch = augmented_and_preprocessed_input_batch
-    graph = {k: batch[k] for k in model.GRAPH_KEYS}
-    logits = self._model.apply(
-      {'params': params},
-      graph,
-      train=mode == spec.ForwardPassMode.TRAIN,
-      dropout_rate=dropout_rate,
-      # Eval may pass no key: deterministic models need none.
-      rngs=None if rng is None else {'dropout': rng},
-    )
-    return logits, model_state
-
-  def loss_fn(
-    self, label_batch, logits_batch, mask_batch=None, label_smoothing=0.0
-  ):
-    return losses.softmax_cross_entropy(
-      label_batch, logits_batch, mask_batch, label_smoothing
-    )
-
-  def eval_metrics(self, logits, batch, mask):
-    loss = self.loss_fn(batch['targets'], logits, mask)['summed']
-    correct = (jnp.argmax(logits, -1) == batch['targets']) * mask
-    return {'accuracy': correct.sum(), 'loss': loss}
 
 
 class MoleculesGnnGeluWorkload(MoleculesGnnWorkload):

@@ -10,7 +10,7 @@ target's maximum as data range, averaged over examples.
 import jax.numpy as jnp
 import numpy as np
 
-from algoperf import base_workload, losses, spec
+from algoperf import base_workload, spec
 from workloads.phantom_unet import dataset, model, phantoms, ssim
 
 CLIP = 6.0  # fastMRI's clip of normalised images.
@@ -35,19 +35,14 @@ class PhantomUnetWorkload(base_workload.ArrayWorkload):
   dataset_builder = dataset.EllipsePhantoms
   input_keys = ('inputs', 'targets', 'mean', 'std', 'volume_max')
   output_layer_name = 'Conv_out'
-  # Model facts, overridden one at a time by the variants.
+  # Model settings, overridden one at a time by the variants.
+  model_class = model.UNet
+  model_settings = ('num_channels', 'num_pool_layers', 'use_tanh',
+                    'use_layer_norm')
   num_channels = 8
   num_pool_layers = 3
   use_tanh = False
   use_layer_norm = False
-
-  def build_model(self):
-    return model.UNet(
-      num_channels=self.num_channels,
-      num_pool_layers=self.num_pool_layers,
-      use_tanh=self.use_tanh,
-      use_layer_norm=self.use_layer_norm,
-    )
 
   def init_inputs(self):
     return model.init_inputs(phantoms.IMAGE_SIZE)
@@ -77,13 +72,6 @@ class PhantomUnetWorkload(base_workload.ArrayWorkload):
       'std': std,
       'volume_max': targets.max(axis=(1, 2)).astype(np.float32),
     }
-
-  def loss_fn(
-    self, label_batch, logits_batch, mask_batch=None, label_smoothing=0.0
-  ):
-    return losses.mean_absolute_error(
-      label_batch, logits_batch, mask_batch, label_smoothing
-    )
 
   def eval_metrics(self, logits, batch, mask):
     per_example = ssim.ssim(

@@ -8,15 +8,11 @@ accuracy), with variants that change one architectural detail each.
 import math
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from algoperf import base_workload
-from algoperf import losses
-from algoperf import spec
-from workloads.shakespeare_lm import dataset
-from workloads.shakespeare_lm import model
+from algoperf import base_workload, losses, spec
+from workloads.shakespeare_lm import dataset, model
 
 
 class ShakespeareLmWorkload(base_workload.ArrayWorkload):
@@ -26,6 +22,8 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
   lower is better), as AlgoPerf's LM workloads; perplexity = exp(loss) and
   next-character accuracy are reported beside it. Evaluation uses 128 +
   512 + 512 windows, few enough to keep evals a small share of wall time.
+  The loss's ``mask_batch`` is the batch's 'weights' [B, T], so
+  n_valid_examples counts valid tokens.
   """
 
   name = 'shakespeare_lm'
@@ -39,7 +37,13 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
   dataset_builder = dataset.ShakespeareChars
   input_keys = ('inputs', 'targets', 'weights')
 
-  # Model facts a variant may override (each variant says why).
+  # Model settings a variant may override (each variant says why).
+  model_class = model.DecoderLM
+  model_settings = ('vocab_size', 'max_length', 'width', 'depth', 'num_heads',
+                    'activation', 'glu', 'pre_layer_norm',
+                    'attention_temperature')
+  vocab_size = dataset.VOCAB_SIZE
+  max_length = dataset.SEQUENCE_LENGTH
   width = 96
   depth = 2
   num_heads = 4
@@ -47,19 +51,6 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
   glu = False
   activation = staticmethod(nn.gelu)
   attention_temperature = 1.0
-
-  def build_model(self):
-    return model.DecoderLM(
-      vocab_size=dataset.VOCAB_SIZE,
-      max_length=dataset.SEQUENCE_LENGTH,
-      width=self.width,
-      depth=self.depth,
-      num_heads=self.num_heads,
-      activation=self.activation,
-      glu=self.glu,
-      pre_layer_norm=self.pre_layer_norm,
-      attention_temperature=self.attention_temperature,
-    )
 
   def init_inputs(self):
     return model.init_inputs(dataset.SEQUENCE_LENGTH)
@@ -79,37 +70,17 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
       'weights': (targets != dataset.PAD_ID).astype(np.float32),
     }
 
-  def loss_fn(self, label_batch, logits_batch, mask_batch=None,
-              label_smoothing=0.0):
-    """Per-token cross-entropy; n_valid_examples counts valid tokens.
-
-    ``mask_batch`` is the batch's 'weights' [B, T] (None: every token).
-    """
-    return losses.softmax_cross_entropy(
-      label_batch, logits_batch, mask_batch, label_smoothing
-    )
-
   def eval_metrics(self, logits, batch, mask):
     """Sums over valid tokens of valid (unpadded) rows."""
     weights = batch['weights'] * mask[:, None]
     loss = self.loss_fn(batch['targets'], logits, weights)['summed']
-    correct = (jnp.argmax(logits, -1) == batch['targets']) * weights
-    return {'loss': loss, 'accuracy': correct.sum(),
+    return {'loss': loss,
+            'accuracy': losses.num_correct(logits, batch['targets'], weights),
             'num_tokens': weights.sum()}
 
-  def _eval_model_on_split(self, split, num_examples, global_batch_size,
-                           params, model_state, rng, data_dir,
-                           global_step=0) -> dict[str, float]:
+  def eval_averages(self, totals, num_examples) -> dict[str, float]:
     """Loss and accuracy averaged over tokens (not windows); perplexity."""
-    del global_batch_size, rng, global_step
-    arrays = self.split_arrays(split, data_dir)
-    arrays = {k: arrays[k][:num_examples] for k in self.input_keys}
-    totals = None
-    for batch, mask in base_workload.padded_batches(
-        arrays, self.eval_batch_size):
-      sums = self._eval_step(params, model_state, batch, mask)
-      totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
-    totals = jax.device_get(totals)
+    del num_examples
     num_tokens = float(totals['num_tokens'])
     loss = float(totals['loss']) / num_tokens
     return {
