@@ -397,7 +397,7 @@ class ShuffledBatches:
 
 
 class TrainData:
-  """The training split by index (DESIGN.md section 3's extension).
+  """The training split by index (docs/design.md §3's extension).
 
   A ``data_selection`` that names a ``train_data`` parameter receives this,
   so methods such as RS2 can pick which examples each round uses.

@@ -1,4 +1,4 @@
-"""Train one trial under the clock rules of DESIGN.md section 6.
+"""Train one trial under the clock rules of docs/design.md §6.
 
 ``run_trial(workload, submission, config)`` trains until the validation (and
 test) target is reached, the budget is spent, the submission raises

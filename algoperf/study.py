@@ -1,4 +1,4 @@
-"""Studies: N studies x M trials per workload, planned and run (DESIGN 9).
+"""Studies: N studies x M trials per workload, planned (docs/design.md §8).
 
 External tuning: each study draws its own M hyperparameter points from the
 submission's search space (scrambled Halton, seeded per study, so different

@@ -1,4 +1,4 @@
-"""The clock rules of DESIGN.md section 6, with an injected clock."""
+"""The clock rules of docs/design.md §6, with an injected clock."""
 
 import dataclasses
 import statistics
