@@ -25,14 +25,20 @@ import math
 import queue
 import threading
 import weakref
-from typing import Any, Dict, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from algoperf import jax_sharding_utils, losses, param_types, registry, spec
-from algoperf.data import dirs, prepared
+from algoperf import jax_sharding_utils
+from algoperf import losses
+from algoperf import param_types
+from algoperf import registry
+from algoperf import spec
+from algoperf.data import dirs
+from algoperf.data import prepared
 
 
 def _fact(field: str) -> property:
@@ -58,7 +64,7 @@ class ArrayWorkload(spec.Workload):
   train_stddev: Any = 1.0
   input_keys: tuple = ('inputs', 'targets')  # Features fed to model/loss.
   # What the model reads: batch['inputs'] (None), or a dict of these.
-  model_input_keys: Optional[tuple] = None
+  model_input_keys: tuple | None = None
   model_class: Any = None  # A flax.linen module class.
   model_settings: tuple = ()  # Our class attributes passed to it by name.
 
@@ -104,7 +110,7 @@ class ArrayWorkload(spec.Workload):
     return losses.BY_LOSS_TYPE[self.loss_type](
       label_batch, logits_batch, mask_batch, label_smoothing)
 
-  def eval_metrics(self, logits, batch, mask) -> Dict[str, jax.Array]:
+  def eval_metrics(self, logits, batch, mask) -> dict[str, jax.Array]:
     """Per-batch metric *sums* over valid examples: loss and accuracy.
 
     A classifier's metrics; a workload scored otherwise overrides this.
@@ -114,7 +120,7 @@ class ArrayWorkload(spec.Workload):
       'loss': self.loss_fn(batch['targets'], logits, mask)['summed'],
     }
 
-  def eval_averages(self, totals, num_examples: int) -> Dict[str, float]:
+  def eval_averages(self, totals, num_examples: int) -> dict[str, float]:
     """One split's metrics from the summed ``eval_metrics``: per example."""
     return {k: float(v) / num_examples for k, v in totals.items()}
 
@@ -132,11 +138,11 @@ class ArrayWorkload(spec.Workload):
       raw = self.synthetic_arrays(num_examples, seed + i)
       self._synthetic[split] = self.preprocess(dict(raw))
 
-  def preprocess(self, arrays: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+  def preprocess(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Turns stored features into model inputs once per split (e.g. scale)."""
     return arrays
 
-  def split_arrays(self, split: str, data_dir) -> Dict[str, np.ndarray]:
+  def split_arrays(self, split: str, data_dir) -> dict[str, np.ndarray]:
     """The split's arrays. 'eval_train' is the first examples of 'train'."""
     data_dir = dirs.resolve_data_dir(data_dir)
     if split == 'eval_train':
@@ -153,11 +159,11 @@ class ArrayWorkload(spec.Workload):
     return self._split_cache[cache_key]
 
   # --- Targets. ---
-  def has_reached_validation_target(self, eval_result: Dict[str, float]):
+  def has_reached_validation_target(self, eval_result: dict[str, float]):
     value = eval_result[f'validation/{self.target_metric_name}']
     return self.facts.meets(value, self.validation_target_value)
 
-  def has_reached_test_target(self, eval_result: Dict[str, float]):
+  def has_reached_test_target(self, eval_result: dict[str, float]):
     value = eval_result[f'test/{self.target_metric_name}']
     return self.facts.meets(value, self.test_target_value)
 
@@ -220,11 +226,11 @@ class ArrayWorkload(spec.Workload):
     split: str,
     data_dir: str,
     global_batch_size: int,
-    cache: Optional[bool] = None,
-    repeat_final_dataset: Optional[bool] = None,
-    num_batches: Optional[int] = None,
+    cache: bool | None = None,
+    repeat_final_dataset: bool | None = None,
+    num_batches: int | None = None,
     start_position: int = 0,
-  ) -> Iterator[Dict[str, Any]]:
+  ) -> Iterator[dict[str, Any]]:
     del cache, repeat_final_dataset, num_batches
     arrays = self.split_arrays(split, data_dir)
     arrays = {k: arrays[k] for k in self.input_keys if k in arrays}
@@ -267,7 +273,7 @@ class ArrayWorkload(spec.Workload):
     rng,
     data_dir: str,
     global_step: int = 0,
-  ) -> Dict[str, float]:
+  ) -> dict[str, float]:
     del global_batch_size, rng, global_step
     arrays = self.split_arrays(split, data_dir)
     arrays = {k: arrays[k][:num_examples] for k in self.input_keys}
@@ -433,7 +439,8 @@ def padded_batches(arrays, batch_size: int):
     stop = min(start + batch_size, num)
     pad = batch_size - (stop - start)
     batch = {
-      k: np.concatenate([v[start:stop], np.zeros((pad,) + v.shape[1:], v.dtype)])
+      k: np.concatenate([v[start:stop],
+                         np.zeros((pad,) + v.shape[1:], v.dtype)])
       if pad else v[start:stop]
       for k, v in arrays.items()
     }

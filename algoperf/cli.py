@@ -13,11 +13,15 @@ from algoperf.errors import AlgoperfError
 
 # verb -> (module, one-line help). Adding a verb touches this dict only.
 COMMANDS = {
-  'workloads': ('algoperf.commands.workloads', 'list workloads, targets, budgets'),
+  'workloads': ('algoperf.commands.workloads',
+                'list workloads, targets, budgets'),
   'data': ('algoperf.commands.data', 'prepare datasets into the data dir'),
-  'score': ('scoring.cli_score', 'score experiment directories (AlgoPerf rules)'),
-  'leaderboard': ('scoring.cli_leaderboard', 'write markdown + HTML leaderboard'),
-  'run': ('algoperf.commands.run', 'run a submission on one workload or the CPU suite'),
+  'score': ('scoring.cli_score',
+            'score experiment directories (AlgoPerf rules)'),
+  'leaderboard': ('scoring.cli_leaderboard',
+                  'write markdown + HTML leaderboard'),
+  'run': ('algoperf.commands.run',
+          'run a submission on one workload or the CPU suite'),
   'new': ('algoperf.commands.new', 'create submissions/NAME from the template'),
   'validate': ('algoperf.commands.validate',
                'check a submission: files, API, rules, a few steps'),
@@ -25,8 +29,10 @@ COMMANDS = {
               'bundle logs + submission source with sha256 checksums'),
   'docker-command': ('algoperf.commands.docker_command',
                      'print the docker run line for a submission'),
-  'study': ('algoperf.commands.study', 'N studies x M trials: local, pool or Ray'),
-  'status': ('algoperf.commands.status', 'trials of an experiment dir, from disk'),
+  'study': ('algoperf.commands.study',
+            'N studies x M trials: local, pool or Ray'),
+  'status': ('algoperf.commands.status',
+             'trials of an experiment dir, from disk'),
   'refine': ('algoperf.commands.refine',
              'refined LR schedule from a finished trial\'s gradient norms'),
 }

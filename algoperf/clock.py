@@ -8,7 +8,7 @@ wall time by construction; ``self_check`` measures that independently.
 
 import dataclasses
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 

@@ -8,7 +8,8 @@ and model state are replicated.
 import functools
 
 import jax
-from jax.sharding import NamedSharding, PartitionSpec
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec
 
 BATCH_AXIS = 'batch'
 

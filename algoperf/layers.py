@@ -5,7 +5,6 @@ their jitted train step, so the rate can be a traced value; ``flax.linen``'s
 ``Dropout`` branches on the rate in Python and fails on a tracer.
 """
 
-from typing import Optional
 
 import flax.linen as nn
 import jax
@@ -20,10 +19,10 @@ class Dropout(nn.Module):
   """
 
   rate: float
-  deterministic: Optional[bool] = None
+  deterministic: bool | None = None
 
   @nn.compact
-  def __call__(self, inputs, deterministic: Optional[bool] = None):
+  def __call__(self, inputs, deterministic: bool | None = None):
     deterministic = nn.merge_param('deterministic', self.deterministic,
                                    deterministic)
     if deterministic:

@@ -13,7 +13,10 @@ def trial_progress(workload, budget: float, enabled: bool = True):
   if not enabled:
     yield None
     return
-  from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+  from rich.progress import BarColumn
+  from rich.progress import Progress
+  from rich.progress import TextColumn
+  from rich.progress import TimeElapsedColumn
 
   metric = workload.target_metric_name
   target = workload.validation_target_value

@@ -141,7 +141,7 @@ def hardware_and_software(seed: int,
   devices = jax.devices()
   return {
     'benchmark_version': benchmark_version,
-    'timestamp': datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    'timestamp': datetime.datetime.now(datetime.UTC).isoformat(),
     'rng_seed': seed,
     'git_commit': git_commit(),
     'hostname': platform.node(),

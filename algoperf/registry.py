@@ -33,7 +33,6 @@ import functools
 import importlib
 import json
 import pathlib
-from typing import Optional
 
 from algoperf.errors import WorkloadError
 
@@ -53,19 +52,19 @@ class WorkloadFacts:
 
   name: str
   suite: str
-  import_path: Optional[str]
-  base_name: Optional[str]
+  import_path: str | None
+  base_name: str | None
   target_metric_name: str
   metric_direction: str  # 'min': lower is better; 'max': higher.
   validation_target_value: float
-  test_target_value: Optional[float]
+  test_target_value: float | None
   targets_are_provisional: bool
-  max_allowed_runtime_sec: Optional[float]
-  eval_period_time_sec: Optional[float]
-  step_hint: Optional[int]
+  max_allowed_runtime_sec: float | None
+  eval_period_time_sec: float | None
+  step_hint: int | None
   # Steps of every target-setting run of this workload (the CPU suite's
   # protocol); None where targets come from elsewhere.
-  target_setting_horizon_steps: Optional[int] = None
+  target_setting_horizon_steps: int | None = None
 
   @property
   def runnable(self) -> bool:
@@ -220,7 +219,7 @@ def _check_facts(path, facts: WorkloadFacts) -> None:
         'omits from its base_name).')
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def suites() -> dict:
   """Every suite shipped in ``algoperf/suites/``, by name."""
   found = {}
@@ -245,7 +244,7 @@ def _all_facts() -> dict:
   return found
 
 
-def names(suite_name: Optional[str] = None) -> list:
+def names(suite_name: str | None = None) -> list:
   """Runnable workload names (of one suite, or of every suite)."""
   chosen = [suite(suite_name)] if suite_name else suites().values()
   return [n for s in chosen for n, f in s.workloads.items() if f.runnable]
@@ -300,8 +299,8 @@ def make_workload(name: str, **fact_changes):
 
 
 def targets_document(suite_name: str = DEFAULT_SUITE, rules: str = 'v0.6',
-                     workloads: Optional[list] = None,
-                     benchmark_version: Optional[str] = None) -> dict:
+                     workloads: list | None = None,
+                     benchmark_version: str | None = None) -> dict:
   """A suite's targets in AlgoPerf's workload_targets format (+ our keys).
 
   Under v0.6 rules there are no held-out workloads; under v0.5 the suite's

@@ -14,7 +14,8 @@ def spec_from_args(args) -> study.StudySpec:
   """`algoperf run` is study 0 of a one-study study, run in-process."""
   from algoperf import registry
 
-  names = registry.suite(args.suite).base_workloads if args.suite else (args.workload,)
+  names = (registry.suite(args.suite).base_workloads if args.suite
+           else (args.workload,))
   return study.StudySpec(
     submission=args.submission, workloads=names,
     experiment_dir=args.experiment_dir, name=args.name, ruleset=args.ruleset,

@@ -11,7 +11,7 @@ import functools
 import math
 import time
 import traceback
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import jax
 from absl import logging
@@ -20,12 +20,12 @@ from algoperf import clock as clock_lib
 from algoperf import records
 from algoperf import spec
 from algoperf import submission_calls as calls_lib
-from algoperf.step_keys import RNG_CHUNK as _RNG_CHUNK
-from algoperf.step_keys import StepKeys
 from algoperf import trial_checkpoint
 from algoperf import trial_io
 from algoperf import tuning
 from algoperf.errors import SubmissionError
+from algoperf.step_keys import RNG_CHUNK as _RNG_CHUNK
+from algoperf.step_keys import StepKeys
 
 _SUB = clock_lib.SUBMISSION
 _EVAL = clock_lib.EVAL
@@ -41,27 +41,27 @@ class RunConfig:
   rng_seed: int = 0
   study: int = 0
   trial: int = 1
-  hyperparameters: Optional[dict] = None  # None: self-tuning.
+  hyperparameters: dict | None = None  # None: self-tuning.
   ruleset: str = 'external'
   budget_multiplier: float = 1.0
-  data_dir: Optional[str] = None
-  max_steps: Optional[int] = None
+  data_dir: str | None = None
+  max_steps: int | None = None
   progress: bool = True
   # Evaluate every N steps instead of every eval_period_time_sec of
   # submission time. A reproducibility/testing option: a step schedule makes
   # a resumed run's evals land on the same steps as an uninterrupted one.
   # AlgoPerf's (and the default) schedule is time-based.
-  eval_every_steps: Optional[int] = None
+  eval_every_steps: int | None = None
   # Checkpoint at the first eval at least this many wall-clock seconds after
   # the previous checkpoint (0: at every eval; None: never). Off the clock.
-  checkpoint_every_sec: Optional[float] = 30.0
+  checkpoint_every_sec: float | None = 30.0
   # Stop once the validation and test targets are met (AlgoPerf). Target
   # setting (scripts/set_targets.py) trains to its horizon instead: there is
   # no target yet, only the provisional one.
   stop_at_target: bool = True
   # Recorded in flags_<n>.json: where the hyperparameters came from.
-  search_space: Optional[str] = None
-  search_seed: Optional[int] = None
+  search_space: str | None = None
+  search_seed: int | None = None
 
 
 @dataclasses.dataclass
@@ -89,7 +89,7 @@ class _Loop:
   last_checkpoint_wall: float = 0.0
   eval_results: list = dataclasses.field(default_factory=list)
   eval_rows: list = dataclasses.field(default_factory=list)
-  status: Optional[str] = None
+  status: str | None = None
   message: str = ''
   preemption_count: int = 0
 
@@ -99,7 +99,7 @@ def run_trial(
   submission,
   config: RunConfig,
   time_fn: Callable[[], float] = None,
-  on_eval: Optional[Callable[[dict], None]] = None,
+  on_eval: Callable[[dict], None] | None = None,
 ) -> TrialResult:
   """Trains one trial; returns its outcome. Files go to the trial dir.
 
@@ -200,7 +200,7 @@ class _Context:
   input_queue: object
   clock: clock_lib.Clock
   budget: float
-  on_eval: Optional[Callable]
+  on_eval: Callable | None
   train_state: Callable  # update_params' train_state, made when asked for.
 
 

@@ -21,7 +21,9 @@ A submission module defines:
 
 import abc
 import enum
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import Any
 
 
 class LossType(enum.Enum):
@@ -78,25 +80,20 @@ class ShapeTuple:
     return hash(tuple(self.shape_tuple))
 
 
-Shape = Union[
-  Tuple[int],
-  Tuple[int, int],
-  Tuple[int, int, int],
-  Tuple[int, int, int, int],
-  ShapeTuple,
-]
-ParameterShapeTree = Dict[str, Dict[str, Shape]]
+Shape = (tuple[int] | tuple[int, int] | tuple[int, int, int]
+         | tuple[int, int, int, int] | ShapeTuple)
+ParameterShapeTree = dict[str, dict[str, Shape]]
 ParameterKey = str
-ParameterContainer = Dict[ParameterKey, Any]
-ParameterTypeTree = Dict[ParameterKey, Dict[ParameterKey, ParameterType]]
+ParameterContainer = dict[ParameterKey, Any]
+ParameterTypeTree = dict[ParameterKey, dict[ParameterKey, ParameterType]]
 RandomState = Any
-OptimizerState = Union[Dict[str, Any], Tuple[Any, Any]]
+OptimizerState = dict[str, Any] | tuple[Any, Any]
 Hyperparameters = Any
 Timing = int
 Steps = int
 ModelAuxiliaryState = Any
-ModelInitState = Tuple[ParameterContainer, ModelAuxiliaryState]
-UpdateReturn = Tuple[OptimizerState, ParameterContainer, ModelAuxiliaryState]
+ModelInitState = tuple[ParameterContainer, ModelAuxiliaryState]
+UpdateReturn = tuple[OptimizerState, ParameterContainer, ModelAuxiliaryState]
 
 
 class TrainingCompleteError(Exception):
@@ -116,9 +113,9 @@ class Workload(metaclass=abc.ABCMeta):
 
   def __init__(self, *args, **kwargs) -> None:
     del args, kwargs
-    self._param_shapes: Optional[ParameterShapeTree] = None
-    self._param_types: Optional[ParameterTypeTree] = None
-    self._eval_iters: Dict[str, Iterator] = {}
+    self._param_shapes: ParameterShapeTree | None = None
+    self._param_types: ParameterTypeTree | None = None
+    self._eval_iters: dict[str, Iterator] = {}
     # None, or an object with append_scalar_metrics(metrics, global_step).
     self.metrics_logger = None
 
@@ -131,11 +128,12 @@ class Workload(metaclass=abc.ABCMeta):
     """Name of the validation metric the target is set on, e.g. 'accuracy'."""
 
   @abc.abstractmethod
-  def has_reached_validation_target(self, eval_result: Dict[str, float]) -> bool:
+  def has_reached_validation_target(self,
+                                    eval_result: dict[str, float]) -> bool:
     """Whether ``eval_result`` meets the validation target."""
 
   @abc.abstractmethod
-  def has_reached_test_target(self, eval_result: Dict[str, float]) -> bool:
+  def has_reached_test_target(self, eval_result: dict[str, float]) -> bool:
     """Whether ``eval_result`` meets the test target."""
 
   @abc.abstractmethod
@@ -145,10 +143,10 @@ class Workload(metaclass=abc.ABCMeta):
     split: str,
     data_dir: str,
     global_batch_size: int,
-    cache: Optional[bool] = None,
-    repeat_final_dataset: Optional[bool] = None,
-    num_batches: Optional[int] = None,
-  ) -> Iterator[Dict[str, Any]]:
+    cache: bool | None = None,
+    repeat_final_dataset: bool | None = None,
+    num_batches: int | None = None,
+  ) -> Iterator[dict[str, Any]]:
     """Iterator of global batches sharded along the batch dimension."""
 
   @property
@@ -248,23 +246,23 @@ class Workload(metaclass=abc.ABCMeta):
   def model_fn(
     self,
     params: ParameterContainer,
-    augmented_and_preprocessed_input_batch: Dict[str, Tensor],
+    augmented_and_preprocessed_input_batch: dict[str, Tensor],
     model_state: ModelAuxiliaryState,
     mode: ForwardPassMode,
     rng: RandomState,
     update_batch_norm: bool,
     dropout_rate: float = 0.0,
-  ) -> Tuple[Tensor, ModelAuxiliaryState]:
+  ) -> tuple[Tensor, ModelAuxiliaryState]:
     """Returns ``(logits_batch, new_model_state)``."""
 
   @abc.abstractmethod
   def loss_fn(
     self,
-    label_batch: Union[Tuple[Tensor, Tensor], Tensor],
-    logits_batch: Union[Tuple[Tensor, Tensor], Tensor],
-    mask_batch: Optional[Tensor] = None,
+    label_batch: tuple[Tensor, Tensor] | Tensor,
+    logits_batch: tuple[Tensor, Tensor] | Tensor,
+    mask_batch: Tensor | None = None,
     label_smoothing: float = 0.0,
-  ) -> Dict[str, Tensor]:
+  ) -> dict[str, Tensor]:
     """Returns ``{'summed', 'n_valid_examples', 'per_example'}``.
 
     Regularization is not included; that is the submission's business.
@@ -281,7 +279,7 @@ class Workload(metaclass=abc.ABCMeta):
     rng: RandomState,
     data_dir: str,
     global_step: int = 0,
-  ) -> Dict[str, float]:
+  ) -> dict[str, float]:
     """Evaluates on one split and returns scalars keyed by metric name."""
 
   def eval_model(
@@ -291,9 +289,9 @@ class Workload(metaclass=abc.ABCMeta):
     model_state: ModelAuxiliaryState,
     rng: RandomState,
     data_dir: str,
-    imagenet_v2_data_dir: Optional[str],
+    imagenet_v2_data_dir: str | None,
     global_step: int,
-  ) -> Dict[str, float]:
+  ) -> dict[str, float]:
     """Evaluates on eval_train, validation and test; keys are 'split/metric'."""
     del imagenet_v2_data_dir
     results = {}
@@ -329,19 +327,19 @@ InitOptimizerFn = Callable[
 ]
 UpdateParamsFn = Callable[
   [Workload, ParameterContainer, ParameterTypeTree, ModelAuxiliaryState,
-   Hyperparameters, Dict[str, Tensor], LossType, OptimizerState,
-   List[Tuple[int, float]], int, RandomState],
+   Hyperparameters, dict[str, Tensor], LossType, OptimizerState,
+   list[tuple[int, float]], int, RandomState],
   UpdateReturn,
 ]
 PrepareForEvalFn = Callable[
   [Workload, ParameterContainer, ParameterTypeTree, ModelAuxiliaryState,
-   Hyperparameters, LossType, OptimizerState, List[Tuple[int, float]], int,
+   Hyperparameters, LossType, OptimizerState, list[tuple[int, float]], int,
    RandomState],
   UpdateReturn,
 ]
 DataSelectionFn = Callable[
-  [Workload, Iterator[Dict[str, Any]], OptimizerState, ParameterContainer,
+  [Workload, Iterator[dict[str, Any]], OptimizerState, ParameterContainer,
    ModelAuxiliaryState, Hyperparameters, int, RandomState],
-  Dict[str, Tensor],
+  dict[str, Tensor],
 ]
 GetBatchSizeFn = Callable[[str], int]

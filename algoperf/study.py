@@ -15,7 +15,6 @@ their checkpoints (see ``runner`` and ``trial_checkpoint``).
 
 import dataclasses
 import pathlib
-from typing import Optional
 
 from algoperf import records
 from algoperf import runner
@@ -48,16 +47,16 @@ class StudySpec:
   num_studies: int = 1
   num_trials: int = 1
   rng_seed: int = 0
-  search_space: Optional[str] = None
-  data_dir: Optional[str] = None
-  max_steps: Optional[int] = None
-  eval_every_steps: Optional[int] = None
-  checkpoint_every_sec: Optional[float] = 30.0
+  search_space: str | None = None
+  data_dir: str | None = None
+  max_steps: int | None = None
+  eval_every_steps: int | None = None
+  checkpoint_every_sec: float | None = 30.0
   num_cpus_per_trial: float = 1.0
   num_gpus_per_trial: float = 0.0
   # Serve N random examples per split instead of prepared data (tests and
   # smoke runs only; the results say nothing about the workload).
-  synthetic_data: Optional[int] = None
+  synthetic_data: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +68,7 @@ class TrialJob:
   config: runner.RunConfig
   num_cpus: float = 1.0
   num_gpus: float = 0.0
-  synthetic_data: Optional[int] = None
+  synthetic_data: int | None = None
 
   @property
   def trial_dir(self) -> pathlib.Path:
@@ -161,7 +160,7 @@ def plan_trials(spec: StudySpec, submission) -> list[TrialJob]:
   return jobs
 
 
-def _absolute(path) -> Optional[str]:
+def _absolute(path) -> str | None:
   """Workers (pool, Ray) may run elsewhere: never pass relative paths."""
   return None if path is None else str(pathlib.Path(path).absolute())
 

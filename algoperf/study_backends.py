@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import time
 import traceback
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from algoperf import records
 from algoperf.errors import AlgoperfError
@@ -32,9 +32,9 @@ def execute(job) -> dict:
   status 'error' -- rerunning would fail the same way. Anything else
   propagates, so Ray can retry the task once.
   """
+  from algoperf import registry
   from algoperf import runner
   from algoperf import submission as submission_lib
-  from algoperf import registry
 
   try:
     submission = submission_lib.load_submission(job.submission)
@@ -60,7 +60,7 @@ def usable_cpus() -> int:
 
 
 def pool_size(num_jobs: int, cpus_per_trial: float,
-              max_workers: Optional[int] = None) -> int:
+              max_workers: int | None = None) -> int:
   """Concurrent trials: never more than the cores allow (nor than asked)."""
   by_cores = max(int(usable_cpus() // max(cpus_per_trial, 1e-9)), 1)
   size = min(num_jobs, by_cores)
@@ -70,7 +70,7 @@ def pool_size(num_jobs: int, cpus_per_trial: float,
 
 
 def run_local(jobs, on_done: Callable, on_tick: Callable = None,
-              deadline: Optional[float] = None) -> int:
+              deadline: float | None = None) -> int:
   """One trial after the other in this process (nothing competes for cores).
 
   Jobs not started by ``deadline`` (a ``time.monotonic()`` value) are left
@@ -85,8 +85,8 @@ def run_local(jobs, on_done: Callable, on_tick: Callable = None,
 
 
 def run_pool(jobs, on_done: Callable, on_tick: Callable = None,
-             max_workers: Optional[int] = None,
-             deadline: Optional[float] = None) -> int:
+             max_workers: int | None = None,
+             deadline: float | None = None) -> int:
   """One trial per fresh process ('spawn': JAX is not fork-safe).
 
   Jobs not started by ``deadline`` (a ``time.monotonic()`` value) are
@@ -133,7 +133,7 @@ def _ray_execute(job) -> dict:
 
 
 def run_ray(jobs, on_done: Callable, on_tick: Callable = None,
-            address: Optional[str] = None) -> None:
+            address: str | None = None) -> None:
   """Each trial a Ray task with its CPU/GPU request, retried once on failure.
 
   Results go to the shared experiment directory; the driver waits on the
@@ -168,9 +168,9 @@ def run_ray(jobs, on_done: Callable, on_tick: Callable = None,
 
 
 def run_jobs(jobs, backend: str, on_done: Callable, on_tick: Callable = None,
-             max_workers: Optional[int] = None,
-             address: Optional[str] = None,
-             deadline: Optional[float] = None) -> int:
+             max_workers: int | None = None,
+             address: str | None = None,
+             deadline: float | None = None) -> int:
   """Runs ``jobs`` on ``backend``; returns how many the deadline left."""
   if backend == LOCAL:
     return run_local(jobs, on_done, on_tick, deadline)

@@ -8,7 +8,7 @@ and the reference leaderboard share its orchestration, ``run_trials``.
 import contextlib
 import dataclasses
 import pathlib
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from algoperf import experiment_lock
 from algoperf import study as study_lib
@@ -40,7 +40,7 @@ def check_data(spec: study_lib.StudySpec) -> None:
         'starting the study.')
 
 
-def choose_backend(backend: Optional[str], num_jobs: int) -> str:
+def choose_backend(backend: str | None, num_jobs: int) -> str:
   """The default: in-process for one trial, else the local process pool."""
   if backend:
     return backend
@@ -60,11 +60,11 @@ class Dispatch:
   """Where, in which order and until when the unfinished trials run."""
 
   backend: str = study_backends.LOCAL
-  max_workers: Optional[int] = None
-  address: Optional[str] = None  # Ray's.
-  deadline: Optional[float] = None  # time.monotonic(): start none after.
-  order: Optional[Callable] = None  # Sort key of the trials to run.
-  live: Optional[pathlib.Path] = None  # Show this folder's live table.
+  max_workers: int | None = None
+  address: str | None = None  # Ray's.
+  deadline: float | None = None  # time.monotonic(): start none after.
+  order: Callable | None = None  # Sort key of the trials to run.
+  live: pathlib.Path | None = None  # Show this folder's live table.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +79,8 @@ def experiment_path(spec: study_lib.StudySpec) -> pathlib.Path:
 
 
 def run_trials(plans, dispatch: Dispatch = Dispatch(),
-               on_done: Optional[Callable] = None,
-               check_finished: Optional[Callable] = None) -> Outcome:
+               on_done: Callable | None = None,
+               check_finished: Callable | None = None) -> Outcome:
   """Runs the unfinished trials of ``plans``; finished ones are skipped.
 
   Holds every experiment's lock throughout; calls ``check_finished(job)``
@@ -122,9 +122,9 @@ def _dispatch(jobs: list, dispatch: Dispatch, on_done: Callable) -> int:
       address=dispatch.address, deadline=dispatch.deadline)
 
 
-def run_study(spec: study_lib.StudySpec, backend: Optional[str] = None,
-              address: Optional[str] = None,
-              max_workers: Optional[int] = None,
+def run_study(spec: study_lib.StudySpec, backend: str | None = None,
+              address: str | None = None,
+              max_workers: int | None = None,
               progress: bool = True) -> dict:
   """Runs the study's unfinished trials; returns {label: summary}.
 

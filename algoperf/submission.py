@@ -12,7 +12,7 @@ import pathlib
 import sys
 import traceback
 import types
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from algoperf.errors import SubmissionError
 
@@ -54,7 +54,7 @@ class Submission:
   init_optimizer_state: Callable
   update_params: Callable
   data_selection: Callable
-  prepare_for_eval: Optional[Callable]
+  prepare_for_eval: Callable | None
   wants_train_state: bool
   wants_train_data: bool
 

@@ -11,8 +11,10 @@ import dataclasses
 import numbers
 import traceback
 import types
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+from typing import NamedTuple
 
 import jax
 import numpy as np

@@ -106,7 +106,8 @@ def _search_space_problems(path: pathlib.Path) -> list:
 def _requirements_problems(path: pathlib.Path) -> list:
   import importlib.metadata as md
 
-  from packaging.requirements import InvalidRequirement, Requirement
+  from packaging.requirements import InvalidRequirement
+  from packaging.requirements import Requirement
 
   if not path.exists():
     return []

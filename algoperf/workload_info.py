@@ -44,7 +44,8 @@ def print_table(rows: list[dict], details: bool = False) -> None:
 
   table = Table(title='Workloads' + (' (details)' if details else ''))
   for column in rows[0]:
-    table.add_column(column, justify='right' if column != 'workload' else 'left')
+    table.add_column(column,
+                     justify='left' if column == 'workload' else 'right')
   for row in rows:
     table.add_row(*(str(v) for v in row.values()))
   console.console().print(table)

@@ -17,7 +17,8 @@ import json
 import pathlib
 import tempfile
 
-from algoperf import registry, runner
+from algoperf import registry
+from algoperf import runner
 from algoperf import submission as submission_lib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / 'reference_algorithms'

@@ -23,10 +23,10 @@ import optax
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from algoperf import records  # noqa: E402
+from algoperf import registry  # noqa: E402
 from algoperf import runner  # noqa: E402
 from algoperf import spec  # noqa: E402
 from algoperf import submission as submission_lib  # noqa: E402
-from algoperf import registry  # noqa: E402
 
 BATCH_SIZE = 64
 

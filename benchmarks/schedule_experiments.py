@@ -148,10 +148,10 @@ def _status(trial: Trial) -> dict | None:
 
 
 def run_one(trial: Trial) -> None:
+  from algoperf import registry
   from algoperf import runner
   from algoperf import submission as submission_lib
   from reference_algorithms.common import hyperparameters as hparams_lib
-  from algoperf import registry
 
   status = _status(trial)
   if status and status.get('status') in FINISHED:

@@ -15,8 +15,8 @@ process) are what a quiet machine's wall time approaches.
 
 import argparse
 import os
-import resource
 import pathlib
+import resource
 import statistics
 import subprocess
 import sys

@@ -19,12 +19,12 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from algoperf import registry  # noqa: E402
 from algoperf import study  # noqa: E402
 from algoperf import study_backends  # noqa: E402
 from algoperf import study_driver  # noqa: E402
 from algoperf.data import dirs  # noqa: E402
 from algoperf.data import prepared  # noqa: E402
-from algoperf import registry  # noqa: E402
 
 SUBMISSION = pathlib.Path(__file__).resolve().parents[1] / (
   'reference_algorithms/nadamw')

@@ -14,7 +14,6 @@ Example:
   >>> optimizer = optax.adamw(schedule)
 """
 
-from typing import Optional
 
 import jax.numpy as jnp
 import optax
@@ -193,7 +192,7 @@ def rewarm(
   restart_step: int,
   warmup_steps: int,
   new_schedule: optax.Schedule,
-  init_value: Optional[float] = None,
+  init_value: float | None = None,
 ) -> optax.Schedule:
   """Follows ``schedule`` until ``restart_step``, then warms up again.
 

@@ -114,10 +114,9 @@ def write_plots(result, output_dir: str) -> list[str]:
 
 
 def run(args) -> int:
+  from algoperf import packaging  # Standard library only: no JAX.
   from scoring import outputs
   from scoring import pipeline
-
-  from algoperf import packaging  # Standard library only: no JAX.
 
   start = time.perf_counter()
   # DIR may be a package from `algoperf package`: checksums verified first.

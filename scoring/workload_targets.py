@@ -22,7 +22,6 @@ neither JAX nor any workload).
 import dataclasses
 import difflib
 import json
-import os
 import re
 
 from scoring.errors import ScoringError

@@ -15,9 +15,9 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+  from algoperf import registry
   from algoperf.data import catalog
   from algoperf.errors import DataError
-  from algoperf import registry
 
   names = registry.names() if args.all else args.names
   if not names:

@@ -58,8 +58,8 @@ def run(args) -> int:
   import json
   import pathlib
 
-  from algoperf.errors import AlgoperfError
   from algoperf import refined_schedule as rs
+  from algoperf.errors import AlgoperfError
 
   path = find_grad_norms(args.run_dir)
   try:

@@ -7,8 +7,8 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-  from algoperf import workload_info
   from algoperf import registry
+  from algoperf import workload_info
 
   rows = [workload_info.describe(name, details=args.details)
           for name in registry.names()]

@@ -49,7 +49,8 @@ def sha256_of(path: pathlib.Path) -> str:
 
 
 def _pip_download(package: PinnedPackage, download_dir: pathlib.Path) -> None:
-  binary_flag = '--no-binary=:all:' if package.is_sdist else '--only-binary=:all:'
+  binary_flag = ('--no-binary=:all:' if package.is_sdist
+                 else '--only-binary=:all:')
   cmd = [
     sys.executable, '-m', 'pip', 'download', '--no-deps', '--quiet',
     '--disable-pip-version-check', binary_flag,

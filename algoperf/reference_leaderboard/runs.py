@@ -17,7 +17,7 @@ are needed.
 
 import dataclasses
 import pathlib
-from typing import Callable
+from collections.abc import Callable
 
 from algoperf import experiment_lock
 from algoperf import records

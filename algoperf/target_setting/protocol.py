@@ -47,7 +47,7 @@ values guarantees that at least half do).
 import dataclasses
 import math
 import statistics
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 TUNED_ALGORITHMS = ('nadamw', 'nesterov')
 SELF_TUNING_BASELINE = 'nadamw'
@@ -147,7 +147,7 @@ def winner(runs: Sequence[Run], direction: str) -> Run:
   return best
 
 
-def first_reaching(run: Run, target: float, direction: str) -> Optional[Eval]:
+def first_reaching(run: Run, target: float, direction: str) -> Eval | None:
   """The first eval of ``run`` whose validation metric reaches ``target``."""
   for e in run.evals:
     if reaches(e.validation, target, direction):
@@ -213,9 +213,9 @@ def worst(values: Sequence[float], direction: str) -> float:
 class SeedOutcome:
   rng_seed: int
   best_validation: float
-  reached_step: Optional[int]
-  reached_time: Optional[float]
-  test_at_reach: Optional[float]
+  reached_step: int | None
+  reached_time: float | None
+  test_at_reach: float | None
 
 
 @dataclasses.dataclass(frozen=True)

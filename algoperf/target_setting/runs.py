@@ -16,7 +16,8 @@ import dataclasses
 import json
 import math
 import pathlib
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 
 from algoperf import records
 from algoperf import registry
@@ -120,7 +121,7 @@ _START_AFRESH = ('Move {} aside (summarise its finished runs first: '
 
 def execute(plans: Sequence[study_driver.Plan], workers: int,
             on_done: Callable[[object, dict], None],
-            deadline: Optional[float] = None) -> int:
+            deadline: float | None = None) -> int:
   """Runs the unfinished trials of ``plans``, longest first.
 
   ``workers`` = 1 runs them in this process, one after the other (for
@@ -213,7 +214,7 @@ def summarized_keys(path: pathlib.Path) -> set:
 
 
 def write_summary(path: pathlib.Path, stage: str, workload,
-                  plan_by_alg: dict, workers: int) -> Optional[dict]:
+                  plan_by_alg: dict, workers: int) -> dict | None:
   """Summarises the finished trials of ``plan_by_alg`` into ``path``.
 
   Runs already in ``path`` that did not run here (another machine's share

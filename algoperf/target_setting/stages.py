@@ -7,7 +7,6 @@ the committed summary), then re-summarises.
 import dataclasses
 import pathlib
 import time
-from typing import Optional
 
 from algoperf import registry
 from algoperf.target_setting import protocol
@@ -23,7 +22,7 @@ GROUPS = ('base', 'variants')
 class StageOptions:
   repo: pathlib.Path  # Summaries go to its docs/targets/runs/.
   runs_dir: str
-  data_dir: Optional[str] = None
+  data_dir: str | None = None
   workloads: tuple = ()  # A subset of the group's workloads; () = all.
   workers: int = 1
   summarize_only: bool = False  # Run nothing; re-summarise finished runs.
@@ -86,7 +85,7 @@ def _summarize(stage: list, kind: str, options: StageOptions) -> None:
 
 
 def run_stage(kind: str, group: str, options: StageOptions,
-              deadline: Optional[float] = None) -> int:
+              deadline: float | None = None) -> int:
   """Runs one stage's unfinished runs; returns how many the deadline left."""
   stage = _plans(kind, group, options)
   todo = []
@@ -113,7 +112,7 @@ def _print_done(job, summary: dict) -> None:
 
 
 def run_stages(stages: list, options: StageOptions,
-               deadline_s: Optional[float] = None) -> int:
+               deadline_s: float | None = None) -> int:
   """``run_stage`` for each (kind, group) of ``KINDS`` x ``GROUPS``.
 
   All under one deadline: no run starts ``deadline_s`` seconds after the

@@ -7,7 +7,6 @@ the table from the repository without training anything.
 
 import json
 import pathlib
-from typing import Optional
 
 from algoperf.target_setting import protocol
 
@@ -16,7 +15,7 @@ SUMMARIES = pathlib.PurePath('docs', 'targets', 'runs')
 
 
 def read_summary(root: pathlib.Path, kind: str,
-                 workload: str) -> Optional[dict]:
+                 workload: str) -> dict | None:
   path = pathlib.Path(root) / kind / f'{workload}.json'
   if not path.exists():
     return None
@@ -104,7 +103,7 @@ def _distinct_hardware(summary: dict) -> list:
 
 
 def self_tuning_point(root: pathlib.Path, base_names: list,
-                      table: dict) -> Optional[dict]:
+                      table: dict) -> dict | None:
   """Protocol step 7: the baseline's point that does best on every workload.
 
   ``table`` is ``derive``'s output: the targets the points' runs are held to.
@@ -165,7 +164,7 @@ def _hyperparameters(point: dict) -> str:
 
 
 def render(table: dict, provisional: list,
-           baseline: Optional[dict] = None) -> str:
+           baseline: dict | None = None) -> str:
   """docs/targets.md: the targets, how they were set, and every number."""
   lines = [
     '# CPU-suite targets',
@@ -327,7 +326,7 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
   return 0
 
 
-def baseline_mismatches(baseline: Optional[dict]) -> list:
+def baseline_mismatches(baseline: dict | None) -> list:
   """Where nadamw's SELF_TUNING_DEFAULTS differ from protocol step 7."""
   if baseline is None:
     return []

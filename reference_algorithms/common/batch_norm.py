@@ -15,7 +15,7 @@ e.g. counters) keep their value.
 """
 
 import functools
-from typing import Dict, Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -64,7 +64,7 @@ def recompute(
   workload: spec.Workload,
   params: spec.ParameterContainer,
   model_state: spec.ModelAuxiliaryState,
-  batches: Sequence[Dict[str, spec.Tensor]],
+  batches: Sequence[dict[str, spec.Tensor]],
   rng: spec.RandomState,
 ) -> spec.ModelAuxiliaryState:
   """Running statistics at ``params``: the mean over ``batches``.

@@ -17,7 +17,8 @@ Schedule hyperparameters (all optional):
 
 import collections
 import functools
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import optax
 

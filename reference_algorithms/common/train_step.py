@@ -19,7 +19,8 @@ and every other transformation ignores.
 """
 
 import functools
-from typing import Any, Dict, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -144,7 +145,7 @@ def update_params(
   current_param_container: spec.ParameterContainer,
   model_state: spec.ModelAuxiliaryState,
   hp: Any,
-  batch: Dict[str, spec.Tensor],
+  batch: dict[str, spec.Tensor],
   optimizer_state: spec.OptimizerState,
   global_step: int,
   rng: spec.RandomState,
@@ -185,7 +186,7 @@ def update_params(
 
 
 
-def make_update_params(defaults: Dict[str, Any]):
+def make_update_params(defaults: dict[str, Any]):
   """AlgoPerf's ``update_params`` for a submission whose hyperparameters
   default to ``defaults`` (used when self-tuning, or for names the search
   space leaves out); the step itself is ``update_params`` above.
@@ -196,7 +197,7 @@ def make_update_params(defaults: Dict[str, Any]):
     current_params_types: spec.ParameterTypeTree,
     model_state: spec.ModelAuxiliaryState,
     hyperparameters: spec.Hyperparameters,
-    batch: Dict[str, spec.Tensor],
+    batch: dict[str, spec.Tensor],
     loss_type: spec.LossType,
     optimizer_state: spec.OptimizerState,
     eval_results: list,
@@ -215,14 +216,14 @@ def make_update_params(defaults: Dict[str, Any]):
 
 def data_selection(
   workload: spec.Workload,
-  input_queue: Iterator[Dict[str, spec.Tensor]],
+  input_queue: Iterator[dict[str, spec.Tensor]],
   optimizer_state: spec.OptimizerState,
   current_param_container: spec.ParameterContainer,
   model_state: spec.ModelAuxiliaryState,
   hyperparameters: spec.Hyperparameters,
   global_step: int,
   rng: spec.RandomState,
-) -> Dict[str, spec.Tensor]:
+) -> dict[str, spec.Tensor]:
   """The next batch of the pre-shuffled, infinitely repeating queue."""
   del workload, optimizer_state, current_param_container, model_state
   del hyperparameters, global_step, rng

@@ -16,11 +16,13 @@ import pathlib
 
 import jax.numpy as jnp
 
-from algoperf import spec
 from algoperf import refined_schedule
+from algoperf import spec
 from reference_algorithms import schedules
-from reference_algorithms.common import batch_sizes, nadamw, train_step
+from reference_algorithms.common import batch_sizes
 from reference_algorithms.common import hyperparameters as hparams_lib
+from reference_algorithms.common import nadamw
+from reference_algorithms.common import train_step
 
 _LOGGER = logging.getLogger(__name__)
 

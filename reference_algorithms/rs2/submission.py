@@ -14,7 +14,8 @@ Selection uses the harness's index-level view of the training split (the
 """
 
 import functools
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 from algoperf import base_workload
 from algoperf import spec
@@ -74,13 +75,13 @@ def update_params(
   current_params_types: spec.ParameterTypeTree,
   model_state: spec.ModelAuxiliaryState,
   hyperparameters: spec.Hyperparameters,
-  batch: Dict[str, spec.Tensor],
+  batch: dict[str, spec.Tensor],
   loss_type: spec.LossType,
   optimizer_state: spec.OptimizerState,
-  eval_results: List[Tuple[int, float]],
+  eval_results: list[tuple[int, float]],
   global_step: int,
   rng: spec.RandomState,
-  train_state: Optional[Dict[str, Any]] = None,
+  train_state: dict[str, Any] | None = None,
 ) -> spec.UpdateReturn:
   """Return (updated_optimizer_state, updated_params, updated_model_state)."""
   del current_params_types, loss_type, eval_results, train_state
@@ -106,7 +107,7 @@ def _plan(num_examples, batch_size, ratio, mode, seed) -> rs2.SamplingPlan:
 
 def data_selection(
   workload: spec.Workload,
-  input_queue: Iterator[Dict[str, spec.Tensor]],
+  input_queue: Iterator[dict[str, spec.Tensor]],
   optimizer_state: spec.OptimizerState,
   current_param_container: spec.ParameterContainer,
   model_state: spec.ModelAuxiliaryState,
@@ -114,7 +115,7 @@ def data_selection(
   global_step: int,
   rng: spec.RandomState,
   train_data=None,
-) -> Dict[str, spec.Tensor]:
+) -> dict[str, spec.Tensor]:
   """The batch RS2's plan assigns to ``global_step``."""
   del input_queue, current_param_container, model_state, rng
   if train_data is None:

@@ -8,7 +8,8 @@ eval, with BatchNorm statistics re-estimated at x from the last
 training point y whatever parameters the harness passes back.
 """
 
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any
+from typing import NamedTuple
 
 import optax
 
@@ -71,13 +72,13 @@ def update_params(
   current_params_types: spec.ParameterTypeTree,
   model_state: spec.ModelAuxiliaryState,
   hyperparameters: spec.Hyperparameters,
-  batch: Dict[str, spec.Tensor],
+  batch: dict[str, spec.Tensor],
   loss_type: spec.LossType,
   optimizer_state: spec.OptimizerState,
-  eval_results: List[Tuple[int, float]],
+  eval_results: list[tuple[int, float]],
   global_step: int,
   rng: spec.RandomState,
-  train_state: Optional[Dict[str, Any]] = None,
+  train_state: dict[str, Any] | None = None,
 ) -> spec.UpdateReturn:
   del current_params_types, loss_type, eval_results, train_state
   hp = hparams_lib.resolve(hyperparameters, DEFAULTS)
@@ -110,7 +111,7 @@ def prepare_for_eval(
   hyperparameters: spec.Hyperparameters,
   loss_type: spec.LossType,
   optimizer_state: spec.OptimizerState,
-  eval_results: List[Tuple[int, float]],
+  eval_results: list[tuple[int, float]],
   global_step: int,
   rng: spec.RandomState,
 ) -> spec.UpdateReturn:

@@ -41,7 +41,8 @@ picks its own values (the defaults below).
 """
 
 import functools
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -82,7 +83,7 @@ def init_optimizer_state(
   workload: spec.Workload,
   model_params: spec.ParameterContainer,
   model_state: spec.ModelAuxiliaryState,
-  hyperparameters: Optional[spec.Hyperparameters],
+  hyperparameters: spec.Hyperparameters | None,
   rng: spec.RandomState,
 ) -> spec.OptimizerState:
   """Creates the optimizer state (timed).
@@ -131,14 +132,14 @@ def update_params(
   current_param_container: spec.ParameterContainer,
   current_params_types: spec.ParameterTypeTree,
   model_state: spec.ModelAuxiliaryState,
-  hyperparameters: Optional[spec.Hyperparameters],
-  batch: Dict[str, spec.Tensor],
+  hyperparameters: spec.Hyperparameters | None,
+  batch: dict[str, spec.Tensor],
   loss_type: spec.LossType,
   optimizer_state: spec.OptimizerState,
-  eval_results: List[Tuple[int, float]],
+  eval_results: list[tuple[int, float]],
   global_step: int,
   rng: spec.RandomState,
-  train_state: Optional[Dict[str, Any]] = None,
+  train_state: dict[str, Any] | None = None,
 ) -> spec.UpdateReturn:
   """One training step (timed).
 
@@ -177,10 +178,10 @@ def prepare_for_eval(
   current_param_container: spec.ParameterContainer,
   current_params_types: spec.ParameterTypeTree,
   model_state: spec.ModelAuxiliaryState,
-  hyperparameters: Optional[spec.Hyperparameters],
+  hyperparameters: spec.Hyperparameters | None,
   loss_type: spec.LossType,
   optimizer_state: spec.OptimizerState,
-  eval_results: List[Tuple[int, float]],
+  eval_results: list[tuple[int, float]],
   global_step: int,
   rng: spec.RandomState,
 ) -> spec.UpdateReturn:
@@ -199,14 +200,14 @@ def prepare_for_eval(
 
 def data_selection(
   workload: spec.Workload,
-  input_queue: Iterator[Dict[str, spec.Tensor]],
+  input_queue: Iterator[dict[str, spec.Tensor]],
   optimizer_state: spec.OptimizerState,
   current_param_container: spec.ParameterContainer,
   model_state: spec.ModelAuxiliaryState,
-  hyperparameters: Optional[spec.Hyperparameters],
+  hyperparameters: spec.Hyperparameters | None,
   global_step: int,
   rng: spec.RandomState,
-) -> Dict[str, spec.Tensor]:
+) -> dict[str, spec.Tensor]:
   """Chooses the next training batch (timed).
 
   Args:

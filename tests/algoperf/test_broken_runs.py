@@ -19,7 +19,8 @@ from algoperf import records
 from algoperf import runner
 from algoperf import submission as submission_lib
 from algoperf.errors import SubmissionError
-from tests.algoperf.conftest import digest, run_cli
+from tests.algoperf.conftest import digest
+from tests.algoperf.conftest import run_cli
 from tests.conftest import FIXTURES
 
 BROKEN = FIXTURES / 'broken'

@@ -11,7 +11,8 @@ import pytest
 from algoperf import packaging
 from algoperf import runner
 from algoperf import submission as submission_lib
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES
+from tests.conftest import REPO
 
 
 @pytest.fixture

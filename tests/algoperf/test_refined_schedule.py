@@ -1,4 +1,4 @@
-"""Refined schedules (Defazio et al. 2023): the math, the CLI, the submission."""
+"""Refined schedules (Defazio et al. 2023): math, CLI and submission."""
 
 import csv
 import json
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from algoperf import cli
-from algoperf.errors import AlgoperfError
 from algoperf import refined_schedule as rs
+from algoperf.errors import AlgoperfError
 from reference_algorithms import schedules
 from reference_algorithms.common import hyperparameters as hparams_lib
 

@@ -12,7 +12,8 @@ from algoperf import runner
 from algoperf import submission as submission_lib
 from algoperf.errors import SubmissionError
 from tests.algoperf.conftest import digest
-from tests.conftest import ALGOPERF_STYLE, load_fixture_submission
+from tests.conftest import ALGOPERF_STYLE
+from tests.conftest import load_fixture_submission
 
 
 def _config(experiment_dir, trial=1, **kwargs):

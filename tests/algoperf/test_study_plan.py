@@ -15,7 +15,8 @@ from algoperf import tuning
 from algoperf.errors import AlgoperfError
 from algoperf.errors import SearchSpaceError
 from algoperf.errors import SubmissionError
-from tests.conftest import ALGOPERF_STYLE, load_fixture_submission
+from tests.conftest import ALGOPERF_STYLE
+from tests.conftest import load_fixture_submission
 
 SPACE = {
   'learning_rate': {'min': 1e-4, 'max': 1e-1, 'scaling': 'log'},

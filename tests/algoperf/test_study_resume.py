@@ -20,7 +20,9 @@ from algoperf import experiment_lock
 from algoperf import records
 from algoperf import runner
 from algoperf import trial_checkpoint
-from tests.conftest import ALGOPERF_STYLE, REPO, load_fixture_submission
+from tests.conftest import ALGOPERF_STYLE
+from tests.conftest import REPO
+from tests.conftest import load_fixture_submission
 
 TIME_COLUMNS = ('accumulated_submission_time', 'accumulated_eval_time',
                 'accumulated_logging_time', 'accumulated_checkpoint_time',

@@ -12,6 +12,7 @@ from algoperf import submission as submission_lib
 from algoperf import submission_calls as calls_lib
 from tests.conftest import load_fixture_submission
 
+
 def _echo_calls(tmp_path, workload, extras: bool):
   """Calls into a real submission whose functions return their arguments."""
   named = {'data_selection': ['train_data'], 'update_params': ['train_state']}

@@ -12,7 +12,8 @@ import pytest
 
 from algoperf import submission_rules
 from algoperf import validation
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES
+from tests.conftest import REPO
 
 BROKEN = FIXTURES / 'broken'
 SGD = FIXTURES / 'sgd'

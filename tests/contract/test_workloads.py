@@ -22,8 +22,10 @@ import numpy as np
 import optax
 import pytest
 
-from algoperf import registry, spec
-from algoperf.data import packages, prepared
+from algoperf import registry
+from algoperf import spec
+from algoperf.data import packages
+from algoperf.data import prepared
 from reference_algorithms.common import train_step
 from tests.conftest import prepare_once
 

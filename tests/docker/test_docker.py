@@ -16,7 +16,8 @@ import pytest
 
 from algoperf import records
 from algoperf.commands import docker_command
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES
+from tests.conftest import REPO
 
 ENTRYPOINT = REPO / 'docker' / 'entrypoint.sh'
 DOCKERFILES = sorted(p for p in REPO.glob('docker/**/Dockerfile*')

@@ -11,7 +11,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from algoperf import spec
-from reference_algorithms.common import batch_norm, nadamw
+from reference_algorithms.common import batch_norm
+from reference_algorithms.common import nadamw
 
 
 def test_nadam_direction_matches_the_formula():

@@ -16,15 +16,13 @@ import numpy as np
 import optax
 import pytest
 
-from algoperf import (
-  records,
-  registry,
-  runner,
-  submission_rules,
-  tuning,
-  validation,
-)
+from algoperf import records
+from algoperf import registry
+from algoperf import runner
 from algoperf import submission as submission_lib
+from algoperf import submission_rules
+from algoperf import tuning
+from algoperf import validation
 from tests.conftest import REPO
 
 ROOT = REPO / 'reference_algorithms'

@@ -1,6 +1,7 @@
 """The shipped targets files load and agree with AlgoPerf's conventions."""
 
 import json
+
 import pytest
 
 from scoring import workload_targets

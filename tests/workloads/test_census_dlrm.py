@@ -9,10 +9,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from algoperf import param_types, registry, spec
+from algoperf import param_types
+from algoperf import registry
+from algoperf import spec
 from algoperf.data import prepared
-from tests.conftest import abstract_params, prepare_once
-from workloads.census_dlrm import dataset, model
+from tests.conftest import abstract_params
+from tests.conftest import prepare_once
+from workloads.census_dlrm import dataset
+from workloads.census_dlrm import model
 
 
 def test_dot_interactions_are_the_distinct_pairs():

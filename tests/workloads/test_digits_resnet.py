@@ -8,7 +8,9 @@ import jax
 import numpy as np
 import pytest
 
-from algoperf import param_types, registry, spec
+from algoperf import param_types
+from algoperf import registry
+from algoperf import spec
 from tests.conftest import abstract_params
 
 

@@ -7,7 +7,8 @@ queue) is checked for this family by tests/contract/test_workloads.py.
 import jax
 import numpy as np
 
-from algoperf import base_workload, registry
+from algoperf import base_workload
+from algoperf import registry
 from tests.conftest import abstract_params
 from workloads.digits_vit import input_pipeline
 

@@ -9,9 +9,11 @@ import jax
 import numpy as np
 import pytest
 
-from algoperf import registry, spec
+from algoperf import registry
+from algoperf import spec
 from tests.conftest import prepare_once
-from workloads.molecules_gnn import dataset, sdf
+from workloads.molecules_gnn import dataset
+from workloads.molecules_gnn import sdf
 
 # Ethanol, then glycine as a zwitterion (charges given by 'M  CHG').
 TWO_MOLECULES_SDF = """\

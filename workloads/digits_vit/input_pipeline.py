@@ -11,7 +11,8 @@ position), so the queue stays deterministic and resumable.
 
 import numpy as np
 
-from algoperf import base_workload, jax_sharding_utils
+from algoperf import base_workload
+from algoperf import jax_sharding_utils
 
 
 def random_shifts(

@@ -44,9 +44,10 @@ class MlpBlock(nn.Module):
   @nn.compact
   def __call__(self, x, *, train, dropout_rate=0.0):
     width = x.shape[-1]
-    dense = lambda n: nn.Dense(
-      n, kernel_init=_dense_init, bias_init=nn.initializers.normal(1e-6)
-    )
+    def dense(n):
+      return nn.Dense(n, kernel_init=_dense_init,
+                      bias_init=nn.initializers.normal(1e-6))
+
     y = nn.gelu(dense(self.mlp_dim)(x))
     if self.use_glu:
       y = y * dense(self.mlp_dim)(x)
@@ -71,7 +72,9 @@ class EncoderBlock(nn.Module):
       name='attention',
     )
     mlp = MlpBlock(self.mlp_dim, self.use_glu, name='mlp')
-    drop = lambda y: layers.Dropout(rate=dropout_rate)(y, deterministic=not train)
+    def drop(y):
+      return layers.Dropout(rate=dropout_rate)(y, deterministic=not train)
+
     if self.use_post_layer_norm:
       x = nn.LayerNorm(name='LayerNorm_0')(x + drop(attention(x, x)))
       y = mlp(x, train=train, dropout_rate=dropout_rate)

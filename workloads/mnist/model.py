@@ -1,6 +1,6 @@
 """The MLP of AlgoPerf's mnist workload: two hidden layers, then 10 logits."""
 
-from typing import Callable
+from collections.abc import Callable
 
 import flax.linen as nn
 import jax.numpy as jnp

@@ -3,8 +3,10 @@
 import flax.linen as nn
 import numpy as np
 
-from algoperf import base_workload, spec
-from workloads.mnist import dataset, model
+from algoperf import base_workload
+from algoperf import spec
+from workloads.mnist import dataset
+from workloads.mnist import model
 
 
 class MnistWorkload(base_workload.ArrayWorkload):

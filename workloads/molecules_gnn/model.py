@@ -7,7 +7,8 @@ per graph so that gathers and ``segment_sum`` work on one flat batched
 graph, as jraph does; masks keep padded slots out of every sum.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 
 import flax.linen as nn
 import jax

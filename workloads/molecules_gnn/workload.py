@@ -11,8 +11,10 @@ plainly).
 import flax.linen as nn
 import numpy as np
 
-from algoperf import base_workload, spec
-from workloads.molecules_gnn import dataset, model
+from algoperf import base_workload
+from algoperf import spec
+from workloads.molecules_gnn import dataset
+from workloads.molecules_gnn import model
 
 
 class MoleculesGnnWorkload(base_workload.ArrayWorkload):

@@ -10,8 +10,12 @@ target's maximum as data range, averaged over examples.
 import jax.numpy as jnp
 import numpy as np
 
-from algoperf import base_workload, spec
-from workloads.phantom_unet import dataset, model, phantoms, ssim
+from algoperf import base_workload
+from algoperf import spec
+from workloads.phantom_unet import dataset
+from workloads.phantom_unet import model
+from workloads.phantom_unet import phantoms
+from workloads.phantom_unet import ssim
 
 CLIP = 6.0  # fastMRI's clip of normalised images.
 
@@ -62,9 +66,10 @@ class PhantomUnetWorkload(base_workload.ArrayWorkload):
     mean = inputs.mean(axis=(1, 2))
     std = inputs.std(axis=(1, 2))
     std = np.where(std > 0, std, 1.0).astype(np.float32)
-    scale = lambda x: np.clip(
-      (x - mean[:, None, None]) / std[:, None, None], -CLIP, CLIP
-    ).astype(np.float32)
+    def scale(x):
+      return np.clip((x - mean[:, None, None]) / std[:, None, None],
+                     -CLIP, CLIP).astype(np.float32)
+
     return {
       'inputs': scale(inputs),
       'targets': scale(targets),

@@ -11,8 +11,11 @@ import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
 
-from algoperf import base_workload, losses, spec
-from workloads.shakespeare_lm import dataset, model
+from algoperf import base_workload
+from algoperf import losses
+from algoperf import spec
+from workloads.shakespeare_lm import dataset
+from workloads.shakespeare_lm import model
 
 
 class ShakespeareLmWorkload(base_workload.ArrayWorkload):
@@ -91,7 +94,7 @@ class ShakespeareLmWorkload(base_workload.ArrayWorkload):
 
 
 class ShakespeareLmPostLnWorkload(ShakespeareLmWorkload):
-  """LayerNorm after each residual add (original Transformer), as wmt_post_ln."""
+  """LayerNorm after each residual add (original Transformer): wmt_post_ln."""
 
   name = 'shakespeare_lm_post_ln'
   pre_layer_norm = False  # Post-LN is harder to optimise: tests warmup.
