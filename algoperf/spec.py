@@ -217,22 +217,12 @@ class Workload(metaclass=abc.ABCMeta):
   @property
   def param_shapes(self) -> ParameterShapeTree:
     """Pytree of ``ShapeTuple``; available after ``init_model_fn``."""
-    if self._param_shapes is None:
-      raise ValueError(
-        'workload.param_shapes is set by workload.init_model_fn(); call it '
-        'first.'
-      )
-    return self._param_shapes
+    return _set_by_init(self._param_shapes, 'param_shapes')
 
   @property
   def model_params_types(self) -> ParameterTypeTree:
     """Pytree of ``ParameterType``; available after ``init_model_fn``."""
-    if self._param_types is None:
-      raise ValueError(
-        'workload.model_params_types is set by workload.init_model_fn(); '
-        'call it first.'
-      )
-    return self._param_types
+    return _set_by_init(self._param_types, 'model_params_types')
 
   @abc.abstractmethod
   def is_output_params(self, param_key: ParameterKey) -> bool:
@@ -343,3 +333,10 @@ DataSelectionFn = Callable[
   dict[str, Tensor],
 ]
 GetBatchSizeFn = Callable[[str], int]
+
+
+def _set_by_init(value, name: str):
+  if value is None:
+    raise ValueError(f'workload.{name} is set by workload.init_model_fn(); '
+                     'call it first.')
+  return value

@@ -161,6 +161,13 @@ def _rs2_table(rows):
   return lines + ['']
 
 
+def _plot_curve(ax, curves, label, **where) -> None:
+  """One validation curve: the rows of ``curves`` matching every ``where``."""
+  points = [c for c in curves if all(c[k] == v for k, v in where.items())]
+  ax.plot([int(c['step']) for c in points], [float(c['val']) for c in points],
+          marker='.', label=label)
+
+
 def _plot(data_dir, curves, targets, path):
   import matplotlib
 
@@ -187,33 +194,11 @@ def _plot(data_dir, curves, targets, path):
       row[0].set_xlabel('step')
       row[0].legend(fontsize=8)
     for arm in SCHEDULE_ARMS:
-      points = [
-        c
-        for c in curves
-        if c['workload'] == workload
-        and c['arm'] == arm
-        and c['point'] == '0'
-        and c['seed'] == '0'
-      ]
-      row[1].plot(
-        [int(c['step']) for c in points],
-        [float(c['val']) for c in points],
-        marker='.',
-        label=arm,
-      )
+      _plot_curve(row[1], curves, arm, workload=workload, arm=arm, point='0',
+                  seed='0')
     row[1].set_title(f'{workload}: validation metric, point 0, seed 0')
     for arm in RS2_ARMS:
-      points = [
-        c
-        for c in curves
-        if c['workload'] == workload and c['arm'] == arm and c['seed'] == '0'
-      ]
-      row[2].plot(
-        [int(c['step']) for c in points],
-        [float(c['val']) for c in points],
-        marker='.',
-        label=arm,
-      )
+      _plot_curve(row[2], curves, arm, workload=workload, arm=arm, seed='0')
     row[2].set_title(f'{workload}: RS2, seed 0')
     for ax in row[1:]:
       ax.axhline(targets[workload], color='grey', linestyle=':', lw=1)

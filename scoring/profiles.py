@@ -122,26 +122,27 @@ def _apply_rules(table, status, targets, bases, held_out) -> None:
   """Steps 1-3 of the module docstring, in place; notes why in status."""
   rows = list(table.items())
   for variant in held_out:
-    base = targets.base_of(variant)
-    for s, row in rows:
-      if _bad(row[base]):
-        row[variant] = INF
-        if status[s][variant] == OK:
-          status[s][variant] = BASE_MISSED
+    _miss_where(rows, status, variant, BASE_MISSED,
+                lambda row, v=variant: _bad(row[targets.base_of(v)]))
   for workload in bases + held_out:
     limit = CUT_FACTOR * _best(row[workload] for _, row in rows)
-    for s, row in rows:
-      if row[workload] > limit:
-        row[workload] = INF
-        if status[s][workload] == OK:
-          status[s][workload] = OVER_CUT
+    _miss_where(rows, status, workload, OVER_CUT,
+                lambda row, w=workload, cut=limit: row[w] > cut)
   for variant in held_out:
-    base = targets.base_of(variant)
-    for s, row in rows:
-      if _bad(row[variant]):
-        row[base] = INF
-        if status[s][base] == OK:
-          status[s][base] = HELD_OUT
+    _miss_where(rows, status, targets.base_of(variant), HELD_OUT,
+                lambda row, v=variant: _bad(row[v]))
+
+
+def _miss_where(rows, status, workload: str, reason: str, condition) -> None:
+  """Makes ``workload`` infinite in every row meeting ``condition``.
+
+  The first rule to do so for a submission is recorded as the reason.
+  """
+  for s, row in rows:
+    if condition(row):
+      row[workload] = INF
+      if status[s][workload] == OK:
+        status[s][workload] = reason
 
 
 def _ratio(value: float, best: float) -> float:
