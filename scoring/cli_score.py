@@ -11,7 +11,8 @@ import os
 import sys
 import time
 
-TIE_BREAKS = ('last-trial', 'listing', 'fastest')
+from scoring.time_to_target import DEFAULT_TIE_BREAK
+from scoring.time_to_target import TIE_BREAKS
 
 
 def add_common_arguments(parser) -> None:
@@ -45,9 +46,12 @@ def add_common_arguments(parser) -> None:
                       help='expected trials per study (default: the most '
                       'common count)')
   parser.add_argument('--tie-break', choices=TIE_BREAKS,
-                      default='last-trial',
+                      default=DEFAULT_TIE_BREAK,
                       help='trial kept when several reach the target at the '
-                      'same eval index (see docs in scoring/time_to_target.py)')
+                      'same eval index: listing (AlgoPerf\'s: the first in '
+                      'directory listing order, which depends on the '
+                      'filesystem), last-trial (the highest trial number) '
+                      'or fastest')
   parser.add_argument('--reference-submission', metavar='NAME', default=None,
                       help='submission the speedups are relative to '
                       '(default: "baseline" if present)')

@@ -112,11 +112,14 @@ def _subdirs(path: str) -> list[tuple[str, str]]:
 
 
 def _submission_dirs(root, problems) -> list[tuple[str, str]]:
+  """(submission, directory) by submission name; a submission's directories
+  (itself and its timestamped reruns) in the order ``root`` lists them, as
+  AlgoPerf's glob merges them (the order ties are broken in)."""
   children = _subdirs(root)
   if any(_STUDY.match(name) for name, _ in children):
     return [(os.path.basename(os.path.normpath(root)), root)]
   found = []
-  for name, path in sorted(children):
+  for name, path in children:
     match = _TIMESTAMPED.match(name)
     submission = match.group(1) if match else name
     if not any(_STUDY.match(n) for n, _ in _subdirs(path)):
@@ -124,7 +127,7 @@ def _submission_dirs(root, problems) -> list[tuple[str, str]]:
                    'holds no study_<k> directories; ignored.')
       continue
     found.append((submission, path))
-  return found
+  return sorted(found, key=lambda pair: pair[0])  # Stable: keeps listing.
 
 
 def _load_study(pool, trials, submission, study, study_path, targets, wanted,

@@ -32,7 +32,7 @@ class ScoreOptions:
   rules: str | None = None  # 'v0.5' (held-out rule) / 'v0.6'; None: by file.
   time_col: str = 'score'  # or 'global_step' (score by steps).
   strict: bool = False  # count mismatches become errors.
-  tie_break: str = 'last-trial'  # see scoring.time_to_target.
+  tie_break: str = time_to_target.DEFAULT_TIE_BREAK
   reference_submission: str | None = None  # for speedups.
   expected_studies: int | None = None
   expected_trials: int | None = None
