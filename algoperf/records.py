@@ -6,7 +6,8 @@ Layout (AlgoPerf's, so its scoring reads ours):
 ``measurements.csv`` (the submission's ``metrics_logger`` scalars),
 ``hparams.json``, ``meta_data_<n>.json``, ``flags_<n>.json``; plus our
 ``status.json`` (outcome, message, clock self-check) and
-``grad_norms.csv`` where a run logs gradient norms.
+``grad_norms.csv`` where a run logs gradient norms; per experiment name,
+``.algoperf/study.json`` (the study plan).
 """
 
 import csv
@@ -25,6 +26,12 @@ MEASUREMENTS = 'measurements.csv'
 HPARAMS = 'hparams.json'
 STATUS = 'status.json'
 GRAD_NORMS = 'grad_norms.csv'
+# Harness state of one experiment name: ``<experiment_dir>/<name>/.algoperf/``
+# holds its study plan (and lock). A directory, not files beside the studies:
+# AlgoPerf's scoring lists every entry of a submission's directory as a study
+# and fails on a file, but passes over a study with no workload directories.
+HARNESS_DIR = '.algoperf'
+STUDY_PLAN = 'study.json'
 
 # Outcomes a trial's status.json can hold.
 TARGET_REACHED = 'target_reached'
@@ -44,6 +51,16 @@ def trial_dir(experiment_dir, name, study, workload, trial) -> pathlib.Path:
     pathlib.Path(experiment_dir) / name / f'study_{study}'
     / f'{workload}_jax' / f'trial_{trial}'
   )
+
+
+def study_plan_path(experiment) -> pathlib.Path:
+  """Where ``<experiment_dir>/<name>``'s study plan is written."""
+  return pathlib.Path(experiment) / HARNESS_DIR / STUDY_PLAN
+
+
+def legacy_study_plan_path(experiment) -> pathlib.Path:
+  """Where earlier versions wrote it (read, then moved, on a rerun)."""
+  return pathlib.Path(experiment) / STUDY_PLAN
 
 
 def write_atomic(path: pathlib.Path, text: str) -> None:

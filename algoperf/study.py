@@ -6,8 +6,8 @@ studies get different points and the same seed gives the same points; a
 fixed list of points gives every study the same first M points, as
 AlgoPerf). Self-tuning: one trial per study, ``hyperparameters=None`` and a
 budget multiplier. Every seed is derived from names with ``seeds`` (never
-Python's salted ``hash()``) and recorded in ``study.json`` and each trial's
-``flags_<n>.json``.
+Python's salted ``hash()``) and recorded in the study plan
+(``<name>/.algoperf/study.json``) and each trial's ``flags_<n>.json``.
 
 Rerunning a study skips finished trials and resumes unfinished ones from
 their checkpoints (see ``runner`` and ``trial_checkpoint``).
@@ -19,7 +19,6 @@ import pathlib
 from algoperf import records
 from algoperf import runner
 from algoperf import seeds
-from algoperf import study_status
 from algoperf import tuning
 from algoperf.errors import AlgoperfError
 from algoperf.errors import SearchSpaceError
@@ -27,7 +26,6 @@ from algoperf.errors import SearchSpaceError
 EXTERNAL = 'external'
 SELF = 'self'
 SELF_TUNING_BUDGET_MULTIPLIER = 3.0
-STUDY_FILE = study_status.STUDY_FILE
 FINISHED = records.FINISHED
 
 
@@ -185,28 +183,46 @@ def _plan_record(job: TrialJob) -> dict:
           'budget_multiplier': c.budget_multiplier}
 
 
+def read_plan(experiment) -> tuple[list[dict], list[pathlib.Path]]:
+  """The trials an experiment's study plan lists, and the files read.
+
+  An experiment written before the plan moved into ``.algoperf/`` has it at
+  the old place (``<name>/study.json``); both are read, the old one first.
+  """
+  trials, paths = [], []
+  for path in (records.legacy_study_plan_path(experiment),
+               records.study_plan_path(experiment)):
+    if path.exists():
+      trials += records.read_json(path).get('trials', [])
+      paths.append(path)
+  return trials, paths
+
+
 def record_plan(spec: StudySpec, jobs: list[TrialJob]) -> pathlib.Path:
-  """Writes study.json; refuses a rerun that would change existing trials.
+  """Writes the study plan; refuses a rerun that would change existing trials.
 
   Trials of an earlier invocation keep their seeds and hyperparameters, so
   a rerun can add studies or trials but not alter those already planned.
+  The plan goes to ``<name>/.algoperf/study.json``; one found at the old
+  place is merged into it and removed.
   """
-  path = pathlib.Path(spec.experiment_dir) / spec.name / STUDY_FILE
+  experiment = pathlib.Path(spec.experiment_dir) / spec.name
+  path = records.study_plan_path(experiment)
   planned = {(r['workload'], r['study'], r['trial']): r
              for r in map(_plan_record, jobs)}
-  if path.exists():
-    old = records.read_json(path)
-    for record in old.get('trials', []):
-      key = (record['workload'], record['study'], record['trial'])
-      if key in planned and planned[key] != record:
-        raise StudyMismatchError(
-          f'{path}: {key[0]} study {key[1]} trial {key[2]} was planned with '
-          f'seed {record["rng_seed"]} and hyperparameters '
-          f'{record["hyperparameters"]}; this invocation would use seed '
-          f'{planned[key]["rng_seed"]} and {planned[key]["hyperparameters"]}'
-          '. Rerun with the original --rng-seed/--search-space/--ruleset, or '
-          'choose another --name.')
-      planned.setdefault(key, record)
+  old_trials, read_from = read_plan(experiment)
+  for record in old_trials:
+    key = (record['workload'], record['study'], record['trial'])
+    if key in planned and planned[key] != record:
+      raise StudyMismatchError(
+        f'{" and ".join(map(str, read_from))}: {key[0]} study {key[1]} '
+        f'trial {key[2]} was '
+        f'planned with seed {record["rng_seed"]} and hyperparameters '
+        f'{record["hyperparameters"]}; this invocation would use seed '
+        f'{planned[key]["rng_seed"]} and {planned[key]["hyperparameters"]}'
+        '. Rerun with the original --rng-seed/--search-space/--ruleset, or '
+        'choose another --name.')
+    planned.setdefault(key, record)
   spec_fields = dataclasses.asdict(spec)
   spec_fields['workloads'] = list(spec.workloads)
   records.write_json(path, {
@@ -214,4 +230,5 @@ def record_plan(spec: StudySpec, jobs: list[TrialJob]) -> pathlib.Path:
     'trials': sorted(planned.values(), key=lambda r: (
       r['study'], r['workload'], r['trial'])),
   })
+  records.legacy_study_plan_path(experiment).unlink(missing_ok=True)
   return path

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from algoperf import experiment_lock
+from algoperf import records
 from algoperf import study
 from algoperf import study_status
 from algoperf import tuning
@@ -136,6 +137,40 @@ def test_planned_trials_show_as_pending(tmp_path):
   assert [(r['study'], r['trial'], r['state']) for r in rows] == [
     (0, 1, 'pending'), (0, 2, 'pending'), (1, 1, 'pending'),
     (1, 2, 'pending')]
+
+
+def test_plan_is_kept_in_the_harness_directory(tmp_path):
+  spec = _spec(tmp_path)
+  path = study.record_plan(spec, study.plan_trials(
+    spec, load_fixture_submission()))
+  experiment = tmp_path / 'exp' / 'plan'
+  assert path == experiment / '.algoperf' / 'study.json'
+  # Only directories at the submission level (AlgoPerf reads each as a
+  # study): no file beside the studies.
+  assert [p.name for p in experiment.iterdir()] == ['.algoperf']
+
+
+def _move_plan_to_the_old_place(tmp_path):
+  experiment = tmp_path / 'exp' / 'plan'
+  records.study_plan_path(experiment).rename(experiment / 'study.json')
+  (experiment / '.algoperf').rmdir()
+  return experiment
+
+
+def test_plan_at_the_old_place_is_read_and_moved(tmp_path):
+  submission = load_fixture_submission()
+  spec = _spec(tmp_path, num_studies=1)
+  study.record_plan(spec, study.plan_trials(spec, submission))
+  experiment = _move_plan_to_the_old_place(tmp_path)
+  assert len(study_status.collect(tmp_path / 'exp')) == 4  # Read there.
+  other = _spec(tmp_path, num_studies=1, rng_seed=99)
+  with pytest.raises(study.StudyMismatchError, match='study.json'):
+    study.record_plan(other, study.plan_trials(other, submission))
+  more = _spec(tmp_path, num_studies=2)  # Adds study 1 to study 0's plan.
+  study.record_plan(more, study.plan_trials(more, submission))
+  assert not (experiment / 'study.json').exists()
+  moved = records.read_json(records.study_plan_path(experiment))
+  assert sorted({t['study'] for t in moved['trials']}) == [0, 1]
 
 
 def test_second_writer_is_refused_with_owner(tmp_path):

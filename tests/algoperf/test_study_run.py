@@ -20,7 +20,7 @@ def test_study_runs_then_skips_finished_trials(tmp_path, capsys):
     max_steps=3, synthetic_data=64, checkpoint_every_sec=None)
   first = study_driver.run_study(spec, backend='local', progress=False)
   assert sorted(s['status'] for s in first.values()) == ['max_steps'] * 2
-  plan = records.read_json(tmp_path / 's' / study.STUDY_FILE)
+  plan = records.read_json(records.study_plan_path(tmp_path / 's'))
   seeds = [t['rng_seed'] for t in plan['trials']]
   assert len(set(seeds)) == 2
   for t in plan['trials']:
