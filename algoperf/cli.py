@@ -16,6 +16,8 @@ COMMANDS = {
   'workloads': ('algoperf.commands.workloads',
                 'list workloads, targets, budgets'),
   'data': ('algoperf.commands.data', 'prepare datasets into the data dir'),
+  'targets': ('algoperf.commands.targets',
+              'export targets files (AlgoPerf\'s format or ours)'),
   'score': ('scoring.cli_score',
             'score experiment directories (AlgoPerf rules)'),
   'leaderboard': ('scoring.cli_leaderboard',
