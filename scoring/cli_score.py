@@ -22,12 +22,16 @@ def add_common_arguments(parser) -> None:
                       ' (or one submission directory)')
   parser.add_argument('--workload-targets', metavar='JSON', default=None,
                       help='targets file in AlgoPerf workload_targets format,'
-                      ' or a builtin: algoperf_v05, cpu_suite (default: the '
-                      'builtin whose workloads the logs cover)')
+                      ' or a builtin: algoperf_v05, cpu_suite (default: '
+                      'workload_targets.json beside DIR, else the targets '
+                      'recorded with the trials, else the builtin whose '
+                      'workloads the logs cover; the first line printed '
+                      'says which)')
   parser.add_argument('--ruleset', choices=('external', 'self'),
                       default=None,
                       help='tuning ruleset (self: one trial per study; '
-                      'default: what the logs\' flags_*.json say, else '
+                      'default: what the logs\' flags_*.json say, else a '
+                      'self_tuning/external_tuning folder name, else '
                       'external)')
   parser.add_argument('--rules', choices=('v0.5', 'v0.6'), default=None,
                       help='v0.5: held-out variants can disqualify a base '
@@ -75,16 +79,23 @@ def options_from_args(args):
     expected_studies=args.studies, expected_trials=args.trials)
 
 
+_TIE_WORDS = {'listing': 'first trial listed', 'last-trial': 'last trial',
+              'fastest': 'fastest trial'}
+
+
 def print_scores(result, out=None) -> None:
+  """The targets used (first line), the scores, the speedups."""
   from scoring import outputs
 
   out = out or sys.stdout
 
+  print(f'Targets: {result.targets_how}', file=out)
   print(f'Scores: benchmark {result.targets.version_label} targets, '
-        f'rules {result.rules}, {result.ruleset} tuning, by '
-        f'{result.options.time_col} ({len(result.profile.submissions)} '
-        f'submissions, {sum(map(len, result.pool.trials.values()))} trials)',
-        file=out)
+        f'rules {result.rules}, {result.ruleset} tuning (from '
+        f'{result.ruleset_how}), by {result.options.time_col}, ties to the '
+        f'{_TIE_WORDS[result.options.tie_break]} '
+        f'({len(result.profile.submissions)} submissions, '
+        f'{sum(map(len, result.pool.trials.values()))} trials)', file=out)
   names = outputs.ranked(result)
   width = max(map(len, names))
   for name in names:

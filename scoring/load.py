@@ -107,8 +107,11 @@ def load_pool(root: str, targets: TargetsConfig, workloads: tuple[str, ...],
 
 
 def _subdirs(path: str) -> list[tuple[str, str]]:
+  """Directories in ``path``, in listing order; hidden ones (the harness's
+  ``.algoperf/``, ``.git/``) are not logs."""
   with os.scandir(path) as entries:
-    return [(e.name, e.path) for e in entries if e.is_dir()]
+    return [(e.name, e.path) for e in entries
+            if e.is_dir() and not e.name.startswith('.')]
 
 
 def _submission_dirs(root, problems) -> list[tuple[str, str]]:

@@ -96,6 +96,8 @@ def test_cli_prints_the_four_scores(tmp_path, capsys):
   assert cli.main(['score', str(POOL / 'logs'), '--output-dir',
                    str(tmp_path), '--no-plots']) == 0  # targets picked
   printed = capsys.readouterr().out
+  assert printed.startswith('Targets: builtin algoperf_v05 (none beside the '
+                            'logs or recorded with the trials;')
   for submission, score in _rows('expected_scores.csv')[1:]:
     assert f'{float(score):.12f}' in printed, submission
   written = dict(_rows_of(tmp_path / 'scores.csv'))
