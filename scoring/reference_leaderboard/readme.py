@@ -23,7 +23,9 @@ def render(results: dict, info: dict, outcomes: dict, targets: dict,
   """
   sections = [_header(results['time'], info, outcomes, has_screenshot),
               _scores(results), _times(results), _held_out(results, info),
-              _outcomes(outcomes), _targets(targets), _machine(info),
+              _outcomes(outcomes),
+              _targets(targets, results['time'].targets.source),
+              _machine(info),
               _reproduce(info)]
   return '\n\n'.join(s.strip('\n') for s in sections) + '\n'
 
@@ -158,7 +160,7 @@ def _outcomes(outcomes) -> str:
                                  for name, by in sorted(outcomes.items())])
 
 
-def _targets(targets) -> str:
+def _targets(targets, source: str) -> str:
   rows = []
   for name in targets['base_workloads'] + targets['held_out_workloads']:
     w = targets['workloads'][name]
@@ -167,7 +169,7 @@ def _targets(targets) -> str:
                  w['step_hint'],
                  'yes' if w.get('targets_are_provisional') else 'no'])
   return _section(
-    'Targets', 'As the trials ran against them (`logs/workload_targets.json`).',
+    'Targets', f'As the trials ran against them (`{source}`).',
     ['workload', 'metric', 'validation target:',
      'time budget (s; x3 self-tuning):', 'step hint:', 'provisional'], rows)
 
