@@ -1,8 +1,11 @@
 """Score experiment directories by AlgoPerf's rules.
 
 Reads DIR/<submission>/study_<k>/<workload>_<framework>/trial_<i>/
-eval_measurements.csv (ours or AlgoPerf's published logs), prints each
-submission's benchmark score and writes scores.csv, time_to_targets.csv,
+eval_measurements.csv (ours or AlgoPerf's published logs), prints the
+targets it scores against (first line: --workload-targets, else a
+workload_targets.json beside DIR, else the targets recorded with the
+trials, else the builtin the logs cover) and each submission's benchmark
+score, and writes scores.csv, time_to_targets.csv,
 performance_profile.csv (+ PNG/PDF plot), speedups.csv, per-submission
 summaries and scoring_info.json to --output-dir.
 """
