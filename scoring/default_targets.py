@@ -4,7 +4,8 @@ Without ``--workload-targets``, in this order:
 
 1. ``workload_targets.json`` beside the logs directory (in its parent; for
    one submission's directory, beside the logs directory holding it): where
-   a leaderboard keeps the targets its trials ran against.
+   a leaderboard keeps the targets its trials ran against. Earlier versions
+   kept it inside the logs directory; it is read there too.
 2. The targets recorded with the trials: each of our trials' status.json
    names its target metric, value and direction, its meta_data_<n>.json the
    benchmark version. Every logged workload must have them, and all its
@@ -51,6 +52,11 @@ def choose(root: str, requested: str | None) -> TargetsChoice:
     return TargetsChoice(workload_targets.load_targets(beside),
                          f'{beside} (beside the logs; --workload-targets '
                          'to use others)')
+  inside = os.path.join(root, BESIDE_FILE)
+  if os.path.isfile(inside):
+    return TargetsChoice(workload_targets.load_targets(inside),
+                         f'{inside} (in the logs, where earlier versions '
+                         'kept it; --workload-targets to use others)')
   recorded = recorded_targets(root)
   if recorded is not None:
     return TargetsChoice(recorded, f'{RECORDED} (their status.json; '

@@ -101,6 +101,17 @@ def test_a_targets_file_beside_the_logs_comes_first(tmp_path, capsys):
   assert _first_line(capsys) == f'Targets: {named} (--workload-targets)'
 
 
+def test_a_targets_file_inside_the_logs_is_read_too(tmp_path, capsys):
+  exp = tmp_path / 'exp'  # As earlier versions packed a leaderboard.
+  synthetic.write_submission(exp, 'a', {'alpha': 1, 'beta': 1,
+                                        'alpha_tweak': 1})
+  inside = exp / default_targets.BESIDE_FILE
+  shutil.copyfile(synthetic.write_targets(tmp_path), inside)
+  assert cli.main(['score', str(exp), '--output-dir', str(tmp_path / 'o'),
+                   '--no-plots']) == 0
+  assert _first_line(capsys).startswith(f'Targets: {inside} (in the logs, ')
+
+
 @pytest.mark.parametrize('folder, expected', [
   ('self_tuning', 'self'), ('external_tuning', 'external'), ('logs', None)])
 def test_ruleset_from_the_folder_name_without_flags(tmp_path, folder,
