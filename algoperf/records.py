@@ -63,6 +63,21 @@ def legacy_study_plan_path(experiment) -> pathlib.Path:
   return pathlib.Path(experiment) / STUDY_PLAN
 
 
+def read_study_plan(experiment) -> tuple[list[dict], list[pathlib.Path]]:
+  """The trials an experiment's study plan lists, and the files read.
+
+  An experiment written before the plan moved into ``.algoperf/`` has it at
+  the old place; both are read, the old one first.
+  """
+  trials, paths = [], []
+  for path in (legacy_study_plan_path(experiment),
+               study_plan_path(experiment)):
+    if path.exists():
+      trials += read_json(path).get('trials', [])
+      paths.append(path)
+  return trials, paths
+
+
 def write_atomic(path: pathlib.Path, text: str) -> None:
   """Writes ``text`` to ``path`` via a temp file + rename: never partial."""
   path.parent.mkdir(parents=True, exist_ok=True)

@@ -183,21 +183,6 @@ def _plan_record(job: TrialJob) -> dict:
           'budget_multiplier': c.budget_multiplier}
 
 
-def read_plan(experiment) -> tuple[list[dict], list[pathlib.Path]]:
-  """The trials an experiment's study plan lists, and the files read.
-
-  An experiment written before the plan moved into ``.algoperf/`` has it at
-  the old place (``<name>/study.json``); both are read, the old one first.
-  """
-  trials, paths = [], []
-  for path in (records.legacy_study_plan_path(experiment),
-               records.study_plan_path(experiment)):
-    if path.exists():
-      trials += records.read_json(path).get('trials', [])
-      paths.append(path)
-  return trials, paths
-
-
 def record_plan(spec: StudySpec, jobs: list[TrialJob]) -> pathlib.Path:
   """Writes the study plan; refuses a rerun that would change existing trials.
 
@@ -210,7 +195,7 @@ def record_plan(spec: StudySpec, jobs: list[TrialJob]) -> pathlib.Path:
   path = records.study_plan_path(experiment)
   planned = {(r['workload'], r['study'], r['trial']): r
              for r in map(_plan_record, jobs)}
-  old_trials, read_from = read_plan(experiment)
+  old_trials, read_from = records.read_study_plan(experiment)
   for record in old_trials:
     key = (record['workload'], record['study'], record['trial'])
     if key in planned and planned[key] != record:

@@ -35,12 +35,10 @@ def _experiments(root: pathlib.Path) -> list[pathlib.Path]:
 
 
 def _planned_trials(experiment: pathlib.Path) -> list[dict]:
-  """The study plan's trials (at its place, or where older versions put it)."""
-  for path in (records.study_plan_path(experiment),
-               records.legacy_study_plan_path(experiment)):
-    if path.exists():
-      return _read_json(path).get('trials', [])
-  return []
+  try:
+    return records.read_study_plan(experiment)[0]
+  except (OSError, json.JSONDecodeError, AttributeError):
+    return []
 
 
 def _read_json(path: pathlib.Path) -> dict:
