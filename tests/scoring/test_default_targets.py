@@ -1,6 +1,7 @@
 """Scoring without --workload-targets / --ruleset: what is chosen, and said."""
 
 import json
+import pathlib
 import shutil
 
 import pytest
@@ -124,3 +125,14 @@ def test_ruleset_from_the_folder_name_without_flags(tmp_path, folder,
       str(root), pipeline.ScoreOptions(targets=targets))
     assert result.ruleset == (expected or 'external')
     assert (folder in result.ruleset_how) == bool(expected)
+
+
+def test_the_committed_leaderboard_scores_as_its_page_by_default(tmp_path,
+                                                                capsys):
+  board = pathlib.Path(__file__).resolve().parents[2] / 'docs' / 'leaderboard'
+  assert cli.main(['score', str(board / 'logs'), '--output-dir',
+                   str(tmp_path), '--no-plots']) == 0
+  assert _first_line(capsys).startswith(
+    f'Targets: {board / "workload_targets.json"} (beside the logs;')
+  for name in ('scores.csv', 'time_to_targets.csv'):
+    assert (tmp_path / name).read_text() == (board / 'time' / name).read_text()
