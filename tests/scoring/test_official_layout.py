@@ -19,6 +19,7 @@ from algoperf import study_driver
 from algoperf import targets_export
 from algoperf.targets_export import ExportRequest
 from scoring import official_layout
+from scoring import pipeline
 from tests.conftest import ALGOPERF_STYLE
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -128,6 +129,11 @@ def test_a_fresh_study_directory_reads(tmp_path):
   targets = targets_export.export(ExportRequest(
     workloads=('mnist',), logs=str(experiment_dir)))
   assert official_layout.check(str(experiment_dir), targets) == []
+  ours = pipeline.score_experiments(str(experiment_dir),
+                                    pipeline.ScoreOptions())
+  assert ours.targets_how.startswith('recorded with the trials')
+  assert sorted(ours.profile.submissions) == ['first', 'second']
+  assert not ours.problems.by_kind().get('unexpected directory')
   # As earlier versions wrote it (plan beside the studies) it would not.
   plan = records.study_plan_path(experiment_dir / 'first')
   plan.rename(records.legacy_study_plan_path(experiment_dir / 'first'))
