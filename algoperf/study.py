@@ -201,8 +201,8 @@ def record_plan(spec: StudySpec, jobs: list[TrialJob]) -> pathlib.Path:
     if key in planned and planned[key] != record:
       raise StudyMismatchError(
         f'{" and ".join(map(str, read_from))}: {key[0]} study {key[1]} '
-        f'trial {key[2]} was '
-        f'planned with seed {record["rng_seed"]} and hyperparameters '
+        f'trial {key[2]} was planned with seed {record["rng_seed"]} and '
+        'hyperparameters '
         f'{record["hyperparameters"]}; this invocation would use seed '
         f'{planned[key]["rng_seed"]} and {planned[key]["hyperparameters"]}'
         '. Rerun with the original --rng-seed/--search-space/--ruleset, or '
