@@ -1,4 +1,4 @@
-"""Score a logs directory with AlgoPerf's official scoring code and ours.
+r"""Score a logs directory with AlgoPerf's official scoring code and ours.
 
   .venv/bin/algoperf targets export --logs docs/leaderboard/logs \
       --from docs/leaderboard/workload_targets.json -o /tmp/targets.json

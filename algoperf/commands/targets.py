@@ -1,4 +1,4 @@
-"""Write a targets file: AlgoPerf's three-key format, or ours in full.
+r"""Write a targets file: AlgoPerf's three-key format, or ours in full.
 
   algoperf targets export --workloads mnist,census_dlrm -o targets.json
   algoperf targets export --from docs/leaderboard/workload_targets.json \
