@@ -225,3 +225,13 @@ def install(policy: Policy | None) -> None:
 def violations() -> list[str]:
   """Every refused operation since ``install``, one line each."""
   return list(_ACTIVE['violations'])
+
+
+def install_for_validation(submission_path) -> None:
+  """The validator's policy: writes stay its own rule (validation_worker);
+  network, processes and evaluation files as in a trial."""
+  from algoperf.data import dirs
+
+  install(Policy.create([os.path.dirname(os.fspath(submission_path))],
+                        data_roots=[dirs.resolve_data_dir(None)],
+                        check_writes=False))

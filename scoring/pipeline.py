@@ -77,9 +77,12 @@ def pick_targets(root: str) -> str:
   """The builtin targets file whose base workloads the logs cover most."""
   logged = set()
   for dirpath in _study_dirs(root):
-    with os.scandir(dirpath) as entries:
-      logged.update(workload_targets.split_framework(e.name)[0]
-                    for e in entries if e.is_dir())
+    try:
+      with os.scandir(dirpath) as entries:
+        logged.update(workload_targets.split_framework(e.name)[0]
+                      for e in entries if e.is_dir())
+    except OSError:
+      continue  # load_pool warns about it, naming the path.
   best, best_overlap = next(iter(workload_targets.BUILTIN)), -1
   for name in workload_targets.BUILTIN:
     try:
@@ -95,13 +98,20 @@ def pick_targets(root: str) -> str:
 def _study_dirs(root: str):
   if not os.path.isdir(root):
     return
-  for name in os.listdir(root):
+  for name in _listdir(root):
     path = os.path.join(root, name)
     if name.startswith('study_'):
       yield path
     elif os.path.isdir(path):
-      yield from (os.path.join(path, s) for s in os.listdir(path)
+      yield from (os.path.join(path, s) for s in _listdir(path)
                   if s.startswith('study_'))
+
+
+def _listdir(path: str) -> list[str]:
+  try:
+    return os.listdir(path)
+  except OSError:
+    return []  # A loop or a file: load_pool warns about it.
 
 
 def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
