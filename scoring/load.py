@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import stat
 
 from scoring.errors import Problems
 from scoring.errors import ScoringError
@@ -25,6 +26,9 @@ from scoring.workload_targets import TargetsConfig
 from scoring.workload_targets import split_framework
 
 EVAL_CSV = 'eval_measurements.csv'
+# Far above any real log (AlgoPerf's largest are ~1 MB): a bigger file is
+# refused rather than read into memory.
+MAX_CSV_BYTES = 256 << 20
 TIME_COLUMNS = ('score', 'global_step', 'accumulated_submission_time')
 _TIMESTAMPED = re.compile(r'(.+)-\d{4}(-\d{2}){5}$')
 _STUDY = re.compile(r'study_(\d+)$')
@@ -247,8 +251,15 @@ def read_eval_csv(path: str, metric_col: str, problems: Problems,
     running or killed) is dropped with a warning, a non-number becomes NaN.
   """
   try:
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CSV_BYTES:
+      problems.add('unreadable csv', path,
+                   'not a regular file of at most '
+                   f'{MAX_CSV_BYTES >> 20} MiB (a directory, device, FIFO or '
+                   'oversized file); trial ignored.')
+      return None
     with open(path, 'rb') as f:
-      text = f.read().decode('utf-8', errors='replace')
+      text = f.read(MAX_CSV_BYTES).decode('utf-8', errors='replace')
   except FileNotFoundError:
     problems.add('missing csv', path,
                  'trial has no eval_measurements.csv (still running or '
@@ -342,9 +353,14 @@ class LazyColumns(dict):
 
 
 def _split_rows(lines, text, path, problems) -> list[list[str]]:
+  rows = None
   if '"' in text:
-    rows = [r for r in csv.reader(io.StringIO(text)) if r]
-  else:
+    try:
+      rows = [r for r in csv.reader(io.StringIO(text)) if r]
+    except csv.Error as e:  # NUL bytes, stray newlines in quotes: garbage.
+      problems.add('malformed csv', path, f'not valid CSV ({e}); read by '
+                   'plain splitting.')
+  if rows is None:
     rows = [line.split(',') for line in lines if line]
   width = len(rows[0])
   if len(set(map(len, rows))) == 1:
