@@ -123,6 +123,9 @@ def _train(job, beat):
   from algoperf import sandbox
   from algoperf import submission as submission_lib
 
+  workload = registry.make_workload(job.workload)
+  budget = workload.max_allowed_runtime_sec * job.config.budget_multiplier
+  beat.set_budget(budget)  # Before any submission code runs.
   beat.enter_call('<import>')
   path = submission_lib.resolve_path(job.submission)
   _install_sandbox(job, path, os.environ.get('TMPDIR', ''))
@@ -130,12 +133,9 @@ def _train(job, beat):
   guarded = {name: _guarded(name, getattr(submission, name), beat, sandbox)
              for name in _CALLS if getattr(submission, name) is not None}
   submission = dataclasses.replace(submission, **guarded)
-  workload = registry.make_workload(job.workload)
   if job.synthetic_data:
     workload.use_synthetic_data(job.synthetic_data)
   _watch_evals(workload, beat)
-  budget = workload.max_allowed_runtime_sec * job.config.budget_multiplier
-  beat.set_budget(budget)
   clock.observe(beat.on_charge)
   with progress.trial_progress(workload, budget,
                                job.config.progress) as on_eval:
