@@ -178,8 +178,10 @@ def _outcome(job, beat) -> dict:
     return {'status': records.ERROR, 'message': str(e),
             'exit_code': exit_codes.SUBMISSION}
   except DataError as e:
-    mark_failed(job, 'data', str(e))
-    return {'status': records.FAILED, 'reason': 'data', 'message': str(e),
+    if mark_failed(job, 'data', str(e)):  # Mid-trial: resumable once fixed.
+      return {'status': records.FAILED, 'reason': 'data', 'message': str(e),
+              'exit_code': e.exit_code}
+    return {'status': records.ERROR, 'message': str(e),
             'exit_code': e.exit_code}
   except AlgoperfError as e:
     return {'status': records.ERROR, 'message': str(e),

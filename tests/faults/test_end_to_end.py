@@ -67,22 +67,23 @@ def _rows(trial):
     return 0
 
 
-def _writing_checkpoint(trial) -> bool:
-  root = trial / 'checkpoints'
+def _checkpoint_writes(trial) -> set:
+  """Orbax's temporary directories: a checkpoint being written."""
   try:
-    return any('tmp' in p.name for p in root.iterdir())
+    return {p.name for p in (trial / 'checkpoints').iterdir()
+            if 'tmp' in p.name}
   except OSError:
-    return False
+    return set()
 
 
-def _fired(moment, trial, started, rows_at_start) -> bool:
+def _fired(moment, trial, started, rows_at_start, writes_at_start) -> bool:
   kind, value = moment
   if kind == 'compile':
     return time.monotonic() - started >= value
   if kind == 'eval':
     return _rows(trial) > rows_at_start
-  if kind == 'checkpoint':
-    return _writing_checkpoint(trial)
+  if kind == 'checkpoint':  # A new write, not one a kill left behind.
+    return bool(_checkpoint_writes(trial) - writes_at_start)
   return _rows(trial) > rows_at_start and (
     time.monotonic() - started >= value)  # 'step': mid-training.
 
@@ -131,11 +132,12 @@ def test_kill_loop_resumes_to_the_unkilled_records(tmp_path):
   kills, recovered = [], 0
   for moment in moments:
     started, rows_at_start = time.monotonic(), _rows(trial)
+    writes_at_start = _checkpoint_writes(trial)
     if kills:
       recovered += _takes_over(submission, experiments)
     process = _start('killed', submission, experiments)
-    while process.poll() is None and not _fired(moment, trial, started,
-                                                 rows_at_start):
+    while process.poll() is None and not _fired(
+        moment, trial, started, rows_at_start, writes_at_start):
       assert time.monotonic() - started < 300
       time.sleep(0.005)
     pid = _child_pid(trial)
