@@ -61,6 +61,14 @@ class Heartbeat:
     self._values[6:8] = (CALLS.index(name), step)
     self._publish()
 
+  def leave_call(self) -> None:
+    """Before the clock runs, what follows a call is harness set-up (model
+    init, data); once it runs, the call's device work and the clock charge
+    that waits for it are still the submission's, so nothing changes."""
+    if not self._values[4]:
+      self._values[0:2] = (IDLE, time.monotonic())
+      self._publish()
+
   def enter_harness(self) -> None:
     self._values[0:2] = (HARNESS, time.monotonic())
     self._publish()

@@ -72,10 +72,12 @@ def _guarded(name, fn, beat, sandbox):
     try:
       result = fn(*args, **kwargs)
     except SystemExit as e:
+      beat.leave_call()
       raise SubmissionExit(
         f'called sys.exit({e.code!r}); a submission may not end the trial: '
         'raise spec.TrainingCompleteError to stop training').with_traceback(
           e.__traceback__) from None
+    beat.leave_call()
     new = sandbox.violations()[seen:]
     if new:
       raise SandboxViolation(' '.join(new))
