@@ -120,15 +120,22 @@ def test_interrupted_trial_resumes_exactly(experiment_dir, interrupt_step,
 
 # --- The kill test: SIGKILL `run_study` processes at random points. ---
 
+# No budget: on a loaded machine mnist's 6 s could end a trial before its
+# kill point (each attempt also compiles again).
 _DRIVER = r'''
-import sys
-from algoperf import study, study_driver
+import dataclasses, sys
+from algoperf import study, study_backends, study_driver
+from algoperf import submission as submission_lib
 name, submission, experiment_dir = sys.argv[1:4]
 spec = study.StudySpec(
   submission=submission, workloads=('mnist',), experiment_dir=experiment_dir,
   name=name, ruleset='self', rng_seed=5, max_steps=40, eval_every_steps=4,
   checkpoint_every_sec=0, synthetic_data=64)
-study_driver.run_study(spec, backend='local', progress=False)
+jobs = tuple(dataclasses.replace(job, config=dataclasses.replace(
+  job.config, budget_multiplier=10**6)) for job in study.plan_trials(
+    spec, submission_lib.load_submission(submission)))
+study_driver.run_trials([study_driver.Plan(spec, jobs)],
+                        study_driver.Dispatch(study_backends.LOCAL))
 '''
 NUM_KILL_POINTS = 5
 EVAL_STEPS = list(range(1, 40, 4))  # 1, 5, ..., 37; then the final 40.
