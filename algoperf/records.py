@@ -21,6 +21,8 @@ import platform
 import subprocess
 import tempfile
 
+from algoperf import fs
+
 EVAL_MEASUREMENTS = 'eval_measurements.csv'
 MEASUREMENTS = 'measurements.csv'
 HPARAMS = 'hparams.json'
@@ -40,10 +42,25 @@ TRAINING_COMPLETE = 'training_complete'  # TrainingCompleteError raised.
 MAX_STEPS = 'max_steps'
 DIVERGED = 'diverged'
 ERROR = 'error'
+# Set by the supervisor (algoperf/supervisor.py): the trial's process ended
+# without finishing it (exit, signal, disk full), or a submission call did
+# not return within the budget plus the grace.
+FAILED = 'failed'
+TIMEOUT = 'timeout'
 RUNNING = 'running'
 # The outcomes of a trial that will not run again.
 FINISHED = (TARGET_REACHED, BUDGET_EXHAUSTED, TRAINING_COMPLETE, MAX_STEPS,
-            DIVERGED, ERROR)
+            DIVERGED, ERROR, FAILED, TIMEOUT)
+# A trial that failed for these reasons (status.json "reason") resumes when
+# the same command is rerun: the machine or the data failed, not the
+# submission.
+RESUMABLE_REASONS = ('no_space', 'io', 'data')
+
+
+def is_final(status: dict) -> bool:
+  """Whether a trial with this status.json will not run again."""
+  return (status.get('status') in FINISHED
+          and status.get('reason') not in RESUMABLE_REASONS)
 
 
 def trial_dir(experiment_dir, name, study, workload, trial) -> pathlib.Path:
@@ -80,11 +97,20 @@ def read_study_plan(experiment) -> tuple[list[dict], list[pathlib.Path]]:
 
 def write_atomic(path: pathlib.Path, text: str) -> None:
   """Writes ``text`` to ``path`` via a temp file + rename: never partial."""
+  write_atomic_bytes(path, text.encode())
+
+
+def write_atomic_bytes(path: pathlib.Path, data: bytes) -> None:
+  """Writes ``data`` to ``path`` via a temp file + rename: never partial.
+
+  The file gets the mode a plain ``open`` would (the umask applies).
+  """
   path.parent.mkdir(parents=True, exist_ok=True)
   fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
   try:
-    with os.fdopen(fd, 'w') as f:
-      f.write(text)
+    os.fchmod(fd, fs.file_mode())  # mkstemp's 0600 ignores the umask.
+    with os.fdopen(fd, 'wb') as f:
+      f.write(data)
     os.replace(tmp, path)
   except BaseException:
     if os.path.exists(tmp):

@@ -55,6 +55,9 @@ class StudySpec:
   # Serve N random examples per split instead of prepared data (tests and
   # smoke runs only; the results say nothing about the workload).
   synthetic_data: int | None = None
+  # A submission call still running this long after the budget is spent is
+  # stopped (status timeout; algoperf/supervisor.py).
+  grace_sec: float = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +70,7 @@ class TrialJob:
   num_cpus: float = 1.0
   num_gpus: float = 0.0
   synthetic_data: int | None = None
+  grace_sec: float = 30.0
 
   @property
   def trial_dir(self) -> pathlib.Path:
@@ -154,7 +158,7 @@ def plan_trials(spec: StudySpec, submission) -> list[TrialJob]:
                        if space_path else None))
         jobs.append(TrialJob(str(submission.path), workload_cls.name, config,
                              spec.num_cpus_per_trial, spec.num_gpus_per_trial,
-                             spec.synthetic_data))
+                             spec.synthetic_data, spec.grace_sec))
   return jobs
 
 
@@ -172,7 +176,9 @@ def trial_state(job: TrialJob) -> str:
 
 
 def is_finished(job: TrialJob) -> bool:
-  return trial_state(job) in FINISHED
+  """Finished for good: a resumable failure (disk full) runs again."""
+  path = job.trial_dir / records.STATUS
+  return path.exists() and records.is_final(records.read_json(path))
 
 
 def _plan_record(job: TrialJob) -> dict:

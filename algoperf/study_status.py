@@ -120,7 +120,8 @@ def _seconds(value) -> str:
 
 
 _COLORS = {records.TARGET_REACHED: 'green', records.ERROR: 'red',
-           records.DIVERGED: 'red', INTERRUPTED: 'magenta',
+           records.DIVERGED: 'red', records.FAILED: 'red',
+           records.TIMEOUT: 'red', INTERRUPTED: 'magenta',
            records.RUNNING: 'cyan', PENDING: 'dim'}
 
 

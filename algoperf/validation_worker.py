@@ -27,6 +27,7 @@ import time
 import jax
 
 from algoperf import clock
+from algoperf import sandbox
 from algoperf import submission as submission_lib
 from algoperf import submission_calls as calls_lib
 from algoperf import tuning
@@ -135,8 +136,9 @@ def _call(function: str, fn, *args, workload=None, step=None, **kwargs):
 
 
 def _note_raised(e: Exception) -> None:
-  if isinstance(e, PermissionError) and str(e).startswith(_BLOCKED):
-    return  # _audit already described the write.
+  if isinstance(e, PermissionError) and str(e).startswith(
+      (_BLOCKED, sandbox.BLOCKED)):
+    return  # _audit or the sandbox already described it.
   GUARD.note(calls_lib.raised_message(_where(), e, GUARD.path))
 
 
@@ -275,6 +277,7 @@ def validate_one(path: pathlib.Path, ruleset: str, workloads: list) -> list:
   GUARD.path, GUARD.problems = path, []
   GUARD.allowed_dirs = (str(path.parent), os.path.abspath(
     os.environ.get('TMPDIR', '/tmp')))
+  sandbox.install_for_validation(path)  # Network, processes, eval files.
   ok, module = _call('<import>', submission_lib.import_module, path)
   if not ok or module is None:
     return _import_problems()
@@ -289,7 +292,7 @@ def validate_one(path: pathlib.Path, ruleset: str, workloads: list) -> list:
   for name in workloads:
     if not _run_workload(submission, name, hyperparameters):
       break
-  return GUARD.problems
+  return GUARD.problems + sandbox.violations()
 
 
 def _import_problems() -> list:

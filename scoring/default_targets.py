@@ -83,8 +83,7 @@ def beside_file(root: str) -> str | None:
 
 
 def _is_submission(path: str) -> bool:
-  return os.path.isdir(path) and any(
-    name.startswith('study_') for name in os.listdir(path))
+  return any(name.startswith('study_') for name in _listdir(path))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,9 +193,9 @@ def builtin_covering(root: str) -> str:
   """The builtin targets whose base workloads the logs cover most."""
   logged = set()
   for dirpath in _study_dirs(root):
-    with os.scandir(dirpath) as entries:
-      logged.update(workload_targets.split_framework(e.name)[0]
-                    for e in entries if e.is_dir())
+    logged.update(workload_targets.split_framework(name)[0]
+                  for name in _listdir(dirpath)
+                  if os.path.isdir(os.path.join(dirpath, name)))
   best, best_overlap = next(iter(workload_targets.BUILTIN)), -1
   for name in workload_targets.BUILTIN:
     config = workload_targets.load_targets(name)
@@ -207,12 +206,19 @@ def builtin_covering(root: str) -> str:
 
 
 def _study_dirs(root: str):
-  if not os.path.isdir(root):
-    return
-  for name in os.listdir(root):
+  for name in _listdir(root):
     path = os.path.join(root, name)
     if name.startswith('study_'):
       yield path
-    elif os.path.isdir(path):
-      yield from (os.path.join(path, s) for s in os.listdir(path)
+    else:
+      yield from (os.path.join(path, s) for s in _listdir(path)
                   if s.startswith('study_'))
+
+
+def _listdir(path: str) -> list[str]:
+  """Entries of a directory; none for a file, a symlink loop or an
+  unreadable folder (scoring's loader warns about those, naming them)."""
+  try:
+    return os.listdir(path)
+  except OSError:
+    return []

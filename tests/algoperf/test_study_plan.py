@@ -13,7 +13,6 @@ from algoperf import records
 from algoperf import study
 from algoperf import study_status
 from algoperf import tuning
-from algoperf.errors import AlgoperfError
 from algoperf.errors import SearchSpaceError
 from algoperf.errors import SubmissionError
 from tests.conftest import ALGOPERF_STYLE
@@ -186,17 +185,20 @@ def test_second_writer_is_refused_with_owner(tmp_path):
     pass
 
 
-def test_stale_lock_is_reported_with_how_to_remove_it(tmp_path):
+def test_lock_of_a_dead_process_is_recovered_and_said(tmp_path):
+  """A killed writer's lock is free (the kernel released it); its owner
+  file still names it: the next writer takes over and says so."""
   dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
                         capture_output=True, text=True, check=True)
-  lock = tmp_path / 'exp' / experiment_lock.LOCK_FILE
-  lock.parent.mkdir()
-  lock.write_text(json.dumps({'host': platform.node(),
-                              'pid': int(dead.stdout), 'started': 0,
-                              'command': 'algoperf study ...'}))
-  with pytest.raises(AlgoperfError) as info:
-    with experiment_lock.experiment_lock(tmp_path / 'exp'):
-      pass
-  assert 'stale lock' in str(info.value)
-  assert f'rm {lock}' in str(info.value)
-  assert lock.exists()  # Never taken over silently.
+  owner = tmp_path / 'exp' / experiment_lock.OWNER_FILE
+  owner.parent.mkdir(parents=True)
+  owner.write_text(json.dumps({'host': platform.node(),
+                               'pid': int(dead.stdout), 'started': 0,
+                               'command': 'algoperf study ...'}))
+  notes = []
+  with experiment_lock.experiment_lock(tmp_path / 'exp',
+                                       notes.append) as held:
+    assert held.recovered == notes[0]
+  assert f'process {dead.stdout.strip()}' in notes[0]
+  assert 'recovered the lock' in notes[0]
+  assert not owner.exists()  # Released: no owner left behind.

@@ -182,7 +182,7 @@ def test_cli_prints_success_and_numbered_problems():
   assert good.returncode == 0, good.stdout + good.stderr
   assert 'SUCCESS' in good.stdout
   bad = validate(BROKEN / 'not_a_function')
-  assert bad.returncode == 1
+  assert bad.returncode == 3  # exit_codes.SUBMISSION
   assert 'FAILED' in bad.stdout and '  1. ' in bad.stdout
   assert 'get_batch_size must be a function' in bad.stdout
 
