@@ -23,10 +23,10 @@ import time
 import filelock
 
 from algoperf.errors import AlgoperfError
+from algoperf.records import HARNESS_DIR
 
-HIDDEN_DIR = '.algoperf'  # AlgoPerf's reader ignores hidden entries.
-LOCK_FILE = f'{HIDDEN_DIR}/lock'
-OWNER_FILE = f'{HIDDEN_DIR}/lock.owner.json'
+LOCK_FILE = f'{HARNESS_DIR}/lock'
+OWNER_FILE = f'{HARNESS_DIR}/lock.owner.json'
 
 
 class ExperimentLockedError(AlgoperfError):
@@ -98,7 +98,7 @@ def experiment_lock(directory, announce=None):
     ...   pass  # run the trials
   """
   directory = pathlib.Path(directory)
-  (directory / HIDDEN_DIR).mkdir(parents=True, exist_ok=True)
+  (directory / HARNESS_DIR).mkdir(parents=True, exist_ok=True)
   owner_path = directory / OWNER_FILE
   lock = filelock.FileLock(directory / LOCK_FILE, timeout=0,
                            thread_local=False)

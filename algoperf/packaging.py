@@ -29,7 +29,7 @@ import zlib
 
 from algoperf import fs
 from algoperf.errors import AlgoperfError
-from algoperf.experiment_lock import HIDDEN_DIR
+from algoperf.records import HARNESS_DIR
 
 MANIFEST = 'MANIFEST.sha256'
 INFO = 'package_info.json'
@@ -60,9 +60,9 @@ def _files_under(root: pathlib.Path):
 def _machinery(path: pathlib.Path) -> bool:
   """The lock and the supervisor's scratch: no part of the results."""
   parts = path.parts
-  if HIDDEN_DIR not in parts:
+  if HARNESS_DIR not in parts:
     return False
-  inside = parts[parts.index(HIDDEN_DIR) + 1:]
+  inside = parts[parts.index(HARNESS_DIR) + 1:]
   return inside[0] in ('lock', 'lock.owner.json', 'trials')
 
 

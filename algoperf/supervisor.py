@@ -36,7 +36,7 @@ from algoperf import exit_codes
 from algoperf import heartbeat as heartbeat_lib
 from algoperf import records
 from algoperf import trial_child
-from algoperf.experiment_lock import HIDDEN_DIR
+from algoperf.records import HARNESS_DIR
 
 # Seconds a submission call may run past the budget before it is stopped.
 GRACE_SEC = 30.0
@@ -54,7 +54,7 @@ def stop_all() -> None:
 def scratch_dir(job) -> pathlib.Path:
   """The trial's own space: job, heartbeat, result, TMPDIR and its log."""
   c = job.config
-  return (pathlib.Path(c.experiment_dir) / c.experiment_name / HIDDEN_DIR
+  return (pathlib.Path(c.experiment_dir) / c.experiment_name / HARNESS_DIR
           / 'trials' / f'study_{c.study}' / job.workload / f'trial_{c.trial}')
 
 
