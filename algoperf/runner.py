@@ -115,7 +115,7 @@ class _Loop:
   preemption_count: int = 0
   # The evals (indices into eval_rows) that first met the validation and
   # the test target. Like AlgoPerf's runner, a target once met stays met.
-  goals: 'GoalEvals' = None
+  goals: GoalEvals = GoalEvals()
 
 
 def run_trial(
