@@ -1,16 +1,19 @@
 """AlgoPerf's `submission_runner.py` flags, mapped onto `algoperf run`.
 
-For people who already script AlgoPerf:
+For people who already script AlgoPerf. Installed as the console script
+``algoperf-submission-runner`` (and as the module ``submission_runner``, so
+``python -m submission_runner`` works as in an AlgoPerf install):
 
-  python submission_runner.py --framework=jax --workload=mnist \
+  algoperf-submission-runner --framework=jax --workload=mnist \
     --submission_path=reference_algorithms/nadamw/submission.py \
     --tuning_search_space=reference_algorithms/nadamw/tuning_search_space.json \
     --num_tuning_trials=1 --experiment_dir=experiments \
     --experiment_name=nadamw --data_dir=~/.cache/algoperf/data
 
-Only the JAX framework exists here. Flags AlgoPerf has but that do not
-apply (imagenet_v2_data_dir, torch_compile, ...) are accepted and ignored
-with a warning so existing scripts keep working.
+Only the JAX framework exists here. Every other flag of AlgoPerf's
+submission_runner.py (at mlcommons/algorithmic-efficiency 2c90454) is
+accepted so that existing scripts keep working, and each one given is
+ignored with a warning that says why.
 """
 
 import pathlib
@@ -32,24 +35,60 @@ flags.DEFINE_string('experiment_name', None, 'Experiment name.')
 flags.DEFINE_string('data_dir', None, 'Prepared data directory.')
 flags.DEFINE_integer('rng_seed', 0, 'Seed.')
 flags.DEFINE_integer('max_global_steps', None, 'Stop after this many steps.')
-flags.DEFINE_string('imagenet_v2_data_dir', None, 'Ignored here.')
-flags.DEFINE_boolean('torch_compile', False, 'Ignored here.')
-flags.DEFINE_boolean('overwrite', False, 'Ignored: finished trials are '
-                     'never overwritten.')
-flags.DEFINE_boolean('save_checkpoints', True, 'Ignored here.')
+
+# AlgoPerf's flags that have no effect here: (kind, default, why).
+IGNORED = {
+  'imagenet_v2_data_dir': ('string', None, 'no ImageNet-v2 workload here'),
+  'librispeech_tokenizer_vocab_path': (
+    'string', '', 'no LibriSpeech workload here'),
+  'torch_compile': ('boolean', True, 'only JAX runs here'),
+  'save_checkpoints': (
+    'boolean', True, 'trials always checkpoint at evals (off the clock) '
+    'and remove the checkpoint when done'),
+  'save_intermediate_checkpoints': (
+    'boolean', True, 'only the latest checkpoint is kept'),
+  'resume_last_run': (
+    'boolean', None, 'an interrupted trial always resumes from its '
+    'checkpoint, and a finished one is never rerun'),
+  'append_timestamp': (
+    'boolean', False, 'experiment names are used as given'),
+  'use_wandb': ('boolean', False, 'no Weights & Biases logging here'),
+  'profile': ('boolean', False, 'no profiler output here'),
+  'overwrite': (
+    'boolean', False, 'finished trials are never overwritten'),
+  'hparam_start_index': (
+    'integer', None, 'trials take the first --num_tuning_trials points'),
+  'hparam_end_index': (
+    'integer', None, 'trials take the first --num_tuning_trials points'),
+  'set_pytorch_max_split_size': ('boolean', False, 'only JAX runs here'),
+  'pytorch_eval_num_workers': ('integer', 0, 'only JAX runs here'),
+  'capture_jax_trace': ('boolean', False, 'no profiler output here'),
+  'skip_evals': (
+    'boolean', False, 'evals decide when a trial reaches its target, so '
+    'they always run (off the clock)'),
+}
+for _name, (_kind, _default, _why) in IGNORED.items():
+  getattr(flags, f'DEFINE_{_kind}')(_name, _default, f'Ignored: {_why}.')
 flags.mark_flags_as_required(['workload', 'submission_path',
                               'experiment_dir', 'experiment_name'])
 
 FLAGS = flags.FLAGS
 
 
+def ignored_flags_given() -> list[str]:
+  """One warning per ignored AlgoPerf flag given on the command line."""
+  return [f'--{name} has no effect here: {IGNORED[name][2]}.'
+          for name in IGNORED if FLAGS[name].present]
+
+
 def to_cli_args() -> list[str]:
   """Translates AlgoPerf's flags into `algoperf run` arguments."""
   if FLAGS.framework != 'jax':
-    raise app.UsageError('Only --framework=jax is supported.')
-  for ignored in ('imagenet_v2_data_dir', 'torch_compile', 'overwrite'):
-    if FLAGS[ignored].present:
-      logging.warning('--%s has no effect here.', ignored)
+    raise app.UsageError(
+      f'--framework={FLAGS.framework}: only --framework=jax runs here; '
+      'run PyTorch submissions with AlgoPerf itself.')
+  for warning in ignored_flags_given():
+    logging.warning(warning)
   args = [
     'run', '--workload', FLAGS.workload,
     '--submission', str(pathlib.Path(FLAGS.submission_path).parent),
@@ -75,5 +114,10 @@ def main(argv):
   sys.exit(cli.main(to_cli_args()))
 
 
-if __name__ == '__main__':
+def console_main():
+  """The ``algoperf-submission-runner`` console script."""
   app.run(main)
+
+
+if __name__ == '__main__':
+  console_main()

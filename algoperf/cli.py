@@ -7,8 +7,11 @@ Each verb lives in its own module exposing ``add_arguments(parser)`` and
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 
+from algoperf import exit_codes
 from algoperf.errors import AlgoperfError
 
 # verb -> (module, one-line help). Adding a verb touches this dict only.
@@ -16,6 +19,8 @@ COMMANDS = {
   'workloads': ('algoperf.commands.workloads',
                 'list workloads, targets, budgets'),
   'data': ('algoperf.commands.data', 'prepare datasets into the data dir'),
+  'targets': ('algoperf.commands.targets',
+              'export targets files (AlgoPerf\'s format or ours)'),
   'score': ('scoring.cli_score',
             'score experiment directories (AlgoPerf rules)'),
   'leaderboard': ('scoring.cli_leaderboard',
@@ -55,16 +60,53 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+  """Runs one verb; its exit status is in the table of exit_codes.py."""
   parser = build_parser()
   args = parser.parse_args(argv)
   if not getattr(args, '_run', None):
     parser.print_help()
-    return 2
+    return exit_codes.USAGE
+  previous = signal.signal(signal.SIGTERM, _interrupt)
   try:
     return int(args._run(args) or 0)
   except AlgoperfError as e:
-    print(f'algoperf {args.command}: error: {e}', file=sys.stderr)
-    return 1
+    _say(args, f'error: {e}')
+    return e.exit_code
+  except KeyboardInterrupt:
+    _say(args, 'interrupted; rerun the same command to resume (finished '
+         'trials and checkpoints are kept).')
+    return exit_codes.INTERRUPTED
+  except OSError as e:
+    from algoperf import fs
+
+    _say(args, 'error: ' + fs.infrastructure_message(e, 'writing results'))
+    return exit_codes.INFRASTRUCTURE
+  except Exception as e:  # noqa: BLE001 -- a bug: one line, not a traceback.
+    _say(args, f'internal error: {type(e).__name__}: {e} (a bug of the '
+         f'harness; the traceback is in {_save_traceback()}; please report '
+         'it).')
+    return exit_codes.INFRASTRUCTURE
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame):
+  del signum, frame
+  raise KeyboardInterrupt
+
+
+def _say(args, text: str) -> None:
+  print(f'algoperf {args.command}: {text}', file=sys.stderr)
+
+
+def _save_traceback() -> str:
+  import tempfile
+  import traceback
+
+  fd, path = tempfile.mkstemp(prefix='algoperf-traceback-', suffix='.txt')
+  with os.fdopen(fd, 'w') as f:
+    f.write(traceback.format_exc())
+  return path
 
 
 if __name__ == '__main__':

@@ -19,6 +19,17 @@ CHECKPOINT = 'accumulated_checkpoint_time'
 ACCUMULATORS = (SUBMISSION, EVAL, LOGGING, CHECKPOINT)
 
 
+# Called as fn(accumulator, totals) after every charge (and with None at
+# start): the trial supervisor's child publishes the clock to its parent,
+# which stops a submission call that overruns the budget (supervisor.py).
+_OBSERVERS: list[Callable[[str | None, dict], None]] = []
+
+
+def observe(fn: Callable[[str | None, dict], None]) -> None:
+  """Registers ``fn`` for every Clock of this process."""
+  _OBSERVERS.append(fn)
+
+
 def block(tree) -> None:
   """Waits for every JAX array in ``tree`` (other leaves are ignored)."""
   arrays = [x for x in jax.tree.leaves(tree) if isinstance(x, jax.Array)]
@@ -49,6 +60,8 @@ class Clock:
     """Starts the loop: the first segment begins now."""
     self._segment_start = self._loop_start = self.time_fn()
     self._loop_start_totals = sum(self.totals.values())
+    for fn in _OBSERVERS:
+      fn(None, self.totals)
 
   def charge(self, accumulator: str, wait_for=None) -> float:
     """Ends the current segment (after blocking on ``wait_for``).
@@ -61,6 +74,8 @@ class Clock:
     elapsed = now - self._segment_start
     self.totals[accumulator] += elapsed
     self._segment_start = now
+    for fn in _OBSERVERS:
+      fn(accumulator, self.totals)
     return elapsed
 
   @property

@@ -1,13 +1,18 @@
-"""One writer per experiment: a lock file naming its owner (host, pid, age).
+"""One writer per experiment: every verb that writes trials takes this lock.
 
-A second study (or run) on the same ``<experiment_dir>/<name>`` refuses
-instead of interleaving its trials with the first one's. The lock is a plain
-file created with O_EXCL, so it also works on shared file systems; a lock
-whose process is gone (a killed study on this host) is reported as stale
-with the command that removes it -- it is never taken over silently.
+``<experiment_dir>/<name>/.algoperf/lock`` is an OS lock (``filelock``:
+``flock`` on POSIX), so the kernel releases it when its process dies, however
+it dies; ``lock.owner.json`` beside it names the holder (host, PID, start,
+command). A lock that can be taken while the owner file names another
+process was left by a process that died: it is taken over and the takeover
+reported (``recovered`` says by whom). A lock that is held is refused with
+the owner's host, PID and age. `algoperf run`, `algoperf study`, target
+setting and the reference leaderboard all write through ``run_trials``,
+which holds it.
 """
 
 import contextlib
+import dataclasses
 import json
 import os
 import pathlib
@@ -15,13 +20,25 @@ import platform
 import sys
 import time
 
-from algoperf.errors import AlgoperfError
+import filelock
 
-LOCK_FILE = '.lock'
+from algoperf.errors import AlgoperfError
+from algoperf.records import HARNESS_DIR
+
+LOCK_FILE = f'{HARNESS_DIR}/lock'
+OWNER_FILE = f'{HARNESS_DIR}/lock.owner.json'
 
 
 class ExperimentLockedError(AlgoperfError):
-  """Another study holds (or held, if stale) the experiment's lock."""
+  """Another process holds the experiment's lock."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Held:
+  """The lock while held; ``recovered`` describes a dead owner taken over."""
+
+  path: pathlib.Path
+  recovered: str | None = None
 
 
 def pid_alive(pid: int) -> bool:
@@ -34,43 +51,80 @@ def pid_alive(pid: int) -> bool:
   return True
 
 
-def _refusal(path: pathlib.Path) -> str:
+def _owner(path: pathlib.Path) -> dict:
   try:
     owner = json.loads(path.read_text())
-  except (OSError, json.JSONDecodeError):
-    owner = {}
-  host, pid = owner.get('host', '?'), owner.get('pid', '?')
+  except (OSError, ValueError):
+    return {}
+  return owner if isinstance(owner, dict) else {}
+
+
+def _describe(owner: dict) -> str:
   age = time.time() - owner.get('started', time.time())
-  command = owner.get('command', '')
-  if host == platform.node() and isinstance(pid, int) and not pid_alive(pid):
-    return (f'{path}: stale lock left by process {pid} on this host '
-            f'({age:.0f} s ago: {command}), which is no longer running. '
-            f'If no other study writes this experiment, remove it with '
-            f'`rm {path}` and rerun to resume.')
-  return (f'{path}: this experiment is being written by process {pid} on '
-          f'host {host} (locked {age:.0f} s ago: {command}). Wait for it to '
-          'finish, or choose another --name or --experiment-dir.')
+  return (f'process {owner.get("pid", "?")} on host '
+          f'{owner.get("host", "?")}, locked {age:.0f} s ago: '
+          f'{owner.get("command", "?")}')
+
+
+def _refusal(directory: pathlib.Path, owner: dict) -> str:
+  who = _describe(owner) if owner else 'a process that is starting'
+  return (f'{directory / LOCK_FILE}: this experiment is being written by '
+          f'{who}. Wait for it to finish, or choose another --name or '
+          '--experiment-dir.')
+
+
+def _recovery(directory: pathlib.Path, owner: dict) -> str | None:
+  """A note when the free lock names another process (which died)."""
+  if not owner or (owner.get('host') == platform.node()
+                   and owner.get('pid') == os.getpid()):
+    return None
+  return (f'{directory / LOCK_FILE}: recovered the lock left by '
+          f'{_describe(owner)}; that process is gone (its lock was '
+          'released by the system), so the experiment resumes here.')
 
 
 @contextlib.contextmanager
-def experiment_lock(directory):
-  """Holds ``directory``'s lock for the block; raises ExperimentLockedError.
+def experiment_lock(directory, announce=None):
+  """Holds ``directory``'s lock for the block; yields a ``Held``.
+
+  ``announce(text)`` is called with the recovery note, if any (default:
+  printed to stderr).
+
+  Raises:
+    ExperimentLockedError: another live process holds it.
 
   Example:
     >>> with experiment_lock('/tmp/exp/my_study'):
     ...   pass  # run the trials
   """
   directory = pathlib.Path(directory)
-  directory.mkdir(parents=True, exist_ok=True)
-  path = directory / LOCK_FILE
+  (directory / HARNESS_DIR).mkdir(parents=True, exist_ok=True)
+  owner_path = directory / OWNER_FILE
+  lock = filelock.FileLock(directory / LOCK_FILE, timeout=0,
+                           thread_local=False)
   try:
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-  except FileExistsError:
-    raise ExperimentLockedError(_refusal(path)) from None
-  with os.fdopen(fd, 'w') as f:
-    json.dump({'host': platform.node(), 'pid': os.getpid(),
-               'started': time.time(), 'command': ' '.join(sys.argv)}, f)
+    lock.acquire()
+  except filelock.Timeout:
+    raise ExperimentLockedError(_refusal(directory,
+                                         _owner(owner_path))) from None
   try:
-    yield path
+    recovered = _recovery(directory, _owner(owner_path))
+    _write_owner(owner_path)
+    if recovered:
+      (announce or _to_stderr)(recovered)
+    yield Held(directory / LOCK_FILE, recovered)
   finally:
-    path.unlink(missing_ok=True)
+    owner_path.unlink(missing_ok=True)
+    lock.release()
+
+
+def _write_owner(path: pathlib.Path) -> None:
+  from algoperf import records
+
+  records.write_json(path, {'host': platform.node(), 'pid': os.getpid(),
+                            'started': time.time(),
+                            'command': ' '.join(sys.argv)})
+
+
+def _to_stderr(text: str) -> None:
+  print(f'note: {text}', file=sys.stderr)

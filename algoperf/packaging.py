@@ -25,8 +25,11 @@ import os
 import pathlib
 import tarfile
 import tempfile
+import zlib
 
+from algoperf import fs
 from algoperf.errors import AlgoperfError
+from algoperf.records import HARNESS_DIR
 
 MANIFEST = 'MANIFEST.sha256'
 INFO = 'package_info.json'
@@ -48,8 +51,19 @@ def _files_under(root: pathlib.Path):
   for dirpath, dirnames, filenames in os.walk(root):
     dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
     for name in sorted(filenames):
-      if not name.endswith(_SKIP_SUFFIXES) and not name.startswith('.'):
-        yield pathlib.Path(dirpath) / name
+      path = pathlib.Path(dirpath) / name
+      if not name.endswith(_SKIP_SUFFIXES) and not name.startswith('.') and (
+          not _machinery(path)):
+        yield path
+
+
+def _machinery(path: pathlib.Path) -> bool:
+  """The lock and the supervisor's scratch: no part of the results."""
+  parts = path.parts
+  if HARNESS_DIR not in parts:
+    return False
+  inside = parts[parts.index(HARNESS_DIR) + 1:]
+  return inside[0] in ('lock', 'lock.owner.json', 'trials')
 
 
 def _experiments(experiment_dir: pathlib.Path) -> dict:
@@ -122,6 +136,7 @@ def create_package(experiment_dir, output, submission_dirs=None) -> dict:
 def _write_tar(output: pathlib.Path, contents: dict) -> None:
   output.parent.mkdir(parents=True, exist_ok=True)
   fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f'.{output.name}.')
+  os.fchmod(fd, fs.file_mode())  # mkstemp's 0600 ignores the umask.
   os.close(fd)
   try:
     with tarfile.open(tmp, 'w:gz') as tar:
@@ -147,50 +162,115 @@ def _parse_manifest(package, text: str) -> dict:
   return expected
 
 
-def read_verified(package) -> dict:
-  """{path: bytes} of every file of ``package`` after checking the manifest.
+# Limits checked from each member's header, before its data is read: a
+# package is refused as soon as it would exceed one of them.
+MAX_MANIFEST_BYTES = 16 << 20
+MAX_MEMBER_BYTES = 1 << 30
+MAX_TOTAL_BYTES = 4 << 30
+MAX_MEMBERS = 200_000
+_CHUNK = 1 << 20
+
+
+def _refuse(package, detail: str) -> PackageError:
+  return PackageError(f'{package}: {detail}; the package is refused (make a '
+                      'fresh one with `algoperf package`).')
+
+
+def _check_entry(package, entry, expected: dict, seen: set, total: int):
+  name = entry.name
+  if not entry.isfile() or name.startswith('/') or '..' in (
+      pathlib.PurePosixPath(name).parts):
+    raise PackageError(f'{package}: unsafe entry {name!r} (links, '
+                       'devices and paths leaving the package are '
+                       'refused).')
+  if name not in expected or name in seen:
+    raise _refuse(package, 'checksum verification failed (not in the '
+                  f'manifest: {name}; or listed twice)')
+  if entry.size > MAX_MEMBER_BYTES or total + entry.size > MAX_TOTAL_BYTES:
+    raise _refuse(package, f'{name!r} declares {entry.size} bytes, over the '
+                  f'limits of {MAX_MEMBER_BYTES} per file and '
+                  f'{MAX_TOTAL_BYTES} in all')
+  if len(seen) >= MAX_MEMBERS:
+    raise _refuse(package, f'more than {MAX_MEMBERS} files')
+
+
+def _stream_member(tar, entry, sink) -> str:
+  """Copies ``entry``'s data to ``sink`` (or nowhere); its sha256."""
+  digest = hashlib.sha256()
+  source = tar.extractfile(entry)
+  for chunk in iter(lambda: source.read(_CHUNK), b''):
+    digest.update(chunk)
+    if sink is not None:
+      sink.write(chunk)
+  return digest.hexdigest()
+
+
+def verify_into(package, target_dir=None) -> list[str]:
+  """Streams ``package``, checking it against its manifest as it goes.
+
+  The manifest must come first; every later member must be listed in it,
+  within the size limits (checked from its header, before its data is
+  read) and match its checksum. With ``target_dir``, members are written
+  there (log files of scoring). Returns the member names.
 
   Raises:
-    PackageError: unreadable package, unsafe entries, or any file that is
-      changed, missing or not in the manifest (the package was tampered
-      with or damaged; ask for a fresh `algoperf package`).
+    PackageError: unreadable, unsafe, over a limit, or any file changed,
+      missing or not in the manifest.
   """
+  seen, total, changed = set(), 0, []
   try:
-    with tarfile.open(package, 'r:gz') as tar:
-      contents = {}
-      for entry in tar.getmembers():
+    with tarfile.open(package, 'r|gz') as tar:
+      first = tar.next()
+      if first is None or first.name != MANIFEST or not first.isfile():
+        raise PackageError(f'{package}: no {MANIFEST} as its first file; '
+                           'not made by `algoperf package` (or reordered).')
+      if first.size > MAX_MANIFEST_BYTES:
+        raise _refuse(package, f'{MANIFEST} is {first.size} bytes')
+      expected = _parse_manifest(
+        package, tar.extractfile(first).read().decode('utf-8', 'replace'))
+      while (entry := tar.next()) is not None:
         if entry.isdir():
           continue
-        name = entry.name
-        if not entry.isfile() or name.startswith('/') or '..' in (
-            pathlib.PurePosixPath(name).parts):
-          raise PackageError(f'{package}: unsafe entry {name!r} (links, '
-                             'devices and paths leaving the package are '
-                             'refused).')
-        contents[name] = tar.extractfile(entry).read()
-  except (tarfile.TarError, OSError, EOFError) as e:
+        _check_entry(package, entry, expected, seen, total)
+        seen.add(entry.name)
+        total += entry.size
+        sink_path = (pathlib.Path(target_dir, entry.name)
+                     if target_dir is not None else None)
+        if sink_path is None:
+          digest = _stream_member(tar, entry, None)
+        else:
+          sink_path.parent.mkdir(parents=True, exist_ok=True)
+          with open(sink_path, 'wb') as sink:
+            digest = _stream_member(tar, entry, sink)
+        if digest != expected[entry.name]:
+          changed.append(entry.name)
+  except (tarfile.TarError, EOFError, zlib.error) as e:
     raise PackageError(f'{package}: not a readable .tar.gz package '
                        f'({e}).') from e
-  if MANIFEST not in contents:
-    raise PackageError(f'{package}: no {MANIFEST}; not made by `algoperf '
-                       'package`.')
-  expected = _parse_manifest(package, contents.pop(MANIFEST).decode())
-  changed = sorted(n for n in set(expected) & set(contents)
-                   if _sha256(contents[n]) != expected[n])
-  missing = sorted(set(expected) - set(contents))
-  extra = sorted(set(contents) - set(expected))
-  if changed or missing or extra:
+  except OSError as e:
+    if isinstance(e, PackageError):
+      raise
+    raise PackageError(f'{package}: not a readable .tar.gz package '
+                       f'({e}).') from e
+  missing = sorted(set(expected) - seen)
+  if changed or missing:
     details = '; '.join(f'{label}: {", ".join(names[:5])}'
                         + (f' (+{len(names) - 5} more)' if len(names) > 5
                            else '')
-                        for label, names in (('changed', changed),
-                                             ('missing', missing),
-                                             ('not in the manifest', extra))
+                        for label, names in (('changed', sorted(changed)),
+                                             ('missing', missing))
                         if names)
     raise PackageError(f'{package}: checksum verification failed ({details})'
                        '. The package was modified after `algoperf package`;'
                        ' it is refused.')
-  return contents
+  return sorted(seen)
+
+
+def read_verified(package) -> dict:
+  """{path: bytes} of every file of ``package`` after ``verify_into``."""
+  with tempfile.TemporaryDirectory(prefix='algoperf-package-') as tmp:
+    names = verify_into(package, tmp)
+    return {name: pathlib.Path(tmp, name).read_bytes() for name in names}
 
 
 @contextlib.contextmanager
@@ -201,11 +281,6 @@ def scoring_root(path):
   if path.is_dir() or not path.exists():
     yield str(path)
     return
-  contents = read_verified(path)
   with tempfile.TemporaryDirectory(prefix='algoperf-package-') as tmp:
-    for name, data in contents.items():
-      if name.startswith(f'{LOGS}/'):
-        target = pathlib.Path(tmp, name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+    verify_into(path, tmp)
     yield os.path.join(tmp, LOGS)

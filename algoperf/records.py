@@ -6,7 +6,8 @@ Layout (AlgoPerf's, so its scoring reads ours):
 ``measurements.csv`` (the submission's ``metrics_logger`` scalars),
 ``hparams.json``, ``meta_data_<n>.json``, ``flags_<n>.json``; plus our
 ``status.json`` (outcome, message, clock self-check) and
-``grad_norms.csv`` where a run logs gradient norms.
+``grad_norms.csv`` where a run logs gradient norms; per experiment name,
+``.algoperf/study.json`` (the study plan).
 """
 
 import csv
@@ -20,11 +21,19 @@ import platform
 import subprocess
 import tempfile
 
+from algoperf import fs
+
 EVAL_MEASUREMENTS = 'eval_measurements.csv'
 MEASUREMENTS = 'measurements.csv'
 HPARAMS = 'hparams.json'
 STATUS = 'status.json'
 GRAD_NORMS = 'grad_norms.csv'
+# Harness state of one experiment name: ``<experiment_dir>/<name>/.algoperf/``
+# holds its study plan (and lock). A directory, not files beside the studies:
+# AlgoPerf's scoring lists every entry of a submission's directory as a study
+# and fails on a file, but passes over a study with no workload directories.
+HARNESS_DIR = '.algoperf'
+STUDY_PLAN = 'study.json'
 
 # Outcomes a trial's status.json can hold.
 TARGET_REACHED = 'target_reached'
@@ -33,10 +42,25 @@ TRAINING_COMPLETE = 'training_complete'  # TrainingCompleteError raised.
 MAX_STEPS = 'max_steps'
 DIVERGED = 'diverged'
 ERROR = 'error'
+# Set by the supervisor (algoperf/supervisor.py): the trial's process ended
+# without finishing it (exit, signal, disk full), or a submission call did
+# not return within the budget plus the grace.
+FAILED = 'failed'
+TIMEOUT = 'timeout'
 RUNNING = 'running'
 # The outcomes of a trial that will not run again.
 FINISHED = (TARGET_REACHED, BUDGET_EXHAUSTED, TRAINING_COMPLETE, MAX_STEPS,
-            DIVERGED, ERROR)
+            DIVERGED, ERROR, FAILED, TIMEOUT)
+# A trial that failed for these reasons (status.json "reason") resumes when
+# the same command is rerun: the machine or the data failed, not the
+# submission.
+RESUMABLE_REASONS = ('no_space', 'io', 'data')
+
+
+def is_final(status: dict) -> bool:
+  """Whether a trial with this status.json will not run again."""
+  return (status.get('status') in FINISHED
+          and status.get('reason') not in RESUMABLE_REASONS)
 
 
 def trial_dir(experiment_dir, name, study, workload, trial) -> pathlib.Path:
@@ -46,13 +70,47 @@ def trial_dir(experiment_dir, name, study, workload, trial) -> pathlib.Path:
   )
 
 
+def study_plan_path(experiment) -> pathlib.Path:
+  """Where ``<experiment_dir>/<name>``'s study plan is written."""
+  return pathlib.Path(experiment) / HARNESS_DIR / STUDY_PLAN
+
+
+def legacy_study_plan_path(experiment) -> pathlib.Path:
+  """Where earlier versions wrote it (read, then moved, on a rerun)."""
+  return pathlib.Path(experiment) / STUDY_PLAN
+
+
+def read_study_plan(experiment) -> tuple[list[dict], list[pathlib.Path]]:
+  """The trials an experiment's study plan lists, and the files read.
+
+  An experiment written before the plan moved into ``.algoperf/`` has it at
+  the old place; both are read, the old one first.
+  """
+  trials, paths = [], []
+  for path in (legacy_study_plan_path(experiment),
+               study_plan_path(experiment)):
+    if path.exists():
+      trials += read_json(path).get('trials', [])
+      paths.append(path)
+  return trials, paths
+
+
 def write_atomic(path: pathlib.Path, text: str) -> None:
   """Writes ``text`` to ``path`` via a temp file + rename: never partial."""
+  write_atomic_bytes(path, text.encode())
+
+
+def write_atomic_bytes(path: pathlib.Path, data: bytes) -> None:
+  """Writes ``data`` to ``path`` via a temp file + rename: never partial.
+
+  The file gets the mode a plain ``open`` would (the umask applies).
+  """
   path.parent.mkdir(parents=True, exist_ok=True)
   fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.')
   try:
-    with os.fdopen(fd, 'w') as f:
-      f.write(text)
+    os.fchmod(fd, fs.file_mode())  # mkstemp's 0600 ignores the umask.
+    with os.fdopen(fd, 'wb') as f:
+      f.write(data)
     os.replace(tmp, path)
   except BaseException:
     if os.path.exists(tmp):

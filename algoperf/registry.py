@@ -345,6 +345,27 @@ def _target_entry(workload_facts: WorkloadFacts) -> dict:
   return entry
 
 
+# AlgoPerf's scoring (scoring/config.py) builds each workload's target from
+# exactly these keys, ``WorkloadTarget(**entry)``: any other key raises.
+ALGOPERF_TARGET_KEYS = ('target_metric_name', 'validation_target_value',
+                        'step_hint')
+# It tells minimized from maximized metrics by name alone
+# (performance_profile.check_if_minimized on 'validation/<metric>').
+ALGOPERF_MINIMIZED = ('ce_loss', 'error_rate', 'ctc_loss', 'wer', 'l1_loss',
+                      'loss', 'ppl')
+ALGOPERF_MAXIMIZED = ('mean_average_precision', 'ssim', 'accuracy', 'bleu')
+
+
+def algoperf_metric_direction(metric: str) -> str | None:
+  """'min' or 'max' as AlgoPerf's scoring reads ``metric``; None: it cannot."""
+  column = f'validation/{metric}'
+  for names, direction in ((ALGOPERF_MINIMIZED, 'min'),
+                           (ALGOPERF_MAXIMIZED, 'max')):
+    if any(f'validation/{name}' in column for name in names):
+      return direction
+  return None
+
+
 def update_facts(suite_name: str, changes: dict) -> pathlib.Path:
   """Writes ``{workload: {fact: value}}`` into the suite's file.
 

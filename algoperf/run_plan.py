@@ -1,17 +1,24 @@
-"""Turn `algoperf run` arguments into trials, run them, print a summary."""
+"""Turn `algoperf run` arguments into trials, run them, print a summary.
+
+`algoperf run` is study 0 of a one-study study: it goes through
+``study_driver.run_trials`` like every writer (the experiment lock, the
+recorded plan, each trial supervised in its own process), one trial after
+the other with its progress line shown here.
+"""
 
 import dataclasses
-import pathlib
 
 from algoperf import console
+from algoperf import fs
 from algoperf import records
-from algoperf import runner
 from algoperf import study
+from algoperf import study_backends
+from algoperf import study_driver
 from algoperf import submission as submission_lib
+from algoperf import trial_io
 
 
 def spec_from_args(args) -> study.StudySpec:
-  """`algoperf run` is study 0 of a one-study study, run in-process."""
   from algoperf import registry
 
   names = (registry.suite(args.suite).base_workloads if args.suite
@@ -21,61 +28,73 @@ def spec_from_args(args) -> study.StudySpec:
     experiment_dir=args.experiment_dir, name=args.name, ruleset=args.ruleset,
     num_studies=1, num_trials=args.trials, rng_seed=args.rng_seed,
     search_space=args.search_space, data_dir=args.data_dir,
-    max_steps=args.max_steps)
+    max_steps=args.max_steps, synthetic_data=args.synthetic_data,
+    grace_sec=args.grace_sec)
 
 
-def run_from_args(args) -> list:
-  """Trains the trials one after the other, with a progress line each.
+def _refuse_finished(job) -> None:
+  """Unlike `algoperf study`, `run` does not skip a finished trial."""
+  status = records.read_json(job.trial_dir / records.STATUS)
+  raise trial_io.TrialExistsError(
+    f'{job.trial_dir} already holds a finished trial (status '
+    f'{status.get("status")!r}). Choose another --name or --experiment-dir, '
+    'or delete that directory to run it again.')
 
-  Unlike `algoperf study`, a finished trial is an error (TrialExistsError)
-  rather than skipped; an interrupted one resumes from its checkpoint.
+
+def run_from_args(args) -> list[dict]:
+  """Trains the trials one after the other; returns their summaries.
+
+  A finished trial is an error (TrialExistsError) rather than skipped; an
+  interrupted one resumes from its checkpoint.
   """
-  from algoperf import registry
-
+  spec = spec_from_args(args)
+  study_driver.check_spec(spec)
   submission = submission_lib.load_submission(args.submission)
-  jobs = study.plan_trials(spec_from_args(args), submission)
-  results = []
-  for job in jobs:
-    workload = registry.make_workload(job.workload)
-    # plan_trials already applied the ruleset's budget multiplier.
-    config = dataclasses.replace(job.config, progress=not args.no_progress)
-    results.append((workload, _run_one(workload, submission, config)))
-  _print_summary(results)
-  return [r for _, r in results]
+  jobs = [dataclasses.replace(job, config=dataclasses.replace(
+    job.config, progress=not args.no_progress))
+    for job in study.plan_trials(spec, submission)]
+  study_driver.check_data(spec)
+  fs.check_writable_dir(spec.experiment_dir, '--experiment-dir')
+  outcome = study_driver.run_trials(
+    [study_driver.Plan(spec, tuple(jobs))],
+    study_driver.Dispatch(study_backends.LOCAL, show_output=True),
+    check_finished=_refuse_finished)
+  _print_summary(outcome.summaries)
+  return list(outcome.summaries)
 
 
-def _run_one(workload, submission, config):
-  from algoperf import progress
-
-  budget = workload.max_allowed_runtime_sec * config.budget_multiplier
-  with progress.trial_progress(workload, budget, config.progress) as on_eval:
-    return runner.run_trial(workload, submission, config, on_eval=on_eval)
-
-
-def _print_summary(results) -> None:
+def _print_summary(summaries) -> None:
   from rich.table import Table
 
   table = Table(title='Trials')
   for column in ('workload', 'trial', 'status', 'steps', 'submission s',
                  'val metric', 'target', 'message'):
     table.add_column(column)
-  for workload, r in results:
-    metric = workload.target_metric_name
-    value = r.last_eval.get(f'validation/{metric}')
+  for s in summaries:
+    status = _status(s['trial_dir'])
+    last = status.get('last_eval') or {}
+    metric = status.get('target_metric')
+    value = last.get(metric) if metric else None
+    used = last.get('accumulated_submission_time')
     table.add_row(
-      workload.name, pathlib.Path(r.trial_dir).name, _styled(r.status),
-      str(r.global_step), f'{r.accumulated_submission_time:.1f}',
-      f'{value:.4f}' if value is not None else '-',
-      f'{workload.validation_target_value}', r.message)
-  if len(results) > 1:
-    reached = [r for _, r in results if r.status == records.TARGET_REACHED]
-    total = sum(r.accumulated_submission_time for r in reached)
-    table.caption = (f'{len(reached)}/{len(results)} reached the target; '
-                     f'{total:.1f} s of submission time in those.')
+      s.get('workload', status.get('workload', '?')),
+      s['trial_dir'].rsplit('/', 1)[-1], _styled(s['status']),
+      str(s.get('global_step', 0)), '-' if used is None else f'{used:.1f}',
+      f'{value:.4f}' if isinstance(value, float) else '-',
+      str(status.get('target_value', '-')), s['message'])
   console.console().print(table)
+
+
+def _status(trial_dir: str) -> dict:
+  try:
+    return records.read_json(records.pathlib.Path(trial_dir)
+                             / records.STATUS)
+  except (OSError, ValueError):
+    return {}
 
 
 def _styled(status: str) -> str:
   color = {records.TARGET_REACHED: 'green', records.ERROR: 'red',
-           records.DIVERGED: 'red'}.get(status, 'yellow')
+           records.DIVERGED: 'red', records.FAILED: 'red',
+           records.TIMEOUT: 'red'}.get(status, 'yellow')
   return f'[{color}]{status}[/{color}]'

@@ -76,6 +76,27 @@ class TrialResult:
   clock_check: dict
 
 
+@dataclasses.dataclass(frozen=True)
+class GoalEvals:
+  """Indices of the first evals that met each target (None: not yet)."""
+
+  validation: int | None = None
+  test: int | None = None
+
+  @property
+  def both(self) -> bool:
+    return self.validation is not None and self.test is not None
+
+
+def goal_evals(workload, eval_rows: list) -> GoalEvals:
+  """Which of ``eval_rows`` first met the validation and the test target."""
+  validation = next((i for i, row in enumerate(eval_rows)
+                     if workload.has_reached_validation_target(row)), None)
+  test = next((i for i, row in enumerate(eval_rows)
+               if workload.has_reached_test_target(row)), None)
+  return GoalEvals(validation, test)
+
+
 @dataclasses.dataclass
 class _Loop:
   """Mutable per-trial state the loop carries between steps."""
@@ -92,6 +113,9 @@ class _Loop:
   status: str | None = None
   message: str = ''
   preemption_count: int = 0
+  # The evals (indices into eval_rows) that first met the validation and
+  # the test target. Like AlgoPerf's runner, a target once met stays met.
+  goals: GoalEvals = GoalEvals()
 
 
 def run_trial(
@@ -140,6 +164,7 @@ def run_trial(
   if saved is not None:
     trial_checkpoint.restore(writer.directory, saved, loop, clock.totals,
                              writer.metrics_logger)
+  loop.goals = goal_evals(workload, loop.eval_rows)
   train_state = functools.partial(_train_state_view, clock, loop, budget)
   context = _Context(workload, submission, config, writer, calls, expected,
                      input_queue, clock, budget, on_eval, train_state)
@@ -155,6 +180,9 @@ def run_trial(
     raise
   finally:
     getattr(input_queue, 'close', lambda: None)()
+  if loop.status != records.TARGET_REACHED and (
+      loop.goals.validation is not None or loop.goals.test is not None):
+    loop.message += ' ' + goals_note(workload, loop.eval_rows, loop.goals) + '.'
   clock.charge(_LOG)
   check = clock.self_check()
   if not check['within_1_percent']:
@@ -274,8 +302,10 @@ def _finish_with_eval(ctx, loop, prep_rng, eval_rng, status, message):
 
 
 def _train_state_view(clock, loop, budget):
-  return calls_lib.train_state_view(clock.totals,
-                                    loop.last_eval_submission_time, budget)
+  return calls_lib.train_state_view(
+    clock.totals, loop.last_eval_submission_time, budget,
+    validation_goal_reached=loop.goals.validation is not None,
+    test_goal_reached=loop.goals.test is not None)
 
 
 def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
@@ -357,13 +387,33 @@ def _judge(ctx, loop, results) -> None:
                     + ', '.join(f'{k}={v}' for k, v in results.items()
                                 if k.endswith('/loss')))
     return
-  w = ctx.workload
-  reached = (w.has_reached_validation_target(results)
-             and w.has_reached_test_target(results))
-  if reached and ctx.config.stop_at_target:
+  loop.goals = goal_evals(ctx.workload, loop.eval_rows)
+  if loop.goals.both and ctx.config.stop_at_target:
     loop.status = records.TARGET_REACHED
-    metric = w.target_metric_name
-    loop.message = (
-      f'validation/{metric} {results[f"validation/{metric}"]:.4f} reached '
-      f'target {w.validation_target_value} at step {loop.global_step} after '
-      f'{ctx.clock.submission_time:.1f} s of submission time.')
+    loop.message = target_message(ctx.workload, loop.eval_rows, loop.goals,
+                                  ctx.clock.submission_time)
+
+
+def target_message(workload, eval_rows: list, goals: GoalEvals,
+                   submission_time: float) -> str:
+  """Which eval met which target, and when both had been met."""
+  last = eval_rows[max(goals.validation, goals.test)]
+  return (f'{goals_note(workload, eval_rows, goals)}; both targets met by '
+          f'step {last["global_step"]}, after {submission_time:.1f} s of '
+          'submission time.')
+
+
+def goals_note(workload, eval_rows: list, goals: GoalEvals) -> str:
+  """'validation/<metric> ... met target ... at eval i (step s); test/...'."""
+  metric = workload.target_metric_name
+  parts = []
+  for split, index, target in (
+      ('validation', goals.validation, workload.validation_target_value),
+      ('test', goals.test, workload.test_target_value)):
+    if index is None:
+      parts.append(f'{split}/{metric} never met target {target}')
+      continue
+    row = eval_rows[index]
+    parts.append(f'{split}/{metric} {row[f"{split}/{metric}"]:.4f} met target '
+                 f'{target} at eval {index + 1} (step {row["global_step"]})')
+  return '; '.join(parts)

@@ -6,8 +6,8 @@ studies get different points and the same seed gives the same points; a
 fixed list of points gives every study the same first M points, as
 AlgoPerf). Self-tuning: one trial per study, ``hyperparameters=None`` and a
 budget multiplier. Every seed is derived from names with ``seeds`` (never
-Python's salted ``hash()``) and recorded in ``study.json`` and each trial's
-``flags_<n>.json``.
+Python's salted ``hash()``) and recorded in the study plan
+(``<name>/.algoperf/study.json``) and each trial's ``flags_<n>.json``.
 
 Rerunning a study skips finished trials and resumes unfinished ones from
 their checkpoints (see ``runner`` and ``trial_checkpoint``).
@@ -19,7 +19,6 @@ import pathlib
 from algoperf import records
 from algoperf import runner
 from algoperf import seeds
-from algoperf import study_status
 from algoperf import tuning
 from algoperf.errors import AlgoperfError
 from algoperf.errors import SearchSpaceError
@@ -27,7 +26,6 @@ from algoperf.errors import SearchSpaceError
 EXTERNAL = 'external'
 SELF = 'self'
 SELF_TUNING_BUDGET_MULTIPLIER = 3.0
-STUDY_FILE = study_status.STUDY_FILE
 FINISHED = records.FINISHED
 
 
@@ -57,6 +55,9 @@ class StudySpec:
   # Serve N random examples per split instead of prepared data (tests and
   # smoke runs only; the results say nothing about the workload).
   synthetic_data: int | None = None
+  # A submission call still running this long after the budget is spent is
+  # stopped (status timeout; algoperf/supervisor.py).
+  grace_sec: float = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +70,7 @@ class TrialJob:
   num_cpus: float = 1.0
   num_gpus: float = 0.0
   synthetic_data: int | None = None
+  grace_sec: float = 30.0
 
   @property
   def trial_dir(self) -> pathlib.Path:
@@ -156,7 +158,7 @@ def plan_trials(spec: StudySpec, submission) -> list[TrialJob]:
                        if space_path else None))
         jobs.append(TrialJob(str(submission.path), workload_cls.name, config,
                              spec.num_cpus_per_trial, spec.num_gpus_per_trial,
-                             spec.synthetic_data))
+                             spec.synthetic_data, spec.grace_sec))
   return jobs
 
 
@@ -174,7 +176,9 @@ def trial_state(job: TrialJob) -> str:
 
 
 def is_finished(job: TrialJob) -> bool:
-  return trial_state(job) in FINISHED
+  """Finished for good: a resumable failure (disk full) runs again."""
+  path = job.trial_dir / records.STATUS
+  return path.exists() and records.is_final(records.read_json(path))
 
 
 def _plan_record(job: TrialJob) -> dict:
@@ -186,27 +190,30 @@ def _plan_record(job: TrialJob) -> dict:
 
 
 def record_plan(spec: StudySpec, jobs: list[TrialJob]) -> pathlib.Path:
-  """Writes study.json; refuses a rerun that would change existing trials.
+  """Writes the study plan; refuses a rerun that would change existing trials.
 
   Trials of an earlier invocation keep their seeds and hyperparameters, so
   a rerun can add studies or trials but not alter those already planned.
+  The plan goes to ``<name>/.algoperf/study.json``; one found at the old
+  place is merged into it and removed.
   """
-  path = pathlib.Path(spec.experiment_dir) / spec.name / STUDY_FILE
+  experiment = pathlib.Path(spec.experiment_dir) / spec.name
+  path = records.study_plan_path(experiment)
   planned = {(r['workload'], r['study'], r['trial']): r
              for r in map(_plan_record, jobs)}
-  if path.exists():
-    old = records.read_json(path)
-    for record in old.get('trials', []):
-      key = (record['workload'], record['study'], record['trial'])
-      if key in planned and planned[key] != record:
-        raise StudyMismatchError(
-          f'{path}: {key[0]} study {key[1]} trial {key[2]} was planned with '
-          f'seed {record["rng_seed"]} and hyperparameters '
-          f'{record["hyperparameters"]}; this invocation would use seed '
-          f'{planned[key]["rng_seed"]} and {planned[key]["hyperparameters"]}'
-          '. Rerun with the original --rng-seed/--search-space/--ruleset, or '
-          'choose another --name.')
-      planned.setdefault(key, record)
+  old_trials, read_from = records.read_study_plan(experiment)
+  for record in old_trials:
+    key = (record['workload'], record['study'], record['trial'])
+    if key in planned and planned[key] != record:
+      raise StudyMismatchError(
+        f'{" and ".join(map(str, read_from))}: {key[0]} study {key[1]} '
+        f'trial {key[2]} was planned with seed {record["rng_seed"]} and '
+        'hyperparameters '
+        f'{record["hyperparameters"]}; this invocation would use seed '
+        f'{planned[key]["rng_seed"]} and {planned[key]["hyperparameters"]}'
+        '. Rerun with the original --rng-seed/--search-space/--ruleset, or '
+        'choose another --name.')
+    planned.setdefault(key, record)
   spec_fields = dataclasses.asdict(spec)
   spec_fields['workloads'] = list(spec.workloads)
   records.write_json(path, {
@@ -214,4 +221,5 @@ def record_plan(spec: StudySpec, jobs: list[TrialJob]) -> pathlib.Path:
     'trials': sorted(planned.values(), key=lambda r: (
       r['study'], r['workload'], r['trial'])),
   })
+  records.legacy_study_plan_path(experiment).unlink(missing_ok=True)
   return path

@@ -1,16 +1,19 @@
-"""Where a study's trials run: in-process, a local process pool, or Ray.
+"""Where a study's trials run: one at a time, a local pool, or Ray.
 
-Every backend calls the same ``execute(job)``, which trains one trial and
-writes its files into the (shared) experiment directory; the driver only
-collects a small summary per trial. The live progress table reads the
-trials' status files, so it works the same for every backend.
+Every trial runs in a child process under ``supervisor.supervise`` (local:
+one after the other; pool: up to N at once; Ray: inside each task), which
+trains it with ``execute(job)`` and turns every way the child can end into
+a summary. ``inline`` (library callers and tests only) runs ``execute`` in
+this process, without a supervisor. Trials write their files into the
+(shared) experiment directory; the driver only collects a small summary per
+trial. The live progress table reads the trials' status files, so it works
+the same for every backend.
 
 This module imports neither JAX nor Ray at the top: pool and Ray workers
 import it before anything sets up JAX.
 """
 
 import concurrent.futures
-import multiprocessing
 import os
 import time
 import traceback
@@ -22,7 +25,8 @@ from algoperf.errors import AlgoperfError
 LOCAL = 'local'
 POOL = 'pool'
 RAY = 'ray'
-BACKENDS = (LOCAL, POOL, RAY)
+INLINE = 'inline'  # In this process, unsupervised: library callers, tests.
+BACKENDS = (LOCAL, POOL, RAY, INLINE)
 
 
 def execute(job) -> dict:
@@ -52,6 +56,17 @@ def _summary(job, status: str, message: str, global_step: int = 0) -> dict:
           'global_step': global_step, 'trial_dir': str(job.trial_dir)}
 
 
+def supervised(job, show_output: bool = False) -> dict:
+  """``execute(job)`` in a supervised child process (supervisor.py)."""
+  from algoperf import supervisor
+
+  return supervisor.supervise(job, job.grace_sec, show_output)
+
+
+def _shown(job) -> dict:
+  return supervised(job, show_output=True)
+
+
 def usable_cpus() -> int:
   try:
     return len(os.sched_getaffinity(0))
@@ -70,8 +85,10 @@ def pool_size(num_jobs: int, cpus_per_trial: float,
 
 
 def run_local(jobs, on_done: Callable, on_tick: Callable = None,
-              deadline: float | None = None) -> int:
-  """One trial after the other in this process (nothing competes for cores).
+              deadline: float | None = None, run_one: Callable = None,
+              ) -> int:
+  """One trial after the other (nothing competes for cores), each in a
+  supervised child unless ``run_one`` says otherwise.
 
   Jobs not started by ``deadline`` (a ``time.monotonic()`` value) are left
   for a rerun; returns how many were.
@@ -80,14 +97,14 @@ def run_local(jobs, on_done: Callable, on_tick: Callable = None,
   for position, job in enumerate(jobs):
     if deadline is not None and time.monotonic() > deadline:
       return len(jobs) - position
-    on_done(job, execute(job))
+    on_done(job, (run_one or supervised)(job))
   return 0
 
 
 def run_pool(jobs, on_done: Callable, on_tick: Callable = None,
              max_workers: int | None = None,
              deadline: float | None = None) -> int:
-  """One trial per fresh process ('spawn': JAX is not fork-safe).
+  """Up to N supervised trials at once, each its own fresh process.
 
   Jobs not started by ``deadline`` (a ``time.monotonic()`` value) are
   cancelled and left for a rerun; returns how many were.
@@ -95,31 +112,43 @@ def run_pool(jobs, on_done: Callable, on_tick: Callable = None,
   if not jobs:
     return 0
   size = pool_size(len(jobs), jobs[0].num_cpus, max_workers)
-  context = multiprocessing.get_context('spawn')
   cancelled = 0
-  with concurrent.futures.ProcessPoolExecutor(
-      size, mp_context=context, max_tasks_per_child=1) as pool:
-    futures = {pool.submit(execute, job): job for job in jobs}
+  with concurrent.futures.ThreadPoolExecutor(size) as pool:
+    futures = {pool.submit(supervised, job): job for job in jobs}
     pending = set(futures)
-    while pending:
-      done, pending = concurrent.futures.wait(
-        pending, timeout=1.0,
-        return_when=concurrent.futures.FIRST_COMPLETED)
-      for future in done:
-        if future.cancelled():
-          continue
-        job = futures[future]
-        try:
-          summary = future.result()
-        except Exception as e:  # A worker crashed or raised unexpectedly.
-          summary = _summary(job, records.ERROR, _describe_failure(e))
-        on_done(job, summary)
-      if on_tick is not None:
-        on_tick()
-      if deadline is not None and time.monotonic() > deadline:
-        cancelled += sum(f.cancel() for f in pending)
-        pending = {f for f in pending if not f.cancelled()}
-        deadline = None
+    try:
+      cancelled = _collect(futures, pending, on_done, on_tick, deadline)
+    except BaseException:  # Ctrl-C: stop every running trial, then go.
+      for future in pending:
+        future.cancel()
+      from algoperf import supervisor
+
+      supervisor.stop_all()
+      raise
+  return cancelled
+
+
+def _collect(futures, pending, on_done, on_tick, deadline) -> int:
+  """Reports trials as they finish; cancels the unstarted at ``deadline``."""
+  cancelled = 0
+  while pending:
+    done, pending = concurrent.futures.wait(
+      pending, timeout=1.0, return_when=concurrent.futures.FIRST_COMPLETED)
+    for future in done:
+      if future.cancelled():
+        continue
+      job = futures[future]
+      try:
+        summary = future.result()
+      except Exception as e:  # The supervisor itself failed.
+        summary = _summary(job, records.ERROR, _describe_failure(e))
+      on_done(job, summary)
+    if on_tick is not None:
+      on_tick()
+    if deadline is not None and time.monotonic() > deadline:
+      cancelled += sum(f.cancel() for f in pending)
+      pending = {f for f in pending if not f.cancelled()}
+      deadline = None
   return cancelled
 
 
@@ -129,7 +158,7 @@ def _describe_failure(error: BaseException) -> str:
 
 
 def _ray_execute(job) -> dict:
-  return execute(job)
+  return supervised(job)  # The task's process supervises the trial's.
 
 
 def run_ray(jobs, on_done: Callable, on_tick: Callable = None,
@@ -170,10 +199,17 @@ def run_ray(jobs, on_done: Callable, on_tick: Callable = None,
 def run_jobs(jobs, backend: str, on_done: Callable, on_tick: Callable = None,
              max_workers: int | None = None,
              address: str | None = None,
-             deadline: float | None = None) -> int:
-  """Runs ``jobs`` on ``backend``; returns how many the deadline left."""
-  if backend == LOCAL:
-    return run_local(jobs, on_done, on_tick, deadline)
+             deadline: float | None = None,
+             show_output: bool = False) -> int:
+  """Runs ``jobs`` on ``backend``; returns how many the deadline left.
+
+  ``show_output``: local trials print to this terminal (`algoperf run`'s
+  progress line).
+  """
+  if backend in (LOCAL, INLINE):
+    run_one = execute if backend == INLINE else (
+      _shown if show_output else None)
+    return run_local(jobs, on_done, on_tick, deadline, run_one)
   if backend == POOL:
     return run_pool(jobs, on_done, on_tick, max_workers, deadline)
   if backend != RAY:

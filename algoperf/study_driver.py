@@ -8,16 +8,23 @@ and the reference leaderboard share its orchestration, ``run_trials``.
 import contextlib
 import dataclasses
 import pathlib
+import sys
 from collections.abc import Callable
 
+from algoperf import exit_codes
 from algoperf import experiment_lock
+from algoperf import fs
+from algoperf import names
+from algoperf import records
 from algoperf import study as study_lib
 from algoperf import study_backends
 from algoperf import study_status
 from algoperf import submission as submission_lib
 from algoperf.data import dirs
 from algoperf.data import prepared
+from algoperf.errors import AlgoperfError
 from algoperf.errors import DataError
+from algoperf.errors import UsageError
 
 
 def check_data(spec: study_lib.StudySpec) -> None:
@@ -65,6 +72,7 @@ class Dispatch:
   deadline: float | None = None  # time.monotonic(): start none after.
   order: Callable | None = None  # Sort key of the trials to run.
   live: pathlib.Path | None = None  # Show this folder's live table.
+  show_output: bool = False  # Local trials print here (progress lines).
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,7 +127,53 @@ def _dispatch(jobs: list, dispatch: Dispatch, on_done: Callable) -> int:
   with study_status.live_table(dispatch.live, dispatch.live is not None):
     return study_backends.run_jobs(
       jobs, dispatch.backend, on_done, max_workers=dispatch.max_workers,
-      address=dispatch.address, deadline=dispatch.deadline)
+      address=dispatch.address, deadline=dispatch.deadline,
+      show_output=dispatch.show_output)
+
+
+def check_spec(spec: study_lib.StudySpec) -> None:
+  """Names and directories, before anything is written.
+
+  Raises:
+    UsageError: a --name that is not a plain name.
+    AlgoperfError, InfrastructureError: an experiment directory that is a
+      file or cannot be written.
+  """
+  names.check_name(spec.name)
+  for flag, value in (('--max-steps', spec.max_steps),
+                      ('--eval-every-steps', spec.eval_every_steps)):
+    if value is not None and value < 1:
+      raise UsageError(f'{flag} {value}: expected an integer >= 1 (omit it '
+                       'for no limit).')
+  if spec.grace_sec < 0:
+    raise UsageError(f'--grace-sec {spec.grace_sec}: expected seconds >= 0.')
+  if spec.data_dir is not None and pathlib.Path(spec.data_dir).exists() and (
+      not pathlib.Path(spec.data_dir).is_dir()):
+    raise AlgoperfError(f'--data-dir {spec.data_dir}: a file, expected the '
+                        'directory of prepared data.')
+
+
+def exit_code(summaries, verb: str | None = None) -> int:
+  """The verb's exit status: the highest of its trials' (exit_codes.py).
+
+  With ``verb``, each failed trial's reason is printed to stderr.
+  """
+  codes = []
+  for s in summaries:
+    code = s.get('exit_code', _status_code(s['status']))
+    codes.append(code)
+    if verb and code:
+      print(f'algoperf {verb}: {s["label"]}: {s["status"]}: {s["message"]}',
+            file=sys.stderr)
+  return max(codes, default=exit_codes.OK)
+
+
+def _status_code(status: str) -> int:
+  if status in (records.ERROR, records.DIVERGED, records.FAILED):
+    return exit_codes.SUBMISSION
+  if status == records.TIMEOUT:
+    return exit_codes.TIMEOUT
+  return exit_codes.OK
 
 
 def run_study(spec: study_lib.StudySpec, backend: str | None = None,
@@ -133,11 +187,13 @@ def run_study(spec: study_lib.StudySpec, backend: str | None = None,
   the experiment lock. Finished trials are skipped (summary status
   'skipped'); unfinished ones resume from their last checkpoint.
   """
+  check_spec(spec)
   submission = submission_lib.load_submission(spec.submission)
   jobs = study_lib.plan_trials(spec, submission)
   backend = choose_backend(backend, len(jobs))
   if backend != study_backends.RAY:
     check_data(spec)
+  fs.check_writable_dir(spec.experiment_dir, '--experiment-dir')
   experiment = experiment_path(spec)
   outcome = run_trials([Plan(spec, tuple(jobs))], Dispatch(
     backend, max_workers, address, live=experiment if progress else None))

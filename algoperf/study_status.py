@@ -16,18 +16,29 @@ from algoperf import console
 from algoperf import records
 from algoperf.experiment_lock import pid_alive
 
-STUDY_FILE = 'study.json'
 INTERRUPTED = 'interrupted'
 PENDING = 'pending'
 _TRIAL_GLOB = 'study_*/*_jax/trial_*'
 
 
+def _is_experiment(path: pathlib.Path) -> bool:
+  return bool(list(path.glob(_TRIAL_GLOB))) or any(
+    p.exists() for p in (records.study_plan_path(path),
+                         records.legacy_study_plan_path(path)))
+
+
 def _experiments(root: pathlib.Path) -> list[pathlib.Path]:
   """Experiment folders under ``root`` (``root`` itself may be one)."""
-  if list(root.glob(_TRIAL_GLOB)) or (root / STUDY_FILE).exists():
+  if _is_experiment(root):
     return [root]
-  return sorted(p for p in root.iterdir() if p.is_dir() and (
-    list(p.glob(_TRIAL_GLOB)) or (p / STUDY_FILE).exists()))
+  return sorted(p for p in root.iterdir() if p.is_dir() and _is_experiment(p))
+
+
+def _planned_trials(experiment: pathlib.Path) -> list[dict]:
+  try:
+    return records.read_study_plan(experiment)[0]
+  except (OSError, json.JSONDecodeError, AttributeError):
+    return []
 
 
 def _read_json(path: pathlib.Path) -> dict:
@@ -82,14 +93,13 @@ def _row(experiment: str, status: dict) -> dict:
 
 
 def collect(experiment_dir) -> list[dict]:
-  """One row per trial, planned (study.json) or started (status.json)."""
+  """One row per trial, planned (study plan) or started (status.json)."""
   root = pathlib.Path(experiment_dir)
   if not root.is_dir():
     return []
   rows = {}
   for experiment in _experiments(root):
-    plan = _read_json(experiment / STUDY_FILE)
-    for trial in plan.get('trials', []):
+    for trial in _planned_trials(experiment):
       key = (experiment.name, trial['study'], trial['workload'],
              trial['trial'])
       rows[key] = _row(experiment.name, {**trial, 'status': PENDING})
@@ -110,7 +120,8 @@ def _seconds(value) -> str:
 
 
 _COLORS = {records.TARGET_REACHED: 'green', records.ERROR: 'red',
-           records.DIVERGED: 'red', INTERRUPTED: 'magenta',
+           records.DIVERGED: 'red', records.FAILED: 'red',
+           records.TIMEOUT: 'red', INTERRUPTED: 'magenta',
            records.RUNNING: 'cyan', PENDING: 'dim'}
 
 

@@ -4,10 +4,12 @@ All problems are collected and raised together as one ``SubmissionError``,
 so a researcher fixes everything in one round.
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib.util
 import inspect
+import os
 import pathlib
 import sys
 import traceback
@@ -87,7 +89,13 @@ def _import(path: pathlib.Path) -> types.ModuleType:
   # Sibling modules of the submission import as top-level names.
   sys.path.insert(0, str(path.parent))
   try:
-    spec.loader.exec_module(module)
+    with _no_exit(path):
+      spec.loader.exec_module(module)
+  except SystemExit as e:
+    raise SubmissionError(
+      f'{path}: importing the submission called sys.exit({e.code!r}) or '
+      'os._exit; a submission may not end the process. Remove the call.'
+    ) from None
   except SyntaxError as e:
     raise SubmissionError(
       f'{path}:{e.lineno}: syntax error: {e.msg}. Fix the line and retry.'
@@ -103,6 +111,25 @@ def _import(path: pathlib.Path) -> types.ModuleType:
     sys.path.remove(str(path.parent))
   sys.modules[module_name] = module
   return module
+
+
+@contextlib.contextmanager
+def _no_exit(path):
+  """``os._exit`` raises SystemExit while the submission is imported.
+
+  Importing runs the submission's code in the CLI's own process: an
+  ``os._exit(0)`` there would end it with a success status.
+  """
+  original = os._exit
+
+  def refused(code):
+    raise SystemExit(code)
+
+  os._exit = refused
+  try:
+    yield
+  finally:
+    os._exit = original
 
 
 def import_module(path) -> types.ModuleType:

@@ -88,8 +88,9 @@ class TrialWriter:
       workload.name, config.trial)
     status_path = directory / records.STATUS
     if status_path.exists():
-      status = records.read_json(status_path).get('status')
-      if status not in (records.RUNNING, None):
+      recorded = records.read_json(status_path)
+      status = recorded.get('status')
+      if records.is_final(recorded):
         raise TrialExistsError(
           f'{directory} already holds a finished trial (status {status!r}). '
           'Choose another --name or --experiment-dir, or delete that '

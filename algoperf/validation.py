@@ -13,15 +13,24 @@
    workload on tiny synthetic data, on 8 simulated devices.
 
 Each problem names the file, the function, what was expected and what was
-found. Many submissions can share one subprocess (``validate_many``); a
-submission that hangs or crashes it is reported and the rest go on in a
-fresh one.
+found; warnings (a report still passes) name what is allowed but costs
+submission time, such as compilations after the first steps. Many
+submissions can share one subprocess (``validate_many``); a submission that
+hangs or crashes it is reported and the rest go on in a fresh one.
+
+XLA's simulated CPU devices run collectives in a rendezvous of one thread
+per device; on a small machine, ops dispatched outside jit can leave a
+rendezvous short of threads until XLA aborts the process. That is a limit of
+the simulation, not of the submission, so such a submission is checked again
+on this machine's own devices, as ``algoperf run`` trains it, and judged by
+that run; the report says so in a warning.
 """
 
 import dataclasses
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -34,10 +43,20 @@ REQUIREMENTS = 'requirements.txt'
 SUBMISSION_INFO = 'submission_info.yml'
 INFO_FIELDS = ('submission_name', 'authors', 'affiliations', 'ruleset',
                'framework', 'description')
+# submission_info.yml's ruleset as this harness names it and as AlgoPerf's
+# published submissions write it.
+RULESETS = {'external': 'external', 'external-tuning': 'external',
+            'external_tuning': 'external', 'self': 'self',
+            'self-tuning': 'self', 'self_tuning': 'self'}
 SIMULATED_DEVICES = 8
 # Generous: a first compilation on a busy 2-core machine can take minutes.
 DEFAULT_TIMEOUT_S = 1200.0  # Per submission.
 DEFAULT_CALL_TIMEOUT_S = 300.0
+# How XLA reports a rendezvous of its CPU collectives that never completed.
+_COLLECTIVE_TIMEOUT = re.compile(
+  r'Termination timeout for `(?P<op>[a-z -]+?) RendezvousKey.*?Expected '
+  r'(?P<expected>\d+) threads to join the rendezvous, but only '
+  r'(?P<arrived>\d+) of them arrived')
 
 
 @dataclasses.dataclass
@@ -45,6 +64,7 @@ class Report:
   directory: pathlib.Path
   problems: list
   notes: list
+  warnings: list = dataclasses.field(default_factory=list)
 
   @property
   def ok(self) -> bool:
@@ -52,6 +72,7 @@ class Report:
 
   def format(self) -> str:
     lines = [f'note: {n}' for n in self.notes]
+    lines += [f'WARNING: {w}' for w in self.warnings]
     if self.ok:
       lines.append(f'SUCCESS: {self.directory} passed every check.')
     else:
@@ -77,10 +98,14 @@ def folder_checks(directory: pathlib.Path, ruleset: str):
     problems += _search_space_problems(space)
   elif space.exists():
     notes.append(f'{space} is ignored under --ruleset self.')
-  problems += _requirements_problems(directory / REQUIREMENTS)
+  found, mismatched = _requirements_problems(directory / REQUIREMENTS)
+  problems += found
+  notes += mismatched
   info = directory / SUBMISSION_INFO
   if info.exists():
-    problems += _info_problems(info, ruleset)
+    found, empty = _info_problems(info, ruleset)
+    problems += found
+    notes += empty
   else:
     notes.append(f'no {SUBMISSION_INFO} in {directory}; add one (fields '
                  f'{", ".join(INFO_FIELDS)}) before handing in results; '
@@ -103,15 +128,19 @@ def _search_space_problems(path: pathlib.Path) -> list:
   return []
 
 
-def _requirements_problems(path: pathlib.Path) -> list:
+def _requirements_problems(path: pathlib.Path) -> tuple[list, list]:
+  """(problems, notes): a package missing is a problem (the import fails);
+  another version than the one pinned is a note, since the checks then run
+  with the installed one, as `algoperf run` would.
+  """
   import importlib.metadata as md
 
   from packaging.requirements import InvalidRequirement
   from packaging.requirements import Requirement
 
   if not path.exists():
-    return []
-  problems = []
+    return [], []
+  problems, notes = [], []
   for number, line in enumerate(path.read_text().splitlines(), 1):
     line = line.split('#', 1)[0].strip()
     if not line:
@@ -132,34 +161,44 @@ def _requirements_problems(path: pathlib.Path) -> list:
       continue
     if requirement.specifier and not requirement.specifier.contains(
         installed, prereleases=True):
-      problems.append(f'{where}: needs {line}, found {requirement.name} '
-                      f'{installed} installed.')
-  return problems
+      notes.append(f'{where}: names {line}, found {requirement.name} '
+                   f'{installed} installed; the checks ran with '
+                   f'{installed}. To check the version named, run pip '
+                   f'install -r {path} first.')
+  return problems, notes
 
 
-def _info_problems(path: pathlib.Path, ruleset: str) -> list:
+def _info_problems(path: pathlib.Path, ruleset: str) -> tuple[list, list]:
+  """(problems, notes): a field missing is a problem; a field present but
+  empty, as AlgoPerf's published baselines leave their authors, a note.
+  """
   import yaml
 
   try:
     info = yaml.safe_load(path.read_text())
   except yaml.YAMLError as e:
-    return [f'{path}: not valid YAML ({e}).']
+    return [f'{path}: not valid YAML ({e}).'], []
   if not isinstance(info, dict):
     return [f'{path}: expected a mapping of fields, found '
-            f'{type(info).__name__}.']
-  problems = [f'{path}: missing or empty field {field!r}.'
-              for field in INFO_FIELDS if not info.get(field)]
-  if info.get('ruleset') and info['ruleset'] not in ('external', 'self'):
+            f'{type(info).__name__}.'], []
+  problems = [f'{path}: missing field {field!r}.'
+              for field in INFO_FIELDS if field not in info]
+  notes = [f'{path}: field {field!r} is empty; fill it in before handing '
+           'in results.'
+           for field in INFO_FIELDS if field in info and not info[field]]
+  stated = RULESETS.get(str(info.get('ruleset')).lower())
+  if info.get('ruleset') and stated is None:
     problems.append(f'{path}: ruleset is {info["ruleset"]!r}; expected '
-                    '"external" or "self".')
-  elif info.get('ruleset') and info['ruleset'] != ruleset:
+                    '"external" or "self" (AlgoPerf\'s "external-tuning" '
+                    'and "self-tuning" also do).')
+  elif stated and stated != ruleset:
     problems.append(f'{path}: ruleset is {info["ruleset"]!r} but the '
                     f'validation ran with --ruleset {ruleset}; make them '
                     'agree.')
   if info.get('framework') and str(info['framework']).lower() != 'jax':
     problems.append(f'{path}: framework is {info["framework"]!r}; this '
                     'harness runs JAX submissions only ("JAX").')
-  return problems
+  return problems, notes
 
 
 def validate(path, ruleset: str = 'external', **kwargs) -> Report:
@@ -186,39 +225,97 @@ def validate_many(paths, ruleset: str = 'external', workloads=None,
   runtime = run_worker([r.directory / 'submission.py' for r in runnable],
                        ruleset, workloads, timeout_s, call_timeout_s)
   for report in runnable:
-    for problem in runtime[str(report.directory / 'submission.py')]:
+    outcome = runtime[str(report.directory / 'submission.py')]
+    for problem in outcome.problems:
       if problem not in report.problems:
         report.problems.append(problem)
+    report.warnings += outcome.warnings
   return reports
 
 
-def run_worker(paths, ruleset, workloads, timeout_s, call_timeout_s) -> dict:
-  """{str(path): runtime problems}; restarts the worker after a crash."""
+@dataclasses.dataclass(frozen=True)
+class WorkerOutcome:
+  """What the worker found about one submission."""
+
+  problems: list
+  warnings: list
+
+
+@dataclasses.dataclass(frozen=True)
+class _Launch:
+  """How to start the worker: ruleset, workloads, limits, devices."""
+
+  ruleset: str
+  workloads: list
+  timeout_s: float
+  call_timeout_s: float
+  simulated_devices: int | None = SIMULATED_DEVICES  # None: the real ones.
+
+
+def run_worker(paths, ruleset, workloads, timeout_s,
+               call_timeout_s) -> dict:
+  """{str(path): WorkerOutcome}; restarts the worker after a crash."""
+  launch = _Launch(ruleset, workloads, timeout_s, call_timeout_s)
   results, pending = {}, [str(p) for p in paths]
-  with tempfile.TemporaryDirectory(prefix='algoperf-validate-') as scratch:
-    report = os.path.join(scratch, 'report.jsonl')
-    while pending:
-      returncode, output = _launch(pending, report, scratch, ruleset,
-                                   workloads, timeout_s, call_timeout_s)
-      results.update(_read_report(report))
-      if pending[0] not in results:  # The worker died on this submission.
-        results[pending[0]] = [_death_message(pending[0], returncode, output,
-                                              timeout_s)]
-      pending = [p for p in pending if p not in results]
+  while pending:
+    returncode, output, found = _run(pending, launch)
+    results.update(found)
+    if pending[0] not in results:  # The worker died on this submission.
+      results[pending[0]] = _after_death(pending[0], returncode, output,
+                                         launch)
+    pending = [p for p in pending if p not in results]
   return results
 
 
-def _launch(pending, report, scratch, ruleset, workloads, timeout_s,
-            call_timeout_s):
+def _run(pending, launch: _Launch):
+  """(returncode, output, {path: WorkerOutcome}) of one worker process."""
+  with tempfile.TemporaryDirectory(prefix='algoperf-validate-') as scratch:
+    report = os.path.join(scratch, 'report.jsonl')
+    returncode, output = _launch(pending, report, scratch, launch)
+    return returncode, output, _read_report(report)
+
+
+def _after_death(path, returncode, output, launch: _Launch) -> WorkerOutcome:
+  """The outcome for a submission whose worker died while checking it."""
+  deadlock = _COLLECTIVE_TIMEOUT.search(output)
+  if deadlock is None or launch.simulated_devices is None:
+    return WorkerOutcome(
+      [_death_message(path, returncode, output, launch.timeout_s)], [])
+  real = dataclasses.replace(launch, simulated_devices=None)
+  returncode, output, found = _run([path], real)
+  outcome = found.get(path) or WorkerOutcome(
+    [_death_message(path, returncode, output, launch.timeout_s)], [])
+  judged = ('passed' if not outcome.problems else
+            'found the problems listed')
+  warning = (
+    f'{path}: on {launch.simulated_devices} simulated CPU devices, XLA '
+    f'aborted the check: its {deadlock["op"]} collective waited for '
+    f'{deadlock["expected"]} device threads and only '
+    f'{deadlock["arrived"]} arrived (a rendezvous starved of threads on '
+    'this small CPU, typically by ops dispatched outside jit). That is a '
+    "limit of the simulated devices, not the submission's: the same checks "
+    "on this machine's own devices, as `algoperf run` trains it, "
+    f'{judged}.')
+  return WorkerOutcome(outcome.problems, [warning, *outcome.warnings])
+
+
+def _launch(pending, report, scratch, launch: _Launch):
   tmpdir = os.path.join(scratch, 'tmp')
   os.makedirs(tmpdir, exist_ok=True)
-  env = dict(os.environ, TMPDIR=tmpdir, JAX_PLATFORMS='cpu',
-             XLA_FLAGS=(os.environ.get('XLA_FLAGS', '') + ' --xla_force_host'
-                        f'_platform_device_count={SIMULATED_DEVICES}').strip())
+  env = dict(os.environ, TMPDIR=tmpdir, JAX_PLATFORMS='cpu')
+  devices = []
+  if launch.simulated_devices:
+    env['XLA_FLAGS'] = (
+      os.environ.get('XLA_FLAGS', '') + ' --xla_force_host_platform_device_'
+      f'count={launch.simulated_devices}').strip()
+  else:  # Still hold get_batch_size to the benchmark's device count.
+    devices = ['--batch-size-devices', str(SIMULATED_DEVICES)]
+  timeout_s = launch.timeout_s
   command = [sys.executable, '-m', 'algoperf.validation_worker',
-             '--report', report, '--ruleset', ruleset,
-             '--workloads', ','.join(workloads),
-             '--call-timeout', str(call_timeout_s), *pending]
+             '--report', report, '--ruleset', launch.ruleset,
+             '--workloads', ','.join(launch.workloads),
+             '--call-timeout', str(launch.call_timeout_s), *devices,
+             *pending]
   process = subprocess.Popen(
     command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     text=True, start_new_session=True, cwd=scratch)
@@ -241,7 +338,8 @@ def _read_report(report: str) -> dict:
         entry = json.loads(line)
       except json.JSONDecodeError:
         continue  # A line cut short by a killed worker.
-      results[entry['submission']] = entry['problems']
+      results[entry['submission']] = WorkerOutcome(
+        entry['problems'], entry.get('warnings', []))
   return results
 
 

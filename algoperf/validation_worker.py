@@ -10,12 +10,16 @@ go on with the remaining submissions in a fresh process.
 Guards active while submission code runs: writes outside the submission's
 directory and the scratch temp dir are blocked (audit hook), reads of the
 validation/test splits through the workload are recorded, and XLA
-compilations are counted per call.
+compilations are counted per call, with the programs' names and JAX's
+explanation of each cache miss (its compile log). Each line also carries
+``"warnings"``: what is allowed but costs the submission time.
 """
 
 import argparse
+import dataclasses
 import functools
 import json
+import logging
 import math
 import os
 import pathlib
@@ -27,14 +31,18 @@ import time
 import jax
 
 from algoperf import clock
+from algoperf import sandbox
 from algoperf import submission as submission_lib
 from algoperf import submission_calls as calls_lib
 from algoperf import tuning
 from algoperf import validation_checks as checks
 from algoperf.errors import AlgoperfError
 
-# Steps per workload; compiling is allowed in the first ones only.
-NUM_STEPS = 4
+# Steps per workload. Compiling in the first COMPILE_STEPS is expected; a
+# compile in a later step is a warning (AlgoPerf allows eager ops outside
+# jit, which compile once per new input type), and a compile in every later
+# step is a problem: compilations that grow with the steps.
+NUM_STEPS = 6
 COMPILE_STEPS = 2
 # update_params' train_state: a fresh clock with no time limit.
 _TRAIN_STATE = functools.partial(
@@ -59,12 +67,19 @@ class _Guard:
     self.allowed_dirs: tuple = ()
     self.problems: list = []
     self.compiles = 0
+    self.compile_log: list = []  # (program name or None, cache-miss text).
+    self.warnings: list = []
+    self.batch_size_devices: int | None = None  # None: the local devices.
     self.data_depth = 0  # Nesting of guarded workload data methods.
     self.report = ''  # The worker's own output file: always writable.
 
   def note(self, message: str) -> None:
     if message not in self.problems:
       self.problems.append(message)
+
+  def warn(self, message: str) -> None:
+    if message not in self.warnings:
+      self.warnings.append(message)
 
 
 GUARD = _Guard()
@@ -104,6 +119,40 @@ def _on_event_duration(event, duration, **kwargs):
     GUARD.compiles += 1
 
 
+class _CompileLog(logging.Handler):
+  """Keeps what jax's compile log says: programs compiled, cache misses."""
+
+  _COMPILING = 'Compiling '
+  _MISS = 'CACHE MISS'
+
+  def emit(self, record):
+    message = record.getMessage()
+    if message.startswith(self._COMPILING):
+      name = message[len(self._COMPILING):].split(' with ', 1)[0]
+      GUARD.compile_log.append((name, None))
+    elif self._MISS in message:
+      GUARD.compile_log.append((None, _miss_reason(message)))
+
+
+def _miss_reason(message: str) -> str:
+  """The lines of a cache-miss explanation after its 'at FILE:LINE' head."""
+  lines = [line.strip() for line in message.splitlines()[1:]]
+  return ' '.join(line for line in lines if line)[:300]
+
+
+def _watch_compiles() -> None:
+  """jax's compile log into GUARD, and not onto the worker's output."""
+  jax.config.update('jax_log_compiles', True)
+  jax.config.update('jax_explain_cache_misses', True)
+  logger = logging.getLogger('jax')
+  logger.addHandler(_CompileLog(logging.WARNING))
+  logger.setLevel(logging.WARNING)
+  logger.propagate = False
+  for handler in list(logger.handlers):
+    if not isinstance(handler, _CompileLog):
+      logger.removeHandler(handler)
+
+
 def _watchdog(report, timeout_s: float):
   while True:
     time.sleep(0.2)
@@ -112,13 +161,14 @@ def _watchdog(report, timeout_s: float):
       message = (f'{_where()} did not return within {timeout_s:.0f} s; the '
                  'validator stopped it. An infinite loop, or a step far too '
                  'slow for a tiny model?')
-      _emit(report, GUARD.path, GUARD.problems + [message])
+      _emit(report, GUARD.path, GUARD.problems + [message], GUARD.warnings)
       os._exit(3)
 
 
-def _emit(report, path, problems) -> None:
+def _emit(report, path, problems, warnings) -> None:
   with open(report, 'a') as f:
-    f.write(json.dumps({'submission': str(path), 'problems': problems}) + '\n')
+    f.write(json.dumps({'submission': str(path), 'problems': problems,
+                        'warnings': warnings}) + '\n')
 
 
 def _call(function: str, fn, *args, workload=None, step=None, **kwargs):
@@ -135,8 +185,9 @@ def _call(function: str, fn, *args, workload=None, step=None, **kwargs):
 
 
 def _note_raised(e: Exception) -> None:
-  if isinstance(e, PermissionError) and str(e).startswith(_BLOCKED):
-    return  # _audit already described the write.
+  if isinstance(e, PermissionError) and str(e).startswith(
+      (_BLOCKED, sandbox.BLOCKED)):
+    return  # _audit or the sandbox already described it.
   GUARD.note(calls_lib.raised_message(_where(), e, GUARD.path))
 
 
@@ -179,7 +230,8 @@ def _run_workload(submission, name: str, hyperparameters) -> bool:
   calls = calls_lib.SubmissionCalls.create(submission, workload,
                                            hyperparameters, None)
   ok, resolved = _call('get_batch_size', calls.get_batch_size,
-                       len(jax.devices()), workload=name)
+                       GUARD.batch_size_devices or len(jax.devices()),
+                       workload=name)
   if not ok:
     return False
   batch_size, problems = resolved
@@ -200,10 +252,13 @@ def _run_workload(submission, name: str, hyperparameters) -> bool:
   if not ok:
     return False
   state = calls_lib.State(opt_state, params, model_state)
+  compiles = []
   for step in range(NUM_STEPS):
-    state = _step(calls, queue, state, step, reference, expected)
+    state = _step(calls, queue, state, step, reference, expected, compiles)
     if state is None:
       return False
+  _judge_compiles(f'{submission.path}: update_params (workload {name})',
+                  compiles)
   if submission.prepare_for_eval is not None:
     for step in (NUM_STEPS, NUM_STEPS + 1):
       state = _prepare_for_eval(calls, state, step, expected)
@@ -222,7 +277,44 @@ def _returned_problems(where: str, returned, expected) -> list:
   return problems or checks.check_finite(where, returned[1])
 
 
-def _step(calls, queue, state, step, reference, expected):
+@dataclasses.dataclass(frozen=True)
+class _StepCompiles:
+  """What one update_params call compiled, from the compile log."""
+
+  step: int
+  count: int
+  programs: tuple  # Names of the programs compiled.
+  reasons: tuple  # JAX's explanations of the cache misses behind them.
+
+
+def _judge_compiles(where: str, compiles: list) -> None:
+  """Compiles after the first steps: a warning, or a problem if unbounded."""
+  late = [c for c in compiles if c.step >= COMPILE_STEPS and c.count]
+  if not late:
+    return
+  programs = sorted({p for c in late for p in c.programs}) or ['unnamed']
+  reasons = list(dict.fromkeys(r for c in late for r in c.reasons))
+  cause = f' JAX says: {reasons[0]}' if reasons else ''
+  steps = [c.step for c in late]
+  if len(late) == NUM_STEPS - COMPILE_STEPS:
+    GUARD.note(
+      f'{where} compiled new XLA programs at every step from '
+      f'{COMPILE_STEPS} to {NUM_STEPS - 1} ({", ".join(programs)}): '
+      f'compilations that grow with the steps.{cause} Every step must '
+      'reuse its compiled programs. Common causes: calling jax.jit on a new '
+      'function object each step (a lambda or closure), a per-step Python '
+      'value such as global_step passed as a static argument, or changing '
+      'shapes.')
+    return
+  GUARD.warn(
+    f'{where} compiled {sum(c.count for c in late)} new XLA program(s) at '
+    f'step(s) {", ".join(map(str, steps))}, after the first '
+    f'{COMPILE_STEPS} ({", ".join(programs)}).{cause} Allowed (ops outside '
+    'jit compile once per new input type), but each compilation is '
+    'submission time.')
+
+
+def _step(calls, queue, state, step, reference, expected, compiles):
   """One data_selection and update_params; the new state, None on problems."""
   name, before = calls.workload.name, len(GUARD.problems)
   where = f'{calls.submission.path}: %s (workload {name}, step {step})'
@@ -236,7 +328,7 @@ def _step(calls, queue, state, step, reference, expected):
   if len(GUARD.problems) > before:
     return None
   snapshot = checks.batch_snapshot(batch)
-  compiles = GUARD.compiles
+  count, logged = GUARD.compiles, len(GUARD.compile_log)
   ok, returned = _call('update_params', calls.update_params, state, batch, [],
                        step, rng, _TRAIN_STATE, workload=name, step=step)
   if not ok:
@@ -245,14 +337,11 @@ def _step(calls, queue, state, step, reference, expected):
   GUARD.problems += _returned_problems(where_update, returned, expected)
   GUARD.problems += checks.check_batch_unchanged(where_update, batch,
                                                  snapshot)
-  new_compiles = GUARD.compiles - compiles
-  if step >= COMPILE_STEPS and new_compiles:
-    GUARD.note(
-      f'{where_update} compiled {new_compiles} new XLA program(s); after the '
-      f'first {COMPILE_STEPS} steps every step must reuse its compiled '
-      'programs. Common causes: calling jax.jit on a new function object '
-      'each step (a lambda or closure), a per-step Python value such as '
-      'global_step passed as a static argument, or changing shapes.')
+  log = GUARD.compile_log[logged:]
+  compiles.append(_StepCompiles(
+    step, GUARD.compiles - count,
+    tuple(dict.fromkeys(name for name, _ in log if name)),
+    tuple(dict.fromkeys(reason for _, reason in log if reason))))
   return None if len(GUARD.problems) > before else calls_lib.State(*returned)
 
 
@@ -272,9 +361,10 @@ def _prepare_for_eval(calls, state, step, expected):
 
 
 def validate_one(path: pathlib.Path, ruleset: str, workloads: list) -> list:
-  GUARD.path, GUARD.problems = path, []
+  GUARD.path, GUARD.problems, GUARD.warnings = path, [], []
   GUARD.allowed_dirs = (str(path.parent), os.path.abspath(
     os.environ.get('TMPDIR', '/tmp')))
+  sandbox.install_for_validation(path)  # Network, processes, eval files.
   ok, module = _call('<import>', submission_lib.import_module, path)
   if not ok or module is None:
     return _import_problems()
@@ -289,7 +379,7 @@ def validate_one(path: pathlib.Path, ruleset: str, workloads: list) -> list:
   for name in workloads:
     if not _run_workload(submission, name, hyperparameters):
       break
-  return GUARD.problems
+  return GUARD.problems + sandbox.violations()
 
 
 def _import_problems() -> list:
@@ -315,18 +405,23 @@ def main(argv=None) -> int:
                       default='external')
   parser.add_argument('--workloads', required=True)
   parser.add_argument('--call-timeout', type=float, default=300.0)
+  # get_batch_size's result must divide this many devices (default: the
+  # local ones); a run on fewer devices still checks the benchmark's count.
+  parser.add_argument('--batch-size-devices', type=int, default=None)
   parser.add_argument('submissions', nargs='+')
   args = parser.parse_args(argv)
   GUARD.report = os.path.abspath(args.report)
+  GUARD.batch_size_devices = args.batch_size_devices
   _limit_memory()
   jax.monitoring.register_event_duration_secs_listener(_on_event_duration)
+  _watch_compiles()
   sys.addaudithook(_audit)
   threading.Thread(target=_watchdog, args=(args.report, args.call_timeout),
                    daemon=True).start()
   for path in args.submissions:
     path = pathlib.Path(path).resolve()
     problems = validate_one(path, args.ruleset, args.workloads.split(','))
-    _emit(args.report, path, problems)
+    _emit(args.report, path, problems, GUARD.warnings)
   return 0
 
 

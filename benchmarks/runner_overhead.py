@@ -7,10 +7,19 @@ the clock rules require (a block and a timestamp every step, the budget
 check, data_selection through the API). Evals are pushed out of the timed
 window. Prints both rates and their ratio.
 
+Then the cost of hardening (docs/reliability.md): the same runner loop
+with what a supervised trial's process adds per step (the PEP 578 sandbox
+judging every audit event, the heartbeat written at each submission call
+and clock charge, the guarded submission functions), and the fixed cost of
+the supervisor per trial: a one-step trial in a supervised child process
+against the same trial in this process.
+
   python benchmarks/runner_overhead.py [--steps 2000] [--repeats 3]
 """
 
 import argparse
+import dataclasses
+import os
 import pathlib
 import sys
 import tempfile
@@ -29,6 +38,7 @@ from algoperf import spec  # noqa: E402
 from algoperf import submission as submission_lib  # noqa: E402
 
 BATCH_SIZE = 64
+REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 def make_step(workload, optimizer):
@@ -91,13 +101,68 @@ def runner_loop(workload, steps: int) -> float:
   with tempfile.TemporaryDirectory() as tmp:
     config = runner.RunConfig(experiment_dir=tmp, experiment_name='bench',
                               max_steps=steps + 1, progress=False)
-    result = runner.run_trial(workload, runner_submission(workload), config)
+    submission = runner_submission_override or runner_submission(workload)
+    result = runner.run_trial(workload, submission, config)
     rows = records.read_rows_csv(
       pathlib.Path(result.trial_dir) / 'eval_measurements.csv')
   # Steps 2..N+1, timed by the runner's own clock (compile is in step 1).
   elapsed = rows[-1]['accumulated_submission_time'] - rows[0][
     'accumulated_submission_time']
   return steps / elapsed
+
+
+def hardened_runner_loop(workload, steps: int) -> float:
+  """runner_loop with the child's per-step guards on (trial_child.py)."""
+  from algoperf import clock
+  from algoperf import heartbeat
+  from algoperf import sandbox
+  from algoperf import trial_child
+
+  with tempfile.TemporaryDirectory() as tmp:
+    beat = heartbeat.Heartbeat(pathlib.Path(tmp) / 'beat', create=True)
+    sandbox.install(sandbox.Policy.create([tmp + '/submission'], [tmp]))
+    clock.observe(beat.on_charge)
+    base = runner_submission(workload)
+    guarded = {name: trial_child._guarded(name, getattr(base, name), beat,
+                                          sandbox)
+               for name in trial_child._CALLS
+               if getattr(base, name) is not None}
+    global runner_submission_override
+    runner_submission_override = dataclasses.replace(base, **guarded)
+    try:
+      return runner_loop(workload, steps)
+    finally:
+      runner_submission_override = None
+      clock._OBSERVERS.remove(beat.on_charge)
+      sandbox.install(None)
+      beat.close()
+
+
+runner_submission_override = None
+
+
+def supervisor_cost(repeats: int) -> tuple[float, float]:
+  """Seconds for a 1-step mnist trial: in this process vs supervised."""
+  from algoperf import study
+  from algoperf import study_backends
+
+  spec = study.StudySpec(
+    submission=str(REPO / 'tests' / 'fixtures' / 'algoperf_style'),
+    workloads=('mnist',), experiment_dir='', name='bench', ruleset='self',
+    max_steps=1, synthetic_data=64, checkpoint_every_sec=None)
+  inline, supervised = [], []
+  for _ in range(repeats):
+    for runs, run_one in ((inline, study_backends.execute),
+                          (supervised, study_backends.supervised)):
+      with tempfile.TemporaryDirectory() as tmp:
+        [job] = study.plan_trials(
+          dataclasses.replace(spec, experiment_dir=tmp),
+          submission_lib.load_submission(spec.submission))
+        start = time.perf_counter()
+        summary = run_one(job)
+        runs.append(time.perf_counter() - start)
+        assert summary['status'] == 'max_steps', summary
+  return min(inline), min(supervised)
 
 
 def main():
@@ -107,16 +172,26 @@ def main():
   args = parser.parse_args()
   workload = registry.make_workload('mnist')
   workload.use_synthetic_data(3500)
-  bare, timed = [], []
+  bare, timed, hardened = [], [], []
   for _ in range(args.repeats):  # Interleave to share machine noise.
     bare.append(bare_loop(workload, args.steps))
     timed.append(runner_loop(workload, args.steps))
+    hardened.append(hardened_runner_loop(workload, args.steps))
   best_bare, best_runner = max(bare), max(timed)
+  best_hardened = max(hardened)
   print(f'bare jitted loop : {best_bare:8.1f} steps/s (best of {args.repeats})')
   print(f'timed runner     : {best_runner:8.1f} steps/s (best of '
         f'{args.repeats})')
   print(f'runner / bare    : {best_runner / best_bare:8.3f} '
         f'(slowdown {100 * (1 - best_runner / best_bare):.1f}%)')
+  print(f'runner + sandbox, heartbeat, guards: {best_hardened:8.1f} steps/s '
+        f'({100 * (1 - best_hardened / best_runner):.1f}% slower than the '
+        'runner alone)')
+  inline, supervised = supervisor_cost(args.repeats)
+  print(f'1-step trial in this process: {inline:6.2f} s; supervised child: '
+        f'{supervised:6.2f} s (+{supervised - inline:.2f} s per trial: a '
+        'process start, imports and compilation)')
+  print(f'load average: {os.getloadavg()[0]:.1f}')
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 
 Both run the same study (reference NAdamW, the first 4 points of its search
 space in each study, the same seeds) on real mnist data: once trial after
-trial in this process (``--backend local``), once on the local process pool
+trial in this process (the ``inline`` backend), once on the local process pool
 (one fresh process per trial, as many at once as the cores allow). Trials
 stop at ``--max-steps`` so the figure measures the harness, not the target.
 Prints both wall times and their ratio.
@@ -69,7 +69,7 @@ def main() -> None:
   args.data_dir = str(data_dir)
   workers = study_backends.pool_size(8, 1.0, args.max_workers)
   with tempfile.TemporaryDirectory() as tmp:
-    sequential = run(study_backends.LOCAL, tmp, args)
+    sequential = run(study_backends.INLINE, tmp, args)
     pool = run(study_backends.POOL, tmp, args)
   print(f'2 studies x 4 trials of mnist, {args.max_steps} steps each, '
         f'{study_backends.usable_cpus()} CPUs')

@@ -1,8 +1,11 @@
 """Score experiment directories by AlgoPerf's rules.
 
 Reads DIR/<submission>/study_<k>/<workload>_<framework>/trial_<i>/
-eval_measurements.csv (ours or AlgoPerf's published logs), prints each
-submission's benchmark score and writes scores.csv, time_to_targets.csv,
+eval_measurements.csv (ours or AlgoPerf's published logs), prints the
+targets it scores against (first line: --workload-targets, else a
+workload_targets.json beside DIR, else the targets recorded with the
+trials, else the builtin the logs cover) and each submission's benchmark
+score, and writes scores.csv, time_to_targets.csv,
 performance_profile.csv (+ PNG/PDF plot), speedups.csv, per-submission
 summaries and scoring_info.json to --output-dir.
 """
@@ -11,7 +14,8 @@ import os
 import sys
 import time
 
-TIE_BREAKS = ('last-trial', 'listing', 'fastest')
+from scoring.time_to_target import DEFAULT_TIE_BREAK
+from scoring.time_to_target import TIE_BREAKS
 
 
 def add_common_arguments(parser) -> None:
@@ -21,12 +25,16 @@ def add_common_arguments(parser) -> None:
                       ' (or one submission directory)')
   parser.add_argument('--workload-targets', metavar='JSON', default=None,
                       help='targets file in AlgoPerf workload_targets format,'
-                      ' or a builtin: algoperf_v05, cpu_suite (default: the '
-                      'builtin whose workloads the logs cover)')
+                      ' or a builtin: algoperf_v05, cpu_suite (default: '
+                      'workload_targets.json beside DIR, else the targets '
+                      'recorded with the trials, else the builtin whose '
+                      'workloads the logs cover; the first line printed '
+                      'says which)')
   parser.add_argument('--ruleset', choices=('external', 'self'),
                       default=None,
                       help='tuning ruleset (self: one trial per study; '
-                      'default: what the logs\' flags_*.json say, else '
+                      'default: what the logs\' flags_*.json say, else a '
+                      'self_tuning/external_tuning folder name, else '
                       'external)')
   parser.add_argument('--rules', choices=('v0.5', 'v0.6'), default=None,
                       help='v0.5: held-out variants can disqualify a base '
@@ -45,9 +53,12 @@ def add_common_arguments(parser) -> None:
                       help='expected trials per study (default: the most '
                       'common count)')
   parser.add_argument('--tie-break', choices=TIE_BREAKS,
-                      default='last-trial',
+                      default=DEFAULT_TIE_BREAK,
                       help='trial kept when several reach the target at the '
-                      'same eval index (see docs in scoring/time_to_target.py)')
+                      'same eval index: listing (AlgoPerf\'s: the first in '
+                      'directory listing order, which depends on the '
+                      'filesystem), last-trial (the highest trial number) '
+                      'or fastest')
   parser.add_argument('--reference-submission', metavar='NAME', default=None,
                       help='submission the speedups are relative to '
                       '(default: "baseline" if present)')
@@ -71,16 +82,23 @@ def options_from_args(args):
     expected_studies=args.studies, expected_trials=args.trials)
 
 
+_TIE_WORDS = {'listing': 'first trial listed', 'last-trial': 'last trial',
+              'fastest': 'fastest trial'}
+
+
 def print_scores(result, out=None) -> None:
+  """The targets used (first line), the scores, the speedups."""
   from scoring import outputs
 
   out = out or sys.stdout
 
+  print(f'Targets: {result.targets_how}', file=out)
   print(f'Scores: benchmark {result.targets.version_label} targets, '
-        f'rules {result.rules}, {result.ruleset} tuning, by '
-        f'{result.options.time_col} ({len(result.profile.submissions)} '
-        f'submissions, {sum(map(len, result.pool.trials.values()))} trials)',
-        file=out)
+        f'rules {result.rules}, {result.ruleset} tuning (from '
+        f'{result.ruleset_how}), by {result.options.time_col}, ties to the '
+        f'{_TIE_WORDS[result.options.tie_break]} '
+        f'({len(result.profile.submissions)} submissions, '
+        f'{sum(map(len, result.pool.trials.values()))} trials)', file=out)
   names = outputs.ranked(result)
   width = max(map(len, names))
   for name in names:

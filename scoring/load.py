@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import stat
 
 from scoring.errors import Problems
 from scoring.errors import ScoringError
@@ -25,6 +26,9 @@ from scoring.workload_targets import TargetsConfig
 from scoring.workload_targets import split_framework
 
 EVAL_CSV = 'eval_measurements.csv'
+# Far above any real log (AlgoPerf's largest are ~1 MB): a bigger file is
+# refused rather than read into memory.
+MAX_CSV_BYTES = 256 << 20
 TIME_COLUMNS = ('score', 'global_step', 'accumulated_submission_time')
 _TIMESTAMPED = re.compile(r'(.+)-\d{4}(-\d{2}){5}$')
 _STUDY = re.compile(r'study_(\d+)$')
@@ -87,7 +91,7 @@ def load_pool(root: str, targets: TargetsConfig, workloads: tuple[str, ...],
   wanted = frozenset(workloads)
   for submission, path in _submission_dirs(root, problems):
     trials = pool.trials.setdefault(submission, [])
-    for study, study_path in _subdirs(path):
+    for study, study_path in _subdirs(path, problems):
       if not _STUDY.match(study):
         problems.add('unexpected directory', study_path,
                      'not a study_<k> directory; ignored.')
@@ -106,30 +110,73 @@ def load_pool(root: str, targets: TargetsConfig, workloads: tuple[str, ...],
   return pool
 
 
-def _subdirs(path: str) -> list[tuple[str, str]]:
-  with os.scandir(path) as entries:
-    return [(e.name, e.path) for e in entries if e.is_dir()]
+def _subdirs(path: str, problems: Problems | None = None
+             ) -> list[tuple[str, str]]:
+  """Child directories in listing order; hidden ones (the harness's
+  ``.algoperf/``, ``.git/``) are not logs. Unreadable ones (symlink loops,
+  permissions) and files where a directory is expected are warned about
+  and skipped."""
+  try:
+    with os.scandir(path) as entries:
+      entries = list(entries)
+  except OSError as e:
+    if problems is not None:
+      problems.add('unreadable directory', path,
+                   f'cannot be listed ({e.strerror or e}); ignored.')
+    return []
+  found = []
+  for entry in entries:
+    if entry.name.startswith('.'):
+      continue
+    try:
+      is_dir = entry.is_dir()
+      if is_dir and entry.is_symlink():
+        os.stat(entry.path)  # A loop raises here.
+    except OSError as e:
+      if problems is not None:
+        problems.add('unreadable directory', entry.path,
+                     f'cannot be read ({e.strerror or e}); ignored.')
+      continue
+    if is_dir:
+      found.append((entry.name, entry.path))
+    elif problems is not None and (_STUDY.match(entry.name)
+                                   or _TRIAL.match(entry.name)):
+      problems.add('not a directory', entry.path,
+                   'a file where a directory is expected; ignored.')
+  return found
 
 
 def _submission_dirs(root, problems) -> list[tuple[str, str]]:
-  children = _subdirs(root)
+  """(submission, directory) by submission name; a submission's directories
+  (itself and its timestamped reruns) in the order ``root`` lists them, as
+  AlgoPerf's glob merges them (the order ties are broken in)."""
+  children = _subdirs(root, problems)
   if any(_STUDY.match(name) for name, _ in children):
     return [(os.path.basename(os.path.normpath(root)), root)]
-  found = []
-  for name, path in sorted(children):
+  found, seen = [], {}
+  # Real directories first (a symlink to one of them is the duplicate);
+  # the sort is stable, so each group keeps the listing order.
+  for name, path in sorted(children, key=lambda c: os.path.islink(c[1])):
     match = _TIMESTAMPED.match(name)
     submission = match.group(1) if match else name
     if not any(_STUDY.match(n) for n, _ in _subdirs(path)):
       problems.add('not a submission', path,
                    'holds no study_<k> directories; ignored.')
       continue
+    real = os.path.realpath(path)
+    if real in seen:
+      problems.add('duplicate submission', path,
+                   f'the same directory as {seen[real]} (a symlink); not '
+                   'scored twice.')
+      continue
+    seen[real] = path
     found.append((submission, path))
-  return found
+  return sorted(found, key=lambda pair: pair[0])  # Stable: keeps listing.
 
 
 def _load_study(pool, trials, submission, study, study_path, targets, wanted,
                 problems):
-  for dir_name, workload_path in _subdirs(study_path):
+  for dir_name, workload_path in _subdirs(study_path, problems):
     if _TRIAL.match(dir_name):
       problems.add(
         'misplaced trial', workload_path,
@@ -146,7 +193,7 @@ def _load_study(pool, trials, submission, study, study_path, targets, wanted,
     if workload not in wanted:
       continue  # An extra variant that does not count toward the score.
     metric_col = targets.workloads[workload].column
-    trial_dirs = [(n, p) for n, p in _subdirs(workload_path)
+    trial_dirs = [(n, p) for n, p in _subdirs(workload_path, problems)
                   if _TRIAL.match(n)]
     if trial_dirs:
       _note_version(pool, trial_dirs[0][1])
@@ -155,9 +202,26 @@ def _load_study(pool, trials, submission, study, study_path, targets, wanted,
       parsed = read_eval_csv(csv_path, metric_col, problems)
       if parsed is None:
         continue
+      _flag_unfinished(trial_path, problems)
       metric, columns = parsed
       trials.append(TrialLog(submission, study, workload, framework, trial,
                              csv_path, order, metric, columns))
+
+
+def _flag_unfinished(trial_path: str, problems: Problems) -> None:
+  """A trial whose status.json (ours) says it did not finish cleanly."""
+  try:
+    with open(os.path.join(trial_path, 'status.json')) as f:
+      status = json.load(f)
+  except (OSError, ValueError):
+    return  # AlgoPerf's logs have none.
+  state = status.get('status') if isinstance(status, dict) else None
+  if state in ('running', 'failed', 'timeout', 'error'):
+    what = ('was interrupted (status running)' if state == 'running'
+            else f'ended with status {state!r}')
+    problems.add('unfinished trial', trial_path,
+                 f'{what}: {str(status.get("message", ""))[:120]}; scored '
+                 'from the evals it logged.')
 
 
 def _note_version(pool: Pool, trial_path: str) -> None:
@@ -194,12 +258,23 @@ def read_eval_csv(path: str, metric_col: str, problems: Problems,
     running or killed) is dropped with a warning, a non-number becomes NaN.
   """
   try:
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CSV_BYTES:
+      problems.add('unreadable csv', path,
+                   'not a regular file of at most '
+                   f'{MAX_CSV_BYTES >> 20} MiB (a directory, device, FIFO or '
+                   'oversized file); trial ignored.')
+      return None
     with open(path, 'rb') as f:
-      text = f.read().decode('utf-8', errors='replace')
+      text = f.read(MAX_CSV_BYTES).decode('utf-8', errors='replace')
   except FileNotFoundError:
     problems.add('missing csv', path,
                  'trial has no eval_measurements.csv (still running or '
                  'crashed?); trial ignored.')
+    return None
+  except OSError as e:  # A directory of that name, permissions, a loop.
+    problems.add('unreadable csv', path,
+                 f'cannot be read ({e.strerror or e}); trial ignored.')
     return None
   lines = text.splitlines()
   if not lines or not lines[0].strip():
@@ -219,6 +294,13 @@ def read_eval_csv(path: str, metric_col: str, problems: Problems,
     problems.add('missing metric', path,
                  f'no {metric_col} column; the trial never reaches the '
                  'target.')
+  infinite = [i + 2 for i, v in enumerate(metric) if math.isinf(v)]
+  if infinite:
+    problems.add('infinite metric', path,
+                 f'{metric_col} is +-inf on line(s) '
+                 f'{", ".join(map(str, infinite[:5]))}; read as NaN, which '
+                 'never meets a target.')
+    metric = [_NAN if math.isinf(v) else v for v in metric]
   if any(map(math.isnan, metric)):
     problems.add('nan metric', path,
                  f'{sum(map(math.isnan, metric))} of {len(metric)} evals have '
@@ -227,7 +309,27 @@ def read_eval_csv(path: str, metric_col: str, problems: Problems,
   for name in TIME_COLUMNS + tuple(extra):
     if name in index:
       columns.cells[name] = cells[index[name]]
+  if _bad_times(columns, path, problems):
+    return None
   return metric, columns
+
+
+def _bad_times(columns, path, problems) -> bool:
+  """Times that cannot be real (<= 0, negative steps, infinite) exclude
+  the trial: a time-to-target from them would change every score."""
+  for name in TIME_COLUMNS:
+    if name not in columns.cells:
+      continue
+    values = columns[name]
+    low = 0 if name == 'global_step' else 1e-300
+    bad = [i + 2 for i, v in enumerate(values)
+           if math.isinf(v) or v < low]
+    if bad:
+      problems.add('bad time', path,
+                   f'{name} is negative, zero or infinite on line(s) '
+                   f'{", ".join(map(str, bad[:5]))}; trial excluded.')
+      return True
+  return False
 
 
 class LazyColumns(dict):
@@ -258,9 +360,14 @@ class LazyColumns(dict):
 
 
 def _split_rows(lines, text, path, problems) -> list[list[str]]:
+  rows = None
   if '"' in text:
-    rows = [r for r in csv.reader(io.StringIO(text)) if r]
-  else:
+    try:
+      rows = [r for r in csv.reader(io.StringIO(text)) if r]
+    except csv.Error as e:  # NUL bytes, stray newlines in quotes: garbage.
+      problems.add('malformed csv', path, f'not valid CSV ({e}); read by '
+                   'plain splitting.')
+  if rows is None:
     rows = [line.split(',') for line in lines if line]
   width = len(rows[0])
   if len(set(map(len, rows))) == 1:

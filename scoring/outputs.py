@@ -116,8 +116,10 @@ def info(result) -> dict:
   return {
     'benchmark_version': result.targets.benchmark_version,
     'targets_file': result.targets.source,
+    'targets_choice': result.targets_how,
     'rules': result.rules,
     'ruleset': result.ruleset,
+    'ruleset_from': result.ruleset_how,
     'time_column': result.options.time_col,
     'experiment_dir': result.root,
     'created': result.created,

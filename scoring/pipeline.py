@@ -11,7 +11,9 @@ Example::
 import dataclasses
 import datetime
 import os
+import pathlib
 
+from scoring import default_targets
 from scoring import load
 from scoring import profiles
 from scoring import speedups as speedups_lib
@@ -21,18 +23,19 @@ from scoring.errors import Problems
 from scoring.errors import ScoringError
 
 RULESETS = ('external', 'self')
+FOLDER_RULESETS = {'external_tuning': 'external', 'self_tuning': 'self'}
 RULES = ('v0.5', 'v0.6')
 TIME_COLUMNS = load.TIME_COLUMNS
 
 
 @dataclasses.dataclass(frozen=True)
 class ScoreOptions:
-  targets: str | None = None  # builtin name or path; None: pick by logs.
+  targets: str | None = None  # builtin or path; None: default_targets.
   ruleset: str | None = None  # 'external'/'self'; None: from the logs.
   rules: str | None = None  # 'v0.5' (held-out rule) / 'v0.6'; None: by file.
   time_col: str = 'score'  # or 'global_step' (score by steps).
   strict: bool = False  # count mismatches become errors.
-  tie_break: str = 'last-trial'  # see scoring.time_to_target.
+  tie_break: str = time_to_target.DEFAULT_TIE_BREAK
   reference_submission: str | None = None  # for speedups.
   expected_studies: int | None = None
   expected_trials: int | None = None
@@ -54,6 +57,8 @@ class ScoringResult:
   reference: str | None
   problems: Problems
   created: str  # ISO date-time (UTC) of scoring.
+  targets_how: str = ''  # Which targets, and why (default_targets).
+  ruleset_how: str = ''  # Where the ruleset came from.
 
   @property
   def times(self) -> dict[str, dict[str, float]]:
@@ -73,37 +78,6 @@ def _check_options(options: ScoreOptions) -> None:
                        f'of {", ".join(TIME_COLUMNS)}.')
 
 
-def pick_targets(root: str) -> str:
-  """The builtin targets file whose base workloads the logs cover most."""
-  logged = set()
-  for dirpath in _study_dirs(root):
-    with os.scandir(dirpath) as entries:
-      logged.update(workload_targets.split_framework(e.name)[0]
-                    for e in entries if e.is_dir())
-  best, best_overlap = next(iter(workload_targets.BUILTIN)), -1
-  for name in workload_targets.BUILTIN:
-    try:
-      config = workload_targets.load_targets(name)
-    except ScoringError:
-      continue  # e.g. cpu_suite.json not generated yet.
-    overlap = len(logged & set(config.base_workloads))
-    if overlap > best_overlap:
-      best, best_overlap = name, overlap
-  return best
-
-
-def _study_dirs(root: str):
-  if not os.path.isdir(root):
-    return
-  for name in os.listdir(root):
-    path = os.path.join(root, name)
-    if name.startswith('study_'):
-      yield path
-    elif os.path.isdir(path):
-      yield from (os.path.join(path, s) for s in os.listdir(path)
-                  if s.startswith('study_'))
-
-
 def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
   """Reads ``root`` and scores its submissions against each other.
 
@@ -113,15 +87,15 @@ def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
   """
   _check_options(options)
   root = os.path.normpath(root)
-  targets_name = options.targets or pick_targets(root)
-  targets = workload_targets.load_targets(targets_name)
+  choice = default_targets.choose(root, options.targets)
+  targets = choice.config
   rules = options.rules or ('v0.5' if targets.held_out_workloads else 'v0.6')
   use_held_out = rules == 'v0.5'
   scored = targets.scored_workloads(use_held_out)
   problems = Problems()
   pool = load.load_pool(root, targets, scored, problems)
   _check_versions(pool, targets, problems)
-  ruleset = _ruleset(pool, options.ruleset, problems)
+  ruleset, ruleset_how = _ruleset(pool, options.ruleset, problems)
   self_tuning = ruleset == 'self'
   time_to_target.check_counts(pool, scored, self_tuning, problems,
                               options.expected_studies,
@@ -140,7 +114,8 @@ def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
   created = datetime.datetime.now(datetime.UTC).isoformat(
     timespec='seconds')
   return ScoringResult(root, options, targets, rules, ruleset, pool, times,
-                       profile, rows, reference, problems, created)
+                       profile, rows, reference, problems, created,
+                       choice.how, ruleset_how)
 
 
 def _check_versions(pool, targets, problems) -> None:
@@ -159,19 +134,36 @@ def _check_versions(pool, targets, problems) -> None:
                    f'{targets.benchmark_version}.')
 
 
-def _ruleset(pool, requested: str | None, problems) -> str:
-  """The ruleset asked for, else the one the logs' flags name."""
+def _ruleset(pool, requested: str | None, problems) -> tuple[str, str]:
+  """The ruleset asked for, else the one the logs' flags name, else the one
+  a ``self_tuning``/``external_tuning`` folder name says; and whence."""
   if len(pool.rulesets) > 1:
     listed = '; '.join(f'{r} (e.g. {p})' for r, p in pool.rulesets.items())
     raise ScoringError(
       f'Logs under {pool.root} mix tuning rulesets: {listed}. Score each '
       'ruleset separately.')
   logged = next(iter(pool.rulesets), None)
-  if requested and logged and requested != logged:
-    problems.add('ruleset mismatch', pool.rulesets[logged],
-                 f'logs were run under the {logged!r} ruleset, scored as '
-                 f'{requested!r}.')
-  return requested or logged or 'external'
+  if requested:
+    if logged and requested != logged:
+      problems.add('ruleset mismatch', pool.rulesets[logged],
+                   f'logs were run under the {logged!r} ruleset, scored as '
+                   f'{requested!r}.')
+    return requested, '--ruleset'
+  if logged:
+    return logged, "the trials' flags files"
+  folder = ruleset_of_folder(pool.root)
+  if folder:
+    return folder, f'the folder name {folder}_tuning'
+  return 'external', 'the default: no flags files or *_tuning folder name'
+
+
+def ruleset_of_folder(root: str) -> str | None:
+  """'self' or 'external' when ``root`` or a folder above it is named
+  ``self_tuning`` or ``external_tuning`` (AlgoPerf's published logs)."""
+  for part in reversed(pathlib.Path(os.path.abspath(root)).parts):
+    if part in FOLDER_RULESETS:
+      return FOLDER_RULESETS[part]
+  return None
 
 
 def _reference(requested: str | None, times: dict) -> str | None:

@@ -8,12 +8,15 @@
 * Per workload: the median over studies (``numpy.median`` semantics: an even
   count averages the middle two; NaN anywhere gives NaN).
 
-Ties on the eval index: AlgoPerf keeps the first trial in its directory
-listing order, which depends on the filesystem. ``tie_break`` makes this
-explicit: 'last-trial' (default; the highest trial number wins, which is the
-listing order in which the published v0.5 pool was officially scored),
-'listing' (AlgoPerf's literal behaviour on this filesystem) or 'fastest'
-(the smallest time among the tied trials).
+Ties on the eval index: AlgoPerf takes ``idxmin()`` over the tied trials,
+that is the first in the order ``os.listdir`` returned them (a submission's
+timestamped reruns are merged in the order their parent lists them).
+``tie_break`` says which trial is kept: 'listing' (default; that same rule,
+so the times are the official ones for the same directory on the same
+filesystem; the order depends on the filesystem: ext4 lists by a hash of
+the names, not by trial number, and a copy may list otherwise),
+'last-trial' (the highest trial number, whatever the filesystem) or
+'fastest' (the smallest time among the tied trials).
 """
 
 import collections
@@ -27,7 +30,8 @@ from scoring.load import TrialLog
 from scoring.workload_targets import TargetsConfig
 from scoring.workload_targets import WorkloadTarget
 
-TIE_BREAKS = ('last-trial', 'listing', 'fastest')
+TIE_BREAKS = ('listing', 'last-trial', 'fastest')
+DEFAULT_TIE_BREAK = 'listing'
 INF = math.inf
 
 
@@ -71,7 +75,7 @@ def study_result(study: str, trials: list[TrialLog], target: WorkloadTarget,
   elif tie_break == 'fastest':
     best = min(tied, key=lambda t: t.columns[time_col][earliest])
   else:
-    best = tied[0]  # reading order = directory listing order.
+    best = tied[0]  # Reading order is the directory listing order.
   return StudyResult(study, best.columns[time_col][earliest], best, earliest)
 
 
@@ -107,7 +111,7 @@ def group_trials(pool: Pool) -> dict[str, dict[str, dict[str, list]]]:
 
 
 def workload_times(pool: Pool, targets: TargetsConfig, time_col: str,
-                   tie_break: str = 'last-trial'
+                   tie_break: str = DEFAULT_TIE_BREAK
                    ) -> dict[str, dict[str, WorkloadTime]]:
   """submission -> workload -> WorkloadTime, for every workload logged."""
   if tie_break not in TIE_BREAKS:

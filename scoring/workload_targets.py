@@ -24,6 +24,7 @@ import difflib
 import json
 import re
 
+from algoperf import registry
 from scoring.errors import ScoringError
 
 # --workload-targets builtins: name -> (suite, rules, benchmark version).
@@ -35,10 +36,9 @@ BUILTIN = {
 }
 
 # AlgoPerf's metric-name registry: a metric containing one of these names is
-# minimized / maximized. (Ours adds the perplexity spellings.)
-_MINIMIZED = ('ce_loss', 'error_rate', 'ctc_loss', 'wer', 'cer', 'l1_loss',
-              'loss', 'ppl', 'perplexity')
-_MAXIMIZED = ('mean_average_precision', 'ssim', 'accuracy', 'bleu')
+# minimized / maximized. (Ours adds 'cer' and the perplexity spelling.)
+_MINIMIZED = registry.ALGOPERF_MINIMIZED + ('cer', 'perplexity')
+_MAXIMIZED = registry.ALGOPERF_MAXIMIZED
 _DIRECTIONS = {'min': 'min', 'max': 'max', 'minimize': 'min',
                'maximize': 'max'}
 _FRAMEWORK = re.compile(r'(.*)_(jax|pytorch)$')
@@ -131,8 +131,6 @@ class TargetsConfig:
 
 def builtin_document(name: str) -> dict:
   """The targets of a builtin name, from the suites' facts."""
-  from algoperf import registry
-
   suite, rules, version = BUILTIN[name]
   return registry.targets_document(suite, rules=rules,
                                    benchmark_version=version)

@@ -6,7 +6,8 @@
   #    measured on an idle machine: run nothing else meanwhile). Every
   #    algorithm's study 0 first, then study 1, ...
   .venv/bin/python scripts/cpu_leaderboard.py run
-  # 2. Copy the small files scoring needs into docs/leaderboard/logs/.
+  # 2. Copy the small files scoring needs into docs/leaderboard/logs/ (the
+  #    run record and the targets beside it, in docs/leaderboard/).
   .venv/bin/python scripts/cpu_leaderboard.py pack
   # 3. Regenerate docs/leaderboard/ (README.md, index.html, profiles,
   #    screenshot, score CSVs) from the committed logs alone.
@@ -16,10 +17,12 @@
   .venv/bin/python scripts/cpu_leaderboard.py forget --workloads census_dlrm
 
 Trials go to --experiment-dir (default experiments/cpu_leaderboard, not
-committed), laid out as `algoperf study` lays them out, so `algoperf
-status` and `algoperf score` read it too. See algoperf/reference_leaderboard/
-for the held-out rule that skips trials which cannot change a score, and
-scoring/reference_leaderboard/ for pack and page. Also runs as
+committed): its logs/ is laid out as `algoperf study` lays out an experiment
+directory, so `algoperf status` and `algoperf score` read it too, and the
+run record and targets sit beside logs/, as in docs/leaderboard/. See
+algoperf/reference_leaderboard/ for the held-out rule that skips trials
+which cannot change a score, and scoring/reference_leaderboard/ for pack
+and page. Also runs as
 ``python -m scripts.cpu_leaderboard``.
 """
 
@@ -87,10 +90,12 @@ def _parser() -> argparse.ArgumentParser:
   pack = commands.add_parser('pack', help='copy the logs scoring needs')
   pack.add_argument('--experiment-dir', default=str(DEFAULT_EXPERIMENT_DIR))
   pack.add_argument('--logs', default=str(DEFAULT_OUT / 'logs'),
-                    help='destination (replaced as a whole)')
+                    help='destination (replaced as a whole); the run record '
+                    'and targets go beside it')
   page = commands.add_parser('page', help='generate the leaderboard page')
   page.add_argument('--logs', default=str(DEFAULT_OUT / 'logs'),
-                    help='packed logs to score')
+                    help='packed logs to score (run record and targets '
+                    'beside them)')
   page.add_argument('--out', default=str(DEFAULT_OUT),
                     help='where README.md, index.html, ... go')
   page.add_argument('--no-screenshot', action='store_true',

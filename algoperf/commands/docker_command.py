@@ -71,6 +71,9 @@ def docker_run_args(submission, data_dir, results_dir, entrypoint_args,
 
 
 def run(args) -> int:
+  from algoperf import names
+
+  names.check_name(args.name)
   entrypoint_args = args.entrypoint_args or ['run', '--workload', 'mnist']
   argv = docker_run_args(
     args.submission, args.data_dir, args.results_dir, entrypoint_args,

@@ -5,6 +5,45 @@ tuning_search_space.json unless --search-space is given). Self-tuning: one
 trial with hyperparameters=None and a 3x budget, as AlgoPerf.
 """
 
+def positive_int(text: str) -> int:
+  import argparse
+
+  try:
+    value = int(text)
+  except ValueError:
+    value = 0
+  if value < 1:
+    raise argparse.ArgumentTypeError(f'expected an integer >= 1, got {text}')
+  return value
+
+
+def seconds(text: str) -> float:
+  import argparse
+  import math
+
+  try:
+    value = float(text)
+  except ValueError:
+    value = -1.0
+  if not (value >= 0 and math.isfinite(value)):
+    raise argparse.ArgumentTypeError(f'expected seconds >= 0, got {text}')
+  return value
+
+
+def add_trial_arguments(parser) -> None:
+  """Flags `run` and `study` share about each trial."""
+  parser.add_argument('--max-steps', type=positive_int, default=None,
+                      help='stop each trial after N steps (final eval)')
+  parser.add_argument('--grace-sec', type=seconds, default=30.0,
+                      help='a submission call still running this long after '
+                      'the budget is spent is stopped: status timeout '
+                      '(default 30)')
+  parser.add_argument('--synthetic-data', type=positive_int, default=None,
+                      metavar='N', help='serve N random examples per split '
+                      'instead of prepared data (smoke tests only: the '
+                      'results say nothing about the workload)')
+
+
 def add_arguments(parser):
   target = parser.add_mutually_exclusive_group(required=True)
   target.add_argument('--workload', help='workload name (see `algoperf '
@@ -17,18 +56,18 @@ def add_arguments(parser):
                       default='external')
   parser.add_argument('--search-space', help='tuning search space JSON '
                       '(default: SUBMISSION/tuning_search_space.json)')
-  parser.add_argument('--trials', type=int, default=1,
+  parser.add_argument('--trials', type=positive_int, default=1,
                       help='number of hyperparameter points to train')
   parser.add_argument('--experiment-dir', required=True)
   parser.add_argument('--name', required=True, help='experiment name')
   parser.add_argument('--rng-seed', type=int, default=0)
-  parser.add_argument('--max-steps', type=int, default=None)
+  add_trial_arguments(parser)
   parser.add_argument('--data-dir', default=None)
   parser.add_argument('--no-progress', action='store_true')
 
 
 def run(args) -> int:
   from algoperf import run_plan
+  from algoperf import study_driver
 
-  results = run_plan.run_from_args(args)
-  return 0 if all(r.status not in ('error', 'diverged') for r in results) else 1
+  return study_driver.exit_code(run_plan.run_from_args(args), 'run')

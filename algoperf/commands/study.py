@@ -5,18 +5,13 @@ External tuning: every study draws its own M points from the search space
 Self-tuning: one trial per study, hyperparameters=None, 3x budget. Seeds
 come from (submission, study, workload, trial) and are recorded. Rerunning
 the same command skips finished trials and resumes interrupted ones from
-their checkpoints. Backends: local (in-process), pool (one process per
-trial, no more at once than the cores allow), ray (tasks on a cluster).
+their checkpoints. Every trial runs in its own supervised process.
+Backends: local (one trial at a time), pool (as many at once as the cores
+allow), ray (tasks on a cluster).
 """
 
-
-def _positive_int(text: str) -> int:
-  import argparse
-
-  value = int(text)
-  if value < 1:
-    raise argparse.ArgumentTypeError(f'expected an integer >= 1, got {text}')
-  return value
+from algoperf.commands.run import add_trial_arguments
+from algoperf.commands.run import positive_int as _positive_int
 
 
 def add_arguments(parser):
@@ -44,7 +39,7 @@ def add_arguments(parser):
   parser.add_argument('--experiment-dir', required=True)
   parser.add_argument('--name', required=True, help='experiment name')
   parser.add_argument('--rng-seed', type=int, default=0)
-  parser.add_argument('--max-steps', type=_positive_int)
+  add_trial_arguments(parser)
   parser.add_argument('--eval-every-steps', type=_positive_int,
                       help='evaluate every N steps instead of by time '
                       '(reproducibility/testing; AlgoPerf evaluates by time)')
@@ -75,7 +70,8 @@ def spec_from_args(args):
     eval_every_steps=args.eval_every_steps,
     checkpoint_every_sec=args.checkpoint_every_sec,
     num_cpus_per_trial=args.num_cpus_per_trial,
-    num_gpus_per_trial=args.num_gpus_per_trial)
+    num_gpus_per_trial=args.num_gpus_per_trial,
+    synthetic_data=args.synthetic_data, grace_sec=args.grace_sec)
 
 
 def run(args) -> int:
@@ -84,6 +80,4 @@ def run(args) -> int:
   summaries = study_driver.run_study(
     spec_from_args(args), backend=args.backend, address=args.address,
     max_workers=args.max_workers, progress=not args.no_progress)
-  failed = [s for s in summaries.values()
-            if s['status'] in ('error', 'diverged')]
-  return 1 if failed else 0
+  return study_driver.exit_code(summaries.values(), 'study')

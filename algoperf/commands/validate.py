@@ -3,8 +3,9 @@
 Prints SUCCESS, or a numbered list of problems (file, function, what was
 expected, what was found). The module is imported and trained for a few
 steps of every CPU-suite workload on tiny synthetic data in a subprocess
-with a time limit, on 8 simulated devices. Exit status 0 on success, 1 if
-there are problems.
+with a time limit, on 8 simulated devices, under the sandbox (no network,
+no processes, no evaluation files). Exit status 0 on success, 3 if the
+submission has problems (algoperf/exit_codes.py).
 """
 
 
@@ -36,4 +37,6 @@ def run(args) -> int:
     timeout_s=args.timeout, call_timeout_s=args.call_timeout)
   print(report.format())
   print(f'({time.perf_counter() - start:.1f} s)')
-  return 0 if report.ok else 1
+  from algoperf import exit_codes
+
+  return exit_codes.OK if report.ok else exit_codes.SUBMISSION

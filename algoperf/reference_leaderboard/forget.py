@@ -4,10 +4,10 @@
 ones its trials ran against (they stopped at the old target). When only
 some families were re-set, `forget` moves those families' trials (base
 workload and held-out variant, every algorithm and study) into
-``forgotten/<time>/`` under the experiment directory, drops their targets
-from the snapshot and their held-out decisions from the run record, and
-notes what it did there; the next `run` trains them again under the new
-targets. Nothing is deleted.
+``forgotten/<time>/`` beside the logs, drops their targets from the
+snapshot and their held-out decisions from the run record, and notes what
+it did there; the next `run` trains them again under the new targets.
+Nothing is deleted.
 """
 
 import pathlib
@@ -31,27 +31,28 @@ def forget(experiment_dir, bases: list[str], command: str,
       workload with a held-out variant.
   """
   exp = pathlib.Path(experiment_dir).absolute()
-  info = run_info.read(exp)
+  logs = run_info.logs_dir(exp)
+  info = run_info.read(logs)
   runs.check_bases(bases)
   family = set(bases) | {held_out.variant(b) for b in bases}
   when = run_info.now()
   moved = 0
   with experiment_lock.experiment_lock(exp):
     destination = exp / FORGOTTEN_DIR / when.replace(':', '')
-    for workload_dir in sorted(exp.glob('*/study_*/*_jax')):
+    for workload_dir in sorted(logs.glob('*/study_*/*_jax')):
       if workload_dir.name.removesuffix('_jax') not in family:
         continue
-      target = destination / workload_dir.relative_to(exp)
+      target = destination / workload_dir.relative_to(logs)
       target.parent.mkdir(parents=True, exist_ok=True)
       shutil.move(workload_dir, target)
       moved += len(list(target.glob('trial_*')))
-    _drop_targets(exp / run_info.TARGETS_FILE, family)
+    _drop_targets(run_info.record_path(logs, run_info.TARGETS_FILE), family)
     info['held_out_skips'] = [s for s in info['held_out_skips']
                               if s['base'] not in bases]
     info.setdefault('forgotten', []).append({
       'when': when, 'command': command, 'workloads': sorted(family),
       'trials': moved})
-    run_info.write(exp, info)
+    run_info.write(logs, info)
   out(f'{moved} trial(s) of {", ".join(sorted(family))} moved to '
       f'{destination}; the next `run` trains them under the current targets.')
   return moved

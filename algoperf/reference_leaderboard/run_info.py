@@ -1,14 +1,23 @@
-"""What `run` records next to the logs: settings, machine, targets, skips.
+"""What `run` records beside the logs: settings, machine, targets, skips.
 
-Two small files at the top of the experiment directory, packed with the
-logs so that `page` shows where and how they were produced (not where the
-page happens to be regenerated):
+A leaderboard directory (the experiment directory `run` writes, and the
+committed docs/leaderboard/ that `pack` fills) holds the logs in ``logs/``
+and two small files beside them, so that `page` shows where and how they
+were produced (not where the page happens to be regenerated):
 
   leaderboard_run.json   settings, one session per `run` invocation (date,
                          command, CPU, cores, memory, package versions, git
                          commit) and the held-out trials skipped, and why
   workload_targets.json  the targets the trials ran against, in AlgoPerf's
                          workload_targets format with the held-out list
+                         (and our keys: `algoperf targets export --from` it
+                         for AlgoPerf's scorer)
+
+Beside, not inside: AlgoPerf's scoring reads every entry of a logs directory
+as a submission and fails on a file. An experiment directory of earlier
+versions has the algorithms at its top with the two files among them; it
+is read, resumed and packed as it is (``logs_dir`` is then the experiment
+directory itself, and the files are found inside it).
 """
 
 import datetime
@@ -20,6 +29,7 @@ from algoperf.errors import AlgoperfError
 
 INFO_FILE = 'leaderboard_run.json'
 TARGETS_FILE = 'workload_targets.json'
+LOGS_DIR = 'logs'
 RULESET = 'self'
 RULES = 'v0.5'
 # Settings a rerun must repeat: mixing them would mix incomparable trials.
@@ -34,18 +44,40 @@ def now() -> str:
   return datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds')
 
 
-def read(directory) -> dict:
-  """The run record of ``directory``; raises if there is none."""
-  path = pathlib.Path(directory) / INFO_FILE
+def logs_dir(experiment_dir) -> pathlib.Path:
+  """Where the trials of a leaderboard experiment directory go.
+
+  ``<experiment_dir>/logs``; the directory itself when it holds a run of an
+  earlier version there (its run record among the algorithms' folders).
+  """
+  exp = pathlib.Path(experiment_dir)
+  if (exp / INFO_FILE).exists() and any(exp.glob('*/study_*')):
+    return exp
+  return exp / LOGS_DIR
+
+
+def record_path(logs, name: str) -> pathlib.Path:
+  """The file ``name`` of the logs directory ``logs``: beside it, or
+  inside it where earlier versions put it (and kept writing it)."""
+  logs = pathlib.Path(logs)
+  inside = logs / name
+  beside = logs.parent / name
+  return inside if inside.exists() and not beside.exists() else beside
+
+
+def read(logs) -> dict:
+  """The run record of the logs directory ``logs``; raises if none."""
+  path = record_path(logs, INFO_FILE)
   if not path.exists():
     raise LeaderboardError(
       f'{path} not found: it is written by `scripts/cpu_leaderboard.py run` '
-      'and copied by `pack`. Pass the directory holding the packed logs.')
+      'beside the logs it trains and copied by `pack`. Pass the logs '
+      'directory it sits beside.')
   return records.read_json(path)
 
 
-def write(directory, info: dict) -> None:
-  records.write_json(pathlib.Path(directory) / INFO_FILE, info)
+def write(logs, info: dict) -> None:
+  records.write_json(record_path(logs, INFO_FILE), info)
 
 
 def build_targets(bases: list[str]) -> dict:
@@ -62,13 +94,13 @@ def build_targets(bases: list[str]) -> dict:
     'registry: the targets these trials ran against.', **document}
 
 
-def merge_targets(directory, new: dict, order: list[str]) -> dict:
-  """Adds ``new`` to the snapshot already in ``directory`` (if any).
+def merge_targets(logs, new: dict, order: list[str]) -> dict:
+  """Adds ``new`` to the snapshot already beside ``logs`` (if any).
 
   Raises:
     LeaderboardError: a workload's target changed since its trials ran.
   """
-  path = pathlib.Path(directory) / TARGETS_FILE
+  path = record_path(logs, TARGETS_FILE)
   if not path.exists():
     return new
   old = records.read_json(path)
@@ -147,7 +179,7 @@ def _memory_gib() -> float | None:
   return None
 
 
-def start_session(directory, settings: dict, command: str) -> dict:
+def start_session(logs, settings: dict, command: str) -> dict:
   """Reads (or creates) the record, checks the rerun, adds a session.
 
   The caller writes the record once a trial has finished, so that an
@@ -156,7 +188,7 @@ def start_session(directory, settings: dict, command: str) -> dict:
   Raises:
     LeaderboardError: the rerun changes a fixed setting or drops studies.
   """
-  path = pathlib.Path(directory) / INFO_FILE
+  path = record_path(logs, INFO_FILE)
   info = records.read_json(path) if path.exists() else {
     'ruleset': RULESET, 'rules': RULES, 'algorithms': [], 'sessions': [],
     'held_out_skips': [], **{k: settings[k] for k in _FIXED}}

@@ -1,7 +1,10 @@
 """`run`: self-tuning studies of each algorithm, one trial at a time.
 
-Trials go where `algoperf study` puts them (``<experiment_dir>/<algorithm>/
-study_<k>/<workload>_jax/trial_1/``), planned and run by the same code
+Trials go where `algoperf study` puts them, with the logs directory
+``<experiment_dir>/logs/`` as its experiment directory
+(``logs/<algorithm>/study_<k>/<workload>_jax/trial_1/``; the run record and
+targets snapshot beside ``logs/``, see ``run_info``), planned and run by the
+same code
 (``study_driver.run_trials``), so seeds and files are those of `algoperf
 study --ruleset self` and finished trials are skipped on a rerun (an
 interrupted one resumes from its checkpoint).
@@ -71,6 +74,7 @@ class _Run:
 
   options: RunOptions
   exp: pathlib.Path
+  logs: pathlib.Path  # run_info.logs_dir(exp): the algorithms' folders.
   bases: list[str]
   info: dict  # The run record, rewritten after every trial.
   summary: RunSummary
@@ -119,14 +123,16 @@ def run(options: RunOptions, out=print) -> RunSummary:
   bases = [w for w in registry.suite().base_workloads
            if w in options.workloads]
   # One leaderboard run at a time: a second one would share the cores.
+  logs = run_info.logs_dir(exp)
   with experiment_lock.experiment_lock(exp):
     snapshot = run_info.merge_targets(
-      exp, run_info.build_targets(bases),
+      logs, run_info.build_targets(bases),
       list(registry.suite().base_workloads))
-    records.write_json(exp / run_info.TARGETS_FILE, snapshot)
-    info = run_info.start_session(exp, _settings(options), options.command)
+    records.write_json(run_info.record_path(logs, run_info.TARGETS_FILE),
+                       snapshot)
+    info = run_info.start_session(logs, _settings(options), options.command)
     _warn_if_busy(info['sessions'][-1]['machine'], out)
-    ctx = _Run(options, exp, bases, info, RunSummary([], [], []), out)
+    ctx = _Run(options, exp, logs, bases, info, RunSummary([], [], []), out)
     algorithms = [_plan(ctx, name) for name in options.algorithms]
     for algorithm, study in _rounds(options, algorithms):
       _round(ctx, algorithm, study)
@@ -156,7 +162,7 @@ def _plan(ctx: _Run, name: str) -> _Algorithm:
   spec = study_lib.StudySpec(
     submission=str(ALGORITHMS_DIR / name),
     workloads=tuple(ctx.bases + [held_out.variant(b) for b in ctx.bases]),
-    experiment_dir=str(ctx.exp), name=name, ruleset=run_info.RULESET,
+    experiment_dir=str(ctx.logs), name=name, ruleset=run_info.RULESET,
     num_studies=options.num_studies, num_trials=1, rng_seed=options.rng_seed,
     data_dir=options.data_dir, max_steps=options.max_steps,
     synthetic_data=options.synthetic_data)
@@ -208,11 +214,11 @@ def _run_jobs(ctx: _Run, algorithm: _Algorithm, jobs: list) -> None:
     if result['status'] in (records.ERROR, records.DIVERGED):
       ctx.summary.failed.append(f'{line} ({result["message"]})')
     ctx.info['sessions'][-1]['last_update'] = run_info.now()
-    run_info.write(ctx.exp, ctx.info)
+    run_info.write(ctx.logs, ctx.info)
     if not ctx.options.progress:
       ctx.out(line)
 
-  live = ctx.exp / algorithm.name if ctx.options.progress else None
+  live = ctx.logs / algorithm.name if ctx.options.progress else None
   study_driver.run_trials(
     [study_driver.Plan(algorithm.spec, tuple(jobs))],
     study_driver.Dispatch(study_backends.LOCAL, live=live), on_done)
@@ -238,7 +244,7 @@ def _finish(ctx: _Run, algorithms: list[_Algorithm]) -> None:
   info['sessions'][-1]['last_update'] = run_info.now()
   if not ctx.summary.ran:  # A rerun with nothing left to do: no session.
     info['sessions'].pop()
-  run_info.write(ctx.exp, info)
+  run_info.write(ctx.logs, info)
 
 
 def _report(ctx: _Run) -> None:
@@ -250,4 +256,4 @@ def _report(ctx: _Run) -> None:
     ctx.out(f'warning: {line}')
   ctx.out(f'{len(summary.ran)} trial(s) run ({len(summary.failed)} failed), '
           f'{len(summary.skips)} held-out trial(s) not run; logs in '
-          f'{ctx.exp}')
+          f'{ctx.logs}')

@@ -102,7 +102,7 @@ def _check_same_point(job) -> None:
   The seed runs' directories do not name the winner: if a re-tuning picks
   another winner, the old winner's seed runs would otherwise be reused.
   (``study.record_plan`` refuses the same for runs planned since plans were
-  recorded; this also covers runs that have no study.json.)
+  recorded; this also covers runs that have no study plan.)
   """
   path = job.trial_dir / records.HPARAMS
   ran = records.read_json(path) if path.exists() else None
@@ -137,7 +137,7 @@ def execute(plans: Sequence[study_driver.Plan], workers: int,
     return study_driver.run_trials(plans, dispatch, on_done,
                                    check_finished=_check_same_point).left
   except study.StudyMismatchError as e:
-    fix = _START_AFRESH.format("that study.json's folder")
+    fix = _START_AFRESH.format('the experiment folder holding that plan')
     raise TargetSettingError(f'{e} In target setting: {fix}') from None
 
 

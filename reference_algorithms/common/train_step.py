@@ -98,7 +98,9 @@ def _train_step(
   )
   loss = summed_loss / n_valid_examples
   grad = jax.tree.map(lambda g: g / n_valid_examples, grad)
-  grad_norm = optax.tree.norm(grad)
+  # Written out: optax's tree norm moved between the optax of AlgoPerf's
+  # pinned environment (0.2.2) and the current one.
+  grad_norm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree.leaves(grad)))
   # The l1 norm is what refined schedules of Adam-type methods weight by.
   grad_norm_l1 = sum(jnp.sum(jnp.abs(g)) for g in jax.tree.leaves(grad))
   if grad_clip is not None:

@@ -1,12 +1,17 @@
 """`pack`: copy the small files scoring needs into the committed logs dir.
 
 Per trial: eval_measurements.csv, hparams.json, status.json and the
-meta_data_<n>.json / flags_<n>.json files; per algorithm: study.json; at
-the top: the run record and targets snapshot (``run_info``). Checkpoints,
+meta_data_<n>.json / flags_<n>.json files; per algorithm: its study plan
+(``.algoperf/study.json``, where AlgoPerf's scorer passes over it); beside
+the logs: the run record and targets snapshot (``run_info``). Checkpoints,
 gradient norms and the submission's own measurements.csv stay behind. The
-layout is kept, so `algoperf score` reads the packed directory as it reads
-the experiment directory. The new copy replaces the old one in one rename:
-trials removed from the experiment directory leave nothing stale behind.
+layout is kept, so `algoperf score` reads the packed logs as it reads the
+experiment's, and AlgoPerf's scorer reads them too (nothing but submission
+directories in the logs, nothing but studies in those). The new copy of
+the logs replaces the old one in one rename: trials removed from the
+experiment directory leave nothing stale behind. An experiment directory
+of an earlier layout (files among the algorithms, plans at
+``<algorithm>/study.json``) is packed into this layout.
 """
 
 import os
@@ -20,8 +25,7 @@ from algoperf.reference_leaderboard.run_info import LeaderboardError
 
 TRIAL_FILES = (records.EVAL_MEASUREMENTS, records.HPARAMS, records.STATUS)
 TRIAL_PREFIXES = ('meta_data_', 'flags_')
-TOP_FILES = (run_info.INFO_FILE, run_info.TARGETS_FILE)
-ALGORITHM_FILES = ('study.json',)
+BESIDE_FILES = (run_info.INFO_FILE, run_info.TARGETS_FILE)
 
 
 def _wanted(name: str) -> bool:
@@ -29,59 +33,70 @@ def _wanted(name: str) -> bool:
                                  and name.endswith('.json'))
 
 
-def packed_files(experiment_dir: pathlib.Path) -> list[pathlib.Path]:
-  """Paths (relative to ``experiment_dir``) of every file to copy."""
-  found = [pathlib.Path(n) for n in TOP_FILES
-           if (experiment_dir / n).exists()]
-  for algorithm in sorted(p for p in experiment_dir.iterdir() if p.is_dir()):
-    found += [p.relative_to(experiment_dir) for p in
-              (algorithm / n for n in ALGORITHM_FILES) if p.exists()]
+def packed_files(logs: pathlib.Path) -> dict[pathlib.Path, pathlib.Path]:
+  """Every file to copy: path in the packed logs -> path in ``logs``."""
+  found = {}
+  for algorithm in sorted(p for p in logs.iterdir() if p.is_dir()
+                          and any(p.glob('study_*'))):
+    for plan in (records.legacy_study_plan_path(algorithm),
+                 records.study_plan_path(algorithm)):
+      if plan.exists():  # The current place wins over the old one.
+        found[records.study_plan_path(algorithm).relative_to(logs)] = plan
     for trial in sorted(algorithm.glob('study_*/*_jax/trial_*')):
-      found += [p.relative_to(experiment_dir) for p in sorted(trial.iterdir())
-                if p.is_file() and _wanted(p.name)]
+      for path in sorted(trial.iterdir()):
+        if path.is_file() and _wanted(path.name):
+          found[path.relative_to(logs)] = path
   return found
 
 
-def unfinished_trials(experiment_dir: pathlib.Path) -> list[str]:
+def unfinished_trials(logs: pathlib.Path) -> list[str]:
   out = []
-  for status in sorted(experiment_dir.glob('*/study_*/*_jax/trial_*/'
-                                           + records.STATUS)):
+  for status in sorted(logs.glob('*/study_*/*_jax/trial_*/'
+                                 + records.STATUS)):
     if records.read_json(status).get('status') not in records.FINISHED:
-      out.append(str(status.parent.relative_to(experiment_dir)))
+      out.append(str(status.parent.relative_to(logs)))
   return out
 
 
 def pack(experiment_dir, logs_dir, out=print) -> list[pathlib.Path]:
-  """Copies the files into ``logs_dir`` (replacing it); returns them.
+  """Copies the logs into ``logs_dir`` (replacing it) and the run record
+  and targets beside it; returns the paths written.
 
   Raises:
     LeaderboardError: no run record in ``experiment_dir`` (not a
       leaderboard experiment directory).
   """
-  source = pathlib.Path(experiment_dir)
+  source = run_info.logs_dir(experiment_dir)
   target = pathlib.Path(logs_dir)
-  if not (source / run_info.INFO_FILE).exists():
+  info = run_info.record_path(source, run_info.INFO_FILE)
+  if not info.exists():
     raise LeaderboardError(
-      f'{source / run_info.INFO_FILE} not found: pack a directory written by '
+      f'{info} not found: pack a directory written by '
       '`scripts/cpu_leaderboard.py run` (see --experiment-dir).')
   files = packed_files(source)
   target.parent.mkdir(parents=True, exist_ok=True)
   staging = pathlib.Path(tempfile.mkdtemp(prefix=f'.{target.name}.',
                                           dir=target.parent))
   try:
-    for relative in files:
+    for relative, path in files.items():
       (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-      shutil.copyfile(source / relative, staging / relative)
+      shutil.copyfile(path, staging / relative)
     os.chmod(staging, 0o755)  # mkdtemp makes 0700.
     _replace(staging, target)
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
     raise
+  written = [target / relative for relative in files]
+  for name in BESIDE_FILES:
+    path = run_info.record_path(source, name)
+    if path.exists():
+      written.append(target.parent / name)
+      records.write_atomic(written[-1], path.read_text())
   for trial in unfinished_trials(source):
     out(f'warning: {trial} has not finished; packed as it is (rerun `run` '
         'to finish it, then pack again).')
-  out(f'Packed {len(files)} files into {target}.')
-  return files
+  out(f'Packed {len(written)} files into {target} and beside it.')
+  return written
 
 
 def _replace(staging: pathlib.Path, target: pathlib.Path) -> None:

@@ -2,8 +2,8 @@
 
 Scores the logs twice with the scoring package (by time: the ``score``
 column; by steps: ``global_step``), under the self-tuning ruleset and v0.5
-rules with the held-out variants of the run's targets snapshot, and writes
-into the output directory:
+rules with the held-out variants of the run's targets snapshot (beside the
+logs, with the run record), and writes into the output directory:
 
   README.md                      scores by time and steps, per-workload
                                  tables, held-out trials skipped, trial
@@ -41,10 +41,11 @@ SCREENSHOT_WIDTH = 1280
 def score(logs: pathlib.Path, out_dir: pathlib.Path, info: dict,
           time_col: str):
   """Scores the packed logs; paths and dates in the result are stable."""
-  targets = logs / run_info.TARGETS_FILE
+  targets = run_info.record_path(logs, run_info.TARGETS_FILE)
   if not targets.exists():
-    raise LeaderboardError(f'{targets} not found; `pack` copies it from the '
-                           'experiment directory `run` wrote.')
+    raise LeaderboardError(f'{targets} not found; `pack` copies it beside '
+                           'the logs from the experiment directory `run` '
+                           'wrote.')
   options = pipeline.ScoreOptions(
     targets=str(targets), ruleset=info['ruleset'], rules=info['rules'],
     time_col=time_col, expected_studies=info['num_studies'],
@@ -55,6 +56,7 @@ def score(logs: pathlib.Path, out_dir: pathlib.Path, info: dict,
   source = os.path.relpath(targets, out_dir)
   result.targets = dataclasses.replace(result.targets, source=source)
   result.options = dataclasses.replace(result.options, targets=source)
+  result.targets_how = f'{source} (the targets the trials ran against)'
   result.created = run_info.last_update(info)
   return result
 
@@ -90,7 +92,8 @@ def page(logs_dir, out_dir, screenshot: bool = True,
   if screenshot:
     written += _screenshot(out_dir / 'index.html', out_dir / 'screenshot.png',
                            _page_height(results['time']), out)
-  targets = records.read_json(logs / run_info.TARGETS_FILE)
+  targets = records.read_json(run_info.record_path(logs,
+                                                    run_info.TARGETS_FILE))
   text = readme.render(results, info, trial_outcomes(logs), targets,
                        has_screenshot=(out_dir / 'screenshot.png').exists())
   written.append(out_dir / 'README.md')

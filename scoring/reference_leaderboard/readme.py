@@ -4,6 +4,8 @@ from algoperf.reference_leaderboard import run_info
 from scoring import leaderboard
 from scoring import outputs
 from scoring import profiles
+from scoring.official_layout import OFFICIAL_COMMIT
+from scoring.official_layout import OFFICIAL_REPOSITORY
 
 COMMAND = '.venv/bin/python scripts/cpu_leaderboard.py'
 PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'numpy')
@@ -23,7 +25,9 @@ def render(results: dict, info: dict, outcomes: dict, targets: dict,
   """
   sections = [_header(results['time'], info, outcomes, has_screenshot),
               _scores(results), _times(results), _held_out(results, info),
-              _outcomes(outcomes), _targets(targets), _machine(info),
+              _outcomes(outcomes),
+              _targets(targets, results['time'].targets.source),
+              _machine(info),
               _reproduce(info)]
   return '\n\n'.join(s.strip('\n') for s in sections) + '\n'
 
@@ -158,7 +162,7 @@ def _outcomes(outcomes) -> str:
                                  for name, by in sorted(outcomes.items())])
 
 
-def _targets(targets) -> str:
+def _targets(targets, source: str) -> str:
   rows = []
   for name in targets['base_workloads'] + targets['held_out_workloads']:
     w = targets['workloads'][name]
@@ -167,7 +171,7 @@ def _targets(targets) -> str:
                  w['step_hint'],
                  'yes' if w.get('targets_are_provisional') else 'no'])
   return _section(
-    'Targets', 'As the trials ran against them (`logs/workload_targets.json`).',
+    'Targets', f'As the trials ran against them (`{source}`).',
     ['workload', 'metric', 'validation target:',
      'time budget (s; x3 self-tuning):', 'step hint:', 'provisional'], rows)
 
@@ -209,4 +213,22 @@ def _reproduce(info) -> str:
                    f'{", ".join(f["workloads"])} after their targets were '
                    're-set; the runs after it trained them again, and only '
                    'those are in logs/.')]
+  lines += ['', _official_scoring()]
   return '\n'.join(lines)
+
+
+def _official_scoring() -> str:
+  targets = '/tmp/leaderboard_targets.json'
+  return '\n'.join([
+    ('AlgoPerf\'s own scoring code (`scoring/score_submissions.py` of '
+     f'{OFFICIAL_REPOSITORY} at {OFFICIAL_COMMIT[:10]}) reads these logs '
+     'unmodified, given the targets in its format; a held-out variant that '
+     'no algorithm ran is left out of them (it could not change a score, '
+     'and that code needs logs of every workload listed). '
+     '`scripts/official_scoring.py` runs it and sets its scores and times '
+     'beside ours:'), '',
+    '    .venv/bin/algoperf targets export --logs docs/leaderboard/logs '
+    f'--from docs/leaderboard/workload_targets.json -o {targets}',
+    '    .venv/bin/python scripts/official_scoring.py docs/leaderboard/logs '
+    f'--workload-targets {targets} --official PATH/TO/submissions_algorithms '
+    '--python PYTHON_WITH_ITS_DEPENDENCIES'])

@@ -73,5 +73,5 @@ def test_failing_submission_exits_nonzero_with_reason(mnist_data_dir,
                   '--ruleset', 'self', '--experiment-dir', tmp_path / 'exp',
                   '--name', 'x', '--data-dir', mnist_data_dir,
                   '--no-progress')
-  assert proc.returncode == 1
+  assert proc.returncode == 3  # exit_codes.SUBMISSION
   assert 'update_params raised ValueError: bad update' in proc.stderr

@@ -9,10 +9,10 @@ import sys
 import pytest
 
 from algoperf import experiment_lock
+from algoperf import records
 from algoperf import study
 from algoperf import study_status
 from algoperf import tuning
-from algoperf.errors import AlgoperfError
 from algoperf.errors import SearchSpaceError
 from algoperf.errors import SubmissionError
 from tests.conftest import ALGOPERF_STYLE
@@ -138,6 +138,40 @@ def test_planned_trials_show_as_pending(tmp_path):
     (1, 2, 'pending')]
 
 
+def test_plan_is_kept_in_the_harness_directory(tmp_path):
+  spec = _spec(tmp_path)
+  path = study.record_plan(spec, study.plan_trials(
+    spec, load_fixture_submission()))
+  experiment = tmp_path / 'exp' / 'plan'
+  assert path == experiment / '.algoperf' / 'study.json'
+  # Only directories at the submission level (AlgoPerf reads each as a
+  # study): no file beside the studies.
+  assert [p.name for p in experiment.iterdir()] == ['.algoperf']
+
+
+def _move_plan_to_the_old_place(tmp_path):
+  experiment = tmp_path / 'exp' / 'plan'
+  records.study_plan_path(experiment).rename(experiment / 'study.json')
+  (experiment / '.algoperf').rmdir()
+  return experiment
+
+
+def test_plan_at_the_old_place_is_read_and_moved(tmp_path):
+  submission = load_fixture_submission()
+  spec = _spec(tmp_path, num_studies=1)
+  study.record_plan(spec, study.plan_trials(spec, submission))
+  experiment = _move_plan_to_the_old_place(tmp_path)
+  assert len(study_status.collect(tmp_path / 'exp')) == 4  # Read there.
+  other = _spec(tmp_path, num_studies=1, rng_seed=99)
+  with pytest.raises(study.StudyMismatchError, match='study.json'):
+    study.record_plan(other, study.plan_trials(other, submission))
+  more = _spec(tmp_path, num_studies=2)  # Adds study 1 to study 0's plan.
+  study.record_plan(more, study.plan_trials(more, submission))
+  assert not (experiment / 'study.json').exists()
+  moved = records.read_json(records.study_plan_path(experiment))
+  assert sorted({t['study'] for t in moved['trials']}) == [0, 1]
+
+
 def test_second_writer_is_refused_with_owner(tmp_path):
   with experiment_lock.experiment_lock(tmp_path / 'exp'):
     with pytest.raises(experiment_lock.ExperimentLockedError) as info:
@@ -151,17 +185,20 @@ def test_second_writer_is_refused_with_owner(tmp_path):
     pass
 
 
-def test_stale_lock_is_reported_with_how_to_remove_it(tmp_path):
+def test_lock_of_a_dead_process_is_recovered_and_said(tmp_path):
+  """A killed writer's lock is free (the kernel released it); its owner
+  file still names it: the next writer takes over and says so."""
   dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
                         capture_output=True, text=True, check=True)
-  lock = tmp_path / 'exp' / experiment_lock.LOCK_FILE
-  lock.parent.mkdir()
-  lock.write_text(json.dumps({'host': platform.node(),
-                              'pid': int(dead.stdout), 'started': 0,
-                              'command': 'algoperf study ...'}))
-  with pytest.raises(AlgoperfError) as info:
-    with experiment_lock.experiment_lock(tmp_path / 'exp'):
-      pass
-  assert 'stale lock' in str(info.value)
-  assert f'rm {lock}' in str(info.value)
-  assert lock.exists()  # Never taken over silently.
+  owner = tmp_path / 'exp' / experiment_lock.OWNER_FILE
+  owner.parent.mkdir(parents=True)
+  owner.write_text(json.dumps({'host': platform.node(),
+                               'pid': int(dead.stdout), 'started': 0,
+                               'command': 'algoperf study ...'}))
+  notes = []
+  with experiment_lock.experiment_lock(tmp_path / 'exp',
+                                       notes.append) as held:
+    assert held.recovered == notes[0]
+  assert f'process {dead.stdout.strip()}' in notes[0]
+  assert 'recovered the lock' in notes[0]
+  assert not owner.exists()  # Released: no owner left behind.

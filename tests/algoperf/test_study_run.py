@@ -18,9 +18,9 @@ def test_study_runs_then_skips_finished_trials(tmp_path, capsys):
     submission=str(ALGOPERF_STYLE), workloads=('mnist',),
     experiment_dir=str(tmp_path), name='s', ruleset='self', num_studies=2,
     max_steps=3, synthetic_data=64, checkpoint_every_sec=None)
-  first = study_driver.run_study(spec, backend='local', progress=False)
+  first = study_driver.run_study(spec, backend='inline', progress=False)
   assert sorted(s['status'] for s in first.values()) == ['max_steps'] * 2
-  plan = records.read_json(tmp_path / 's' / study.STUDY_FILE)
+  plan = records.read_json(records.study_plan_path(tmp_path / 's'))
   seeds = [t['rng_seed'] for t in plan['trials']]
   assert len(set(seeds)) == 2
   for t in plan['trials']:
@@ -28,9 +28,9 @@ def test_study_runs_then_skips_finished_trials(tmp_path, capsys):
       tmp_path, 's', t['study'], 'mnist', 1) / 'flags_0.json')
     assert flags['rng_seed'] == t['rng_seed']
     assert flags['budget_multiplier'] == 3.0
-  again = study_driver.run_study(spec, backend='local', progress=False)
+  again = study_driver.run_study(spec, backend='inline', progress=False)
   assert sorted(s['status'] for s in again.values()) == ['skipped'] * 2
-  assert not (tmp_path / 's' / '.lock').exists()
+  assert not (tmp_path / 's' / '.algoperf' / 'lock.owner.json').exists()
   capsys.readouterr()
   assert cli.main(['status', str(tmp_path)]) == 0
   out = capsys.readouterr().out

@@ -13,7 +13,6 @@ import pathlib
 
 import jax
 import numpy as np
-import optax
 import pytest
 
 from algoperf import records
@@ -111,8 +110,8 @@ def grad_clip_bounds_the_first_step(row, tmp_path):
     recorded = train(row['name'], tmp_path / str(clip),
                      {**hp, 'grad_clip': clip}, max_steps=1)[2]
     before, after = recorded.steps[0]
-    norms[clip] = float(optax.tree.norm(jax.tree.map(np.subtract, after,
-                                                     before)))
+    step = jax.tree.leaves(jax.tree.map(np.subtract, after, before))
+    norms[clip] = float(np.sqrt(sum(np.sum(d**2) for d in step)))
   bound = hp['learning_rate'] * hp['grad_clip']
   assert norms[hp['grad_clip']] <= bound * (1 + 1e-4), norms
   assert norms[None] > 10 * bound, f'the clip does not bind: {norms}'

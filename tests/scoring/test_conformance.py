@@ -72,7 +72,9 @@ def test_performance_profile(result):
 
 def test_tie_break_matters_and_default_matches(result):
   # Several studies have trials tied on the eval index at which they meet
-  # the target; only the documented default reproduces the official file.
+  # the target; the default (AlgoPerf's: first in listing order) reproduces
+  # the official file, keeping the fastest of them does not.
+  assert result.options.tie_break == 'listing'
   fastest = pipeline.score_experiments(
     str(POOL / 'logs'), pipeline.ScoreOptions(targets='algoperf_v05',
                                              tie_break='fastest'))
@@ -94,6 +96,8 @@ def test_cli_prints_the_four_scores(tmp_path, capsys):
   assert cli.main(['score', str(POOL / 'logs'), '--output-dir',
                    str(tmp_path), '--no-plots']) == 0  # targets picked
   printed = capsys.readouterr().out
+  assert printed.startswith('Targets: builtin algoperf_v05 (none beside the '
+                            'logs or recorded with the trials;')
   for submission, score in _rows('expected_scores.csv')[1:]:
     assert f'{float(score):.12f}' in printed, submission
   written = dict(_rows_of(tmp_path / 'scores.csv'))

@@ -1,6 +1,7 @@
 """AlgoPerf's scoring rules on tiny synthetic experiment directories."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -58,17 +59,36 @@ def test_study_keeps_trial_with_earliest_eval_index_not_earliest_time(
   assert result.times['s']['alpha'] == 100.0
 
 
-@pytest.mark.parametrize('tie_break, expected', [
-  ('last-trial', 40.0), ('fastest', 20.0), ('listing', None)])
-def test_tie_on_eval_index(tmp_path, tie_break, expected):
+def _first_listed_time(workload_dir, times):
+  """The time of the trial ``os.listdir`` lists first (AlgoPerf's pick)."""
+  listed = [n for n in os.listdir(workload_dir) if n.startswith('trial_')]
+  return times[listed[0]]
+
+
+@pytest.mark.parametrize('tie_break', ['last-trial', 'fastest', 'listing',
+                                       None])
+def test_tie_on_eval_index(tmp_path, tie_break):
   exp = tmp_path / 'exp'
   synthetic.write_trial(exp, 's', 0, 'alpha', 1, [0.1, 0.95], [10, 20])
   synthetic.write_trial(exp, 's', 0, 'alpha', 2, [0.1, 0.95], [10, 40])
-  result = _score(tmp_path, tie_break=tie_break)
-  if expected is None:
-    assert result.times['s']['alpha'] in (20.0, 40.0)
-  else:
-    assert result.times['s']['alpha'] == expected
+  official = _first_listed_time(exp / 's' / 'study_0' / 'alpha_jax',
+                                {'trial_1': 20.0, 'trial_2': 40.0})
+  expected = {'last-trial': 40.0, 'fastest': 20.0, 'listing': official,
+              None: official}[tie_break]  # None: the default.
+  options = {'tie_break': tie_break} if tie_break else {}
+  assert _score(tmp_path, **options).times['s']['alpha'] == expected
+
+
+def test_tie_break_of_merged_reruns_follows_the_parent_listing(tmp_path):
+  exp = tmp_path / 'exp'
+  rerun = 's-2024-01-02-03-04-05'
+  synthetic.write_trial(exp, 's', 0, 'alpha', 1, [0.1, 0.95], [10, 20])
+  synthetic.write_trial(exp, rerun, 0, 'alpha', 1, [0.1, 0.95], [10, 40])
+  listed = [n for n in os.listdir(exp) if n.startswith('s')]
+  expected = 20.0 if listed[0] == 's' else 40.0
+  result = _score(tmp_path)
+  assert list(result.times) == ['s']
+  assert result.times['s']['alpha'] == expected
 
 
 def test_median_over_studies_with_misses_infinite(tmp_path):

@@ -15,6 +15,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from algoperf import layers
+
 
 def instance_norm(x, epsilon: float = 1e-5):
   """Normalises each example's channels over the spatial axes [B, H, W, C]."""
@@ -47,7 +49,7 @@ class ConvBlock(nn.Module):
         x = instance_norm(x)
       x = _activation(self.use_tanh)(x)
       # Dropout2d: one keep/drop decision per channel (shared over H, W).
-      x = nn.Dropout(
+      x = layers.Dropout(
         dropout_rate, broadcast_dims=(1, 2), deterministic=not train
       )(x)
     return x

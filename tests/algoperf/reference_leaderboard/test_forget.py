@@ -1,5 +1,7 @@
 """`forget`: set one family's trials aside after its targets were re-set."""
 
+import pytest
+
 from algoperf import registry
 from algoperf.reference_leaderboard import held_out
 from algoperf.reference_leaderboard import run_info
@@ -9,22 +11,27 @@ from scripts import cpu_leaderboard
 BASES = list(registry.suite().base_workloads)
 
 
-def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys):
+# The trials in <experiment_dir>/logs/ with the run record and targets
+# beside it; or, as earlier versions wrote it, among the algorithms.
+@pytest.mark.parametrize('logs_dir', ['logs', '.'])
+def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys,
+                                                          logs_dir):
   from algoperf import records
   from algoperf.reference_leaderboard import forget
   from scoring.reference_leaderboard import readme
 
+  logs = tmp_path / logs_dir
   bases = ['mnist', 'census_dlrm']
   records.write_json(tmp_path / run_info.TARGETS_FILE,
                      run_info.build_targets(bases))
   skips = [{'algorithm': 'nadamw', 'study': 0, 'base': b,
             'workload': held_out.variant(b), 'action': SKIP, 'reason': 'r'}
            for b in bases]
-  run_info.write(tmp_path, {'sessions': [
+  records.write_json(tmp_path / run_info.INFO_FILE, {'sessions': [
     {'started': '2026-01-01T00:00:00+00:00', 'command': 'run A'}],
     'held_out_skips': skips})
   for workload in ('mnist', 'census_dlrm', 'census_dlrm_embed_init'):
-    trial = tmp_path / 'nadamw' / 'study_0' / f'{workload}_jax' / 'trial_1'
+    trial = logs / 'nadamw' / 'study_0' / f'{workload}_jax' / 'trial_1'
     trial.mkdir(parents=True)
     (trial / records.STATUS).write_text('{"status": "budget_exhausted"}')
 
@@ -33,12 +40,13 @@ def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys):
      str(tmp_path)]) == 0
   assert '2 trial(s) of census_dlrm, census_dlrm_embed_init' in (
     capsys.readouterr().out)
-  left = sorted(p.name for p in tmp_path.glob('*/study_*/*_jax'))
+  assert run_info.logs_dir(tmp_path) == logs
+  left = sorted(p.name for p in logs.glob('*/study_*/*_jax'))
   assert left == ['mnist_jax']
   kept = list(tmp_path.glob(f'{forget.FORGOTTEN_DIR}/*/nadamw/study_0/'
                             'census_dlrm*_jax/trial_1/status.json'))
   assert len(kept) == 2  # Moved, not deleted.
-  info = run_info.read(tmp_path)
+  info = run_info.read(logs)
   assert [s['base'] for s in info['held_out_skips']] == ['mnist']
   [record] = info['forgotten']
   assert record['trials'] == 2
@@ -48,7 +56,7 @@ def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys):
   # The new targets of the family now merge; mnist's must still match.
   new = run_info.build_targets(bases)
   new['workloads']['census_dlrm']['validation_target_value'] = 0.1
-  merged = run_info.merge_targets(tmp_path, new, BASES)
+  merged = run_info.merge_targets(logs, new, BASES)
   assert merged['base_workloads'] == bases
   assert merged['workloads']['census_dlrm']['validation_target_value'] == 0.1
   # The page's Reproduce section lists `forget` between the runs.

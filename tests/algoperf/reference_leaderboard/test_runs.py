@@ -29,8 +29,12 @@ def test_run_pack_page_end_to_end(tmp_path, monkeypatch, capsys):
   printed = capsys.readouterr().out
   assert 'nadamw mnist_relu study 0 trial 1: max_steps' in printed
   assert 'lion mnist_relu' not in printed.split('held-out')[0]
-  assert (exp / 'nadamw/study_0/mnist_relu_jax/trial_1').is_dir()
-  assert not (exp / 'lion/study_0/mnist_relu_jax').exists()
+  assert (exp / 'logs/nadamw/study_0/mnist_relu_jax/trial_1').is_dir()
+  assert not (exp / 'logs/lion/study_0/mnist_relu_jax').exists()
+  # Only the algorithms in logs/ (AlgoPerf's scorer reads each entry as a
+  # submission); the run record and targets beside it.
+  assert sorted(p.name for p in (exp / 'logs').iterdir()) == ['lion',
+                                                             'nadamw']
   info = json.loads((exp / run_info.INFO_FILE).read_text())
   [skip] = info['held_out_skips']
   assert (skip['algorithm'], skip['workload'], skip['action']) == (
@@ -44,16 +48,19 @@ def test_run_pack_page_end_to_end(tmp_path, monkeypatch, capsys):
   assert len(json.loads((exp / run_info.INFO_FILE).read_text())[
     'sessions']) == 1
 
-  checkpoint = exp / 'lion/study_0/mnist_jax/trial_1/checkpoint'
+  checkpoint = exp / 'logs/lion/study_0/mnist_jax/trial_1/checkpoint'
   checkpoint.mkdir()
   (checkpoint / 'state').write_text('x')
   assert cpu_leaderboard.main(['pack', '--experiment-dir', str(exp),
                                '--logs', str(out / 'logs')]) == 0
   packed = {p.name for p in (out / 'logs').rglob('*') if p.is_file()}
   assert {'eval_measurements.csv', 'status.json', 'hparams.json',
-          'flags_0.json', 'meta_data_0.json', run_info.INFO_FILE,
-          run_info.TARGETS_FILE} <= packed
-  assert not packed & {'grad_norms.csv', 'measurements.csv', 'state'}
+          'flags_0.json', 'meta_data_0.json', 'study.json'} <= packed
+  assert not packed & {'grad_norms.csv', 'measurements.csv', 'state',
+                       run_info.INFO_FILE, run_info.TARGETS_FILE}
+  assert (out / run_info.INFO_FILE).exists()
+  assert (out / run_info.TARGETS_FILE).exists()
+  assert (out / 'logs/nadamw/.algoperf/study.json').exists()
 
   assert cpu_leaderboard.main(['page', '--logs', str(out / 'logs'),
                                '--out', str(out), '--no-screenshot']) == 0

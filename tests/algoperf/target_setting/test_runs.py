@@ -7,7 +7,6 @@ import pytest
 
 from algoperf import records
 from algoperf import registry
-from algoperf import study
 from algoperf.target_setting import runs
 from algoperf.target_setting import stages
 from algoperf.target_setting.runs import TargetSettingError
@@ -56,8 +55,8 @@ def test_runs_go_longest_first_and_none_start_after_the_deadline(tmp_path):
            for name in ('mnist', 'census_dlrm')]
   assert runs.execute(plans, 1, lambda j, s: None, deadline=0.0) == 2
   assert not any(j.trial_dir.exists() for p in plans for j in p.jobs)
-  planned = records.read_json(tmp_path / 'runs' / 'seeds_nesterov'
-                              / study.STUDY_FILE)
+  planned = records.read_json(records.study_plan_path(
+    tmp_path / 'runs' / 'seeds_nesterov'))
   assert {t['workload'] for t in planned['trials']} == {'mnist',
                                                        'census_dlrm'}
   ran = []

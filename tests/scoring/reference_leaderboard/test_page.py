@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from algoperf.reference_leaderboard import run_info
 from scripts import cpu_leaderboard
 
@@ -13,19 +15,21 @@ def _eval_csv(path, column, rows):
   (path / 'eval_measurements.csv').write_text('\n'.join(lines) + '\n')
 
 
-def _logs(tmp_path):
-  """Hand-written logs of three algorithms on mnist + mnist_relu."""
+def _logs(tmp_path, records_dir='.'):
+  """Hand-written logs of three algorithms on mnist + mnist_relu; the run
+  record and targets beside them (in them: an earlier version's layout)."""
   logs = tmp_path / 'logs'
   logs.mkdir()
+  where = tmp_path if records_dir == '.' else logs
   targets = run_info.build_targets(['mnist'])
-  (logs / run_info.TARGETS_FILE).write_text(json.dumps(targets))
+  (where / run_info.TARGETS_FILE).write_text(json.dumps(targets))
   machine = {'cpu_model': 'Test CPU', 'logical_cpus': 2, 'usable_cpus': 2,
              'memory_gib': 8.0, 'python': '3.11', 'git_commit': 'abc',
              'packages': {'jax': '0.0.1'}}
   session = {'started': '2025-01-02T03:04:05+00:00',
              'last_update': '2025-01-02T05:00:00+00:00',
              'command': 'cpu_leaderboard.py run', 'machine': machine}
-  (logs / run_info.INFO_FILE).write_text(json.dumps({
+  (where / run_info.INFO_FILE).write_text(json.dumps({
     'ruleset': 'self', 'rules': 'v0.5', 'num_studies': 1,
     'algorithms': ['fast', 'slow', 'novariant'], 'sessions': [session],
     'held_out_skips': [], 'max_steps': None, 'synthetic_data': None}))
@@ -44,8 +48,10 @@ def _logs(tmp_path):
   return logs
 
 
-def test_page_scores_by_time_and_steps_with_the_held_out_rule(tmp_path):
-  logs = _logs(tmp_path)
+@pytest.mark.parametrize('records_dir', ['.', 'logs'])
+def test_page_scores_by_time_and_steps_with_the_held_out_rule(tmp_path,
+                                                             records_dir):
+  logs = _logs(tmp_path, records_dir)
   out = tmp_path / 'board'
   assert cpu_leaderboard.main(['page', '--logs', str(logs), '--out',
                                str(out), '--no-screenshot']) == 0

@@ -1,0 +1,184 @@
+"""Each trial in a child process watched by its supervisor (the CLI).
+
+``supervise(job)`` starts ``python -m algoperf.trial_child`` for one
+``study.TrialJob`` and waits for it, reading its heartbeat a few times a
+second. Every way the child can end is turned into an outcome:
+
+- it reports one (``result.json``): that outcome, as the runner decided;
+- it exits without one (``sys.exit``/``os._exit`` in submission code, a
+  crash, a signal such as the OOM killer's SIGKILL): status ``failed`` with
+  a one-line reason naming the call it was in;
+- a submission call has not returned when the trial's submission time
+  reaches the budget plus ``GRACE_SEC`` (a hang, counted as the runner
+  counts it: the call's time so far included): the child is killed and the
+  status is ``timeout``.
+
+The supervisor writes those statuses itself (``status.json`` stays valid
+JSON; earlier evals are kept), and its summary carries the exit status of
+algoperf/exit_codes.py. The child dies with the supervisor (SIGKILL of the
+CLI included), so rerunning the same command resumes from the last
+checkpoint. Budgets, resume and the clock self-check are the runner's, in
+the child, unchanged; the cost is one process start per trial
+(docs/reliability.md has the numbers).
+"""
+
+import os
+import pathlib
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from algoperf import exit_codes
+from algoperf import heartbeat as heartbeat_lib
+from algoperf import records
+from algoperf import trial_child
+from algoperf.records import HARNESS_DIR
+
+# Seconds a submission call may run past the budget before it is stopped.
+GRACE_SEC = 30.0
+POLL_SEC = 0.1
+LOG = 'stderr.log'
+# Set on Ctrl-C in a pool: every supervisor ends its child and returns.
+_STOP = threading.Event()
+
+
+def stop_all() -> None:
+  """Ends every supervised child of this process (the pool's Ctrl-C)."""
+  _STOP.set()
+
+
+def scratch_dir(job) -> pathlib.Path:
+  """The trial's own space: job, heartbeat, result, TMPDIR and its log."""
+  c = job.config
+  return (pathlib.Path(c.experiment_dir) / c.experiment_name / HARNESS_DIR
+          / 'trials' / f'study_{c.study}' / job.workload / f'trial_{c.trial}')
+
+
+def supervise(job, grace_sec: float = GRACE_SEC,
+              show_output: bool = False) -> dict:
+  """Runs ``job`` in a child process; returns its summary (never raises
+  for the child's failures). ``show_output``: the child's stdout goes to
+  this terminal (progress), else to the log with its stderr."""
+  scratch = scratch_dir(job)
+  tmp = scratch / trial_child.TMP
+  shutil.rmtree(tmp, ignore_errors=True)
+  tmp.mkdir(parents=True)
+  (scratch / trial_child.RESULT).unlink(missing_ok=True)
+  records.write_atomic_bytes(scratch / trial_child.JOB, pickle.dumps(job))
+  beat = heartbeat_lib.Heartbeat(scratch / trial_child.HEARTBEAT, create=True)
+  log_path = scratch / LOG
+  try:
+    with open(log_path, 'a') as log:
+      log.write(f'--- {time.strftime("%Y-%m-%d %H:%M:%S")} {job.label}\n')
+      log.flush()
+      process = _start(scratch, tmp, log, show_output)
+      timed_out = _wait(process, beat, grace_sec)
+    state = beat.read()
+  finally:
+    beat.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+  return _summary(job, scratch, process.returncode, timed_out, state,
+                  log_path, grace_sec)
+
+
+def _start(scratch, tmp, log, show_output: bool) -> subprocess.Popen:
+  env = dict(os.environ, TMPDIR=str(tmp))
+  return subprocess.Popen(
+    [sys.executable, '-m', 'algoperf.trial_child', str(scratch)],
+    env=env, stdin=subprocess.DEVNULL,
+    stdout=None if show_output else log, stderr=log,
+    start_new_session=True)  # Its own group: killed as one, no tty SIGINT.
+
+
+def _wait(process, beat, grace_sec: float) -> dict | None:
+  """Waits for the child; kills it on a hang. The heartbeat if it hung."""
+  try:
+    while process.poll() is None:
+      if _STOP.is_set():
+        raise KeyboardInterrupt
+      state = beat.read()
+      used = heartbeat_lib.submission_time_now(state, time.monotonic())
+      if used is not None and used > state['budget'] + grace_sec:
+        _kill(process)
+        return dict(state, used=used)
+      time.sleep(POLL_SEC)
+  except BaseException:  # Ctrl-C, SIGTERM: end the child, then go.
+    _kill(process, signal.SIGTERM)
+    raise
+  return None
+
+
+def _kill(process, sig=signal.SIGKILL) -> None:
+  try:
+    os.killpg(process.pid, sig)
+  except ProcessLookupError:
+    pass
+  try:
+    process.wait(timeout=10)
+  except subprocess.TimeoutExpired:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _summary(job, scratch, returncode, timed_out, state, log_path,
+             grace_sec) -> dict:
+  base = {'label': job.label, 'trial_dir': str(job.trial_dir),
+          'workload': job.workload, 'log': str(log_path)}
+  result_path = scratch / trial_child.RESULT
+  if timed_out is None and result_path.exists():
+    return {**base, 'global_step': 0, **records.read_json(result_path)}
+  if timed_out is not None:
+    status, reason, code = (records.TIMEOUT, 'timeout', exit_codes.TIMEOUT)
+    message = (f'{heartbeat_lib.where(timed_out)} did not return: '
+               f'{timed_out["used"]:.0f} s of submission time, over the '
+               f'budget of {timed_out["budget"]:.0f} s plus the grace of '
+               f'{grace_sec:.0f} s; the trial was stopped.')
+  elif returncode == trial_child.RESULT_UNWRITABLE:
+    status, reason, code = (records.FAILED, 'no_space',
+                            exit_codes.INFRASTRUCTURE)
+    message = ('no space left on device for the trial\'s result; free '
+               'space and rerun the same command to resume.')
+  else:
+    status, reason, code = (records.FAILED, _reason(returncode),
+                            exit_codes.SUBMISSION)
+    message = (f'the trial\'s process {_ended(returncode)} during '
+               f'{heartbeat_lib.where(state)}, before the trial finished '
+               f'(details: {log_path}).')
+  _record(job, status, reason, message)
+  return {**base, 'status': status, 'reason': reason, 'message': message,
+          'global_step': max(state['step'], 0), 'exit_code': code}
+
+
+def _reason(returncode: int) -> str:
+  return 'signal' if returncode < 0 else 'exit'
+
+
+def _ended(returncode: int) -> str:
+  if returncode < 0:
+    name = signal.Signals(-returncode).name
+    hint = (' (the kernel\'s out-of-memory killer sends SIGKILL)'
+            if -returncode == signal.SIGKILL else '')
+    return f'was killed by {name}{hint}'
+  return (f'exited with code {returncode} (the submission called sys.exit '
+          'or os._exit?)')
+
+
+def _record(job, status: str, reason: str, message: str) -> None:
+  """The supervisor's verdict in status.json, if the trial has one."""
+  path = job.trial_dir / records.STATUS
+  try:
+    recorded = records.read_json(path)
+  except (OSError, ValueError):
+    return  # Never started: nothing was written, nothing to correct.
+  recorded.update({'status': status, 'reason': reason, 'message': message,
+                   'updated': time.time()})
+  try:
+    records.write_json(path, recorded)
+  except OSError:
+    return  # Disk full: the trial stays 'running' and resumes.
+  if records.is_final(recorded):
+    shutil.rmtree(job.trial_dir / 'checkpoints', ignore_errors=True)
