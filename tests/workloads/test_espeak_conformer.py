@@ -148,6 +148,7 @@ def test_an_unsupported_platform_is_refused_by_name(monkeypatch):
 # --- The prepared data. ---
 
 
+@pytest.mark.slow  # Prepares the dataset: about 3 minutes of synthesis.
 def test_prepared_speech_is_what_the_synthesiser_makes(prepared_data_dir):
   prepare_once(dataset.EspeakWords, prepared_data_dir)
   w = registry.make_workload('espeak_conformer')
@@ -164,14 +165,21 @@ def test_prepared_speech_is_what_the_synthesiser_makes(prepared_data_dir):
   assert num_words.min() == utterances.MIN_WORDS
   assert num_words.max() == utterances.MAX_WORDS
   # A chunk synthesised again in a fresh process matches, sample for
-  # sample, what was prepared (the first rows of validation).
+  # sample, what was prepared (the first utterances of validation). TFDS
+  # shuffles records by key when it writes them, so each is found by its
+  # features, which must occur exactly once.
   wheel = prepared_data_dir / 'downloads' / espeak.platform_wheel().filename
   first, _ = dataset.SPLITS['validation']
   again = synthesis.synthesise(espeak.unpack(wheel), first, 3)
   stored = prepared.load_split(dataset.EspeakWords, 'validation',
                                prepared_data_dir, w.name)
-  for key in ('features', 'num_frames', 'targets'):
-    np.testing.assert_array_equal(again[key], stored[key][:3], err_msg=key)
+  for i in range(3):
+    rows = np.flatnonzero(
+      (stored['features'] == again['features'][i]).all(axis=(1, 2)))
+    assert len(rows) == 1, (i, rows)
+    for key in ('num_frames', 'targets'):
+      np.testing.assert_array_equal(again[key][i], stored[key][rows[0]],
+                                    err_msg=key)
 
 
 # --- Training past the blank-only plateau. ---
@@ -183,7 +191,9 @@ def test_self_tuning_nadamw_trains_past_the_blank_only_plateau(
   """The reference submission, self-tuning, through ``run_trial``.
 
   A model stuck on the plateau emits only blanks: every word is deleted and
-  the WER is exactly 1. 300 steps are about a quarter of the step hint.
+  the WER is exactly 1. Seed 0 leaves it between steps 200 and 300
+  (benchmarks/espeak_conformer_probe.py); 500 steps, under the step hint
+  of 800, leave a margin.
   """
   from algoperf import runner
   from algoperf import submission as submission_lib
@@ -192,9 +202,9 @@ def test_self_tuning_nadamw_trains_past_the_blank_only_plateau(
   # No budget: a busy machine must not end the run before its steps.
   w = registry.make_workload('espeak_conformer', max_allowed_runtime_sec=1e9)
   config = runner.RunConfig(
-    experiment_dir=str(tmp_path), experiment_name='plateau', max_steps=300,
+    experiment_dir=str(tmp_path), experiment_name='plateau', max_steps=500,
     ruleset='self', data_dir=str(prepared_data_dir), progress=False,
-    eval_every_steps=300, checkpoint_every_sec=None, stop_at_target=False)
+    eval_every_steps=500, checkpoint_every_sec=None, stop_at_target=False)
   result = runner.run_trial(w, submission_lib.load_submission(
     REPO / 'reference_algorithms' / 'nadamw'), config)
   assert result.status == 'max_steps', result.message

@@ -24,7 +24,7 @@ from workloads.espeak_conformer import utterances
 class EspeakConformerWorkload(base_workload.ArrayWorkload):
   """3-block, width-64 Conformer over words as tokens.
 
-  The vocabulary is closed (100 words), so each word is one token, as a
+  The vocabulary is closed (30 words), so each word is one token, as a
   word piece is in AlgoPerf's 1024-piece vocabulary: CTC then emits about
   3 tokens a second, 4x subsampled frames (25 a second) leave room for the
   blanks between repeated words, and the word error rate is exactly the
@@ -77,7 +77,8 @@ class EspeakConformerWorkload(base_workload.ArrayWorkload):
     return {
       'features': rng.normal(self.train_mean, self.train_stddev,
                              shape).astype(np.float16),
-      'num_frames': num_frames.astype(np.int32),
+      # int64: TFDS reads a stored int32 scalar back as int64.
+      'num_frames': num_frames.astype(np.int64),
       'targets': np.where(np.arange(utterances.MAX_WORDS) < num_words[:, None],
                           words, 0).astype(np.int32),
     }
