@@ -26,9 +26,9 @@ class EspeakConformerWorkload(base_workload.ArrayWorkload):
 
   The vocabulary is closed (30 words), so each word is one token, as a
   word piece is in AlgoPerf's 1024-piece vocabulary: CTC then emits about
-  3 tokens a second, 4x subsampled frames (25 a second) leave room for the
-  blanks between repeated words, and the word error rate is exactly the
-  token edit distance. Characters would need more frames per second of
+  3 tokens a second, 8x subsampled frames (12.5 a second) leave room for
+  the blanks between repeated words, and the word error rate is exactly
+  the token edit distance. Characters would need more frames per second of
   speech and spend most of a CPU budget on the blank-only plateau.
   """
 
