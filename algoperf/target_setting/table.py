@@ -300,7 +300,10 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
                    for name, facts in suite.workloads.items()
                    if facts.base_name}
   table = derive(root, list(suite.base_workloads), variant_bases)
-  baseline = self_tuning_point(root, list(suite.base_workloads), table)
+  # Over the bases the protocol has set: a family added since (still
+  # provisional, no tuning runs) must not erase the baseline's record.
+  baseline = self_tuning_point(
+    root, [n for n in suite.base_workloads if n in table], table)
   provisional = [n for n in suite.workloads if n not in table]
   text = render(table, provisional, baseline)
   doc = repo / 'docs' / 'targets.md'

@@ -51,7 +51,9 @@ def _first_user_of_each_dataset() -> list:
   users = {}
   for base in BASES:
     users.setdefault(registry.get_workload_class(base).dataset_builder, base)
-  return list(users.values())
+  return [pytest.param(base, marks=pytest.mark.slow)
+          if getattr(builder_cls, 'slow_to_prepare', False) else base
+          for builder_cls, base in users.items()]
 
 
 def _leaf_specs(tree):
