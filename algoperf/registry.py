@@ -114,6 +114,15 @@ class Suite:
     raise WorkloadError(f'{self.path}: base workload {base!r} has no '
                         'held-out variant in "held_out_workloads".')
 
+  @property
+  def families(self) -> tuple:
+    """Every base workload in the file, scored or not.
+
+    A family whose targets are still provisional is registered and runnable
+    but not yet in ``base_workloads`` (the scored set).
+    """
+    return tuple(n for n, f in self.workloads.items() if f.base_name is None)
+
   def variants(self, base: str) -> list:
     return [n for n, f in self.workloads.items() if f.base_name == base]
 
