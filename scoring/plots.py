@@ -74,16 +74,33 @@ def profile_plot(result, order: list[str]):
     f'rules {result.rules}, {result.ruleset} tuning', loc='left')
   # Below the axes, never inside them: any corner of a profile can hold a
   # line (rho is 1 at tau 4 for a submission fastest everywhere).
-  fig.legend(loc='outside lower center', ncols=_legend_columns(order, 3))
+  labels = ax.get_legend_handles_labels()[1]
+  fig.legend(loc='outside lower center', ncols=_legend_columns(fig, labels,
+                                                               3))
   return fig
 
 
-def _legend_columns(names: list[str], most: int) -> int:
-  """Fewer columns for long names, so that the legend stays in the
-  figure's width."""
-  longest = max(map(len, names), default=0)
-  fits = most if longest <= 24 else max(most // 2, 1)
-  return max(min(len(names), fits), 1)
+def _legend_columns(fig, labels: list[str], most: int,
+                    fontsize: float | None = None) -> int:
+  """The most columns (up to ``most``) whose legend fits the figure's
+  width, from the labels' measured widths (no drawing needed)."""
+  from matplotlib import rcParams
+  from matplotlib.font_manager import FontProperties
+  from matplotlib.textpath import TextToPath
+
+  font = FontProperties(size=fontsize or rcParams['legend.fontsize'])
+  size = font.get_size_in_points()
+  measure = TextToPath()
+  widest = max((measure.get_text_width_height_descent(label, font, False)[0]
+                for label in labels), default=0.0)
+  # Each column: handle, pad, text, spacing (rcParams, in font sizes).
+  column = widest + size * (rcParams['legend.handlelength']
+                            + rcParams['legend.handletextpad']
+                            + rcParams['legend.columnspacing'])
+  room = fig.get_figwidth() * 72 * 0.96 - 2 * size * rcParams[
+    'legend.borderpad']
+  fits = int(room // column) if column else most
+  return max(min(len(labels), most, fits), 1)
 
 
 def curves_figure(result, curves: dict, order: list[str],
@@ -125,7 +142,7 @@ def curves_plot(result, curves: dict, order: list[str]):
   # the axes (constrained layout makes room), never over a curve.
   handles = [_legend_line(palette[name], name) for name in order]
   fig.legend(handles=handles, loc='outside upper center', fontsize=9,
-             ncols=_legend_columns(order, 6))
+             ncols=_legend_columns(fig, order, 6, fontsize=9))
   return fig
 
 

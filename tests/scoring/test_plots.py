@@ -45,6 +45,9 @@ def _assert_legends_clear_of_data(fig):
   assert lines
   for legend in legends:
     box = legend.get_window_extent(renderer)
+    # Whole: no entry cut off at the figure's edges.
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, (box, fig.bbox)
+    assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, (box, fig.bbox)
     for ax, line in lines:
       points = ax.transData.transform(line.get_xydata())
       inside = [tuple(p) for p in points if box.contains(*p)]
