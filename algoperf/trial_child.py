@@ -72,12 +72,15 @@ def _guarded(name, fn, beat, sandbox):
     try:
       result = fn(*args, **kwargs)
     except SystemExit as e:
-      beat.leave_call()
       raise SubmissionExit(
         f'called sys.exit({e.code!r}); a submission may not end the trial: '
         'raise spec.TrainingCompleteError to stop training').with_traceback(
           e.__traceback__) from None
-    beat.leave_call()
+    finally:
+      # Raised too: get_batch_size's ValueError is AlgoPerf's way to ask
+      # for the base workload's size, and the set-up after it is not the
+      # submission's time.
+      beat.leave_call()
     new = sandbox.violations()[seen:]
     if new:
       raise SandboxViolation(' '.join(new))
