@@ -54,8 +54,15 @@ def stop_all() -> None:
 def scratch_dir(job) -> pathlib.Path:
   """The trial's own space: job, heartbeat, result, TMPDIR and its log."""
   c = job.config
-  return (pathlib.Path(c.experiment_dir) / c.experiment_name / HARNESS_DIR
-          / 'trials' / f'study_{c.study}' / job.workload / f'trial_{c.trial}')
+  return trial_scratch(pathlib.Path(c.experiment_dir) / c.experiment_name,
+                       c.study, job.workload, c.trial)
+
+
+def trial_scratch(experiment: pathlib.Path, study, workload: str,
+                  trial) -> pathlib.Path:
+  """``scratch_dir`` of a trial of ``experiment`` (<dir>/<name>)."""
+  return (pathlib.Path(experiment) / HARNESS_DIR / 'trials'
+          / f'study_{study}' / workload / f'trial_{trial}')
 
 
 def supervise(job, grace_sec: float = GRACE_SEC,

@@ -56,15 +56,27 @@ def verify_workloads(names, data_dir=None) -> list[dict]:
   return rows
 
 
-def _print(rows, title) -> None:
-  from rich.table import Table
+# Column -> priority (0 stays; larger numbers leave narrow terminals first).
+_PRIORITY = {'dataset': 0, 'status': 0, 'workloads': 1, 'size MB': 2,
+             'splits': 3, 'seconds': 3}
 
-  table = Table(title=title)
-  for column in rows[0]:
-    table.add_column(column)
-  for row in rows:
-    table.add_row(*row.values())
-  console.console().print(table)
+
+def table(rows, title):
+  """A FittedTable of dataset rows (``verify`` and ``prepare``)."""
+  from algoperf import tables
+
+  columns = [tables.Column(name, priority=_PRIORITY.get(name, 3),
+                           wrap=name in ('status', 'workloads'),
+                           min_width=16,
+                           justify='right' if name in ('size MB', 'seconds')
+                           else 'left')
+             for name in rows[0]]
+  return tables.FittedTable(columns, [list(row.values()) for row in rows],
+                            title=title)
+
+
+def _print(rows, title) -> None:
+  console.console().print(table(rows, title))
 
 
 def prepare_workloads(names, data_dir=None, force: bool = False) -> list[dict]:
@@ -72,8 +84,6 @@ def prepare_workloads(names, data_dir=None, force: bool = False) -> list[dict]:
 
   ``force``: delete each prepared copy first (repairs a corrupted one).
   """
-  from rich.table import Table
-
   from algoperf import fs
   from algoperf import registry
 
@@ -100,10 +110,5 @@ def prepare_workloads(names, data_dir=None, force: bool = False) -> list[dict]:
                  else 'prepared'),
       'seconds': f'{time.perf_counter() - start:.1f}',
     })
-  table = Table(title=f'Prepared data in {data_dir}')
-  for column in rows[0]:
-    table.add_column(column)
-  for row in rows:
-    table.add_row(*row.values())
-  out.print(table)
+  out.print(table(rows, f'Prepared data in {data_dir}'))
   return rows
