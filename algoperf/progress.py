@@ -63,15 +63,17 @@ class _View:
 
     task, width = self.task, options.max_width
     numbers = '  '.join(task.numbers())
-    bar = min(24, width // 5) if task.total and width >= 60 else 0
+    # A short bar: at 80 columns the words say more than the bar.
+    bar = min(24, width // 8) if task.total and width >= 60 else 0
     # What is left is the description's: cut short rather than squeezing
     # the numbers.
     room = width - 2 - (bar + 1 if bar else 0) - cell_len(numbers) - 1
     grid = Table.grid(padding=(0, 1, 0, 0))
     grid.add_column(width=1, no_wrap=True)
     grid.add_column(width=max(room, 1), no_wrap=True, overflow='ellipsis')
-    cells = [self.spinner,
-             Text.from_markup(f'[bold]{task.label}[/bold] · {task.text}')]
+    text = Text(task.label, style='bold')  # Not markup: paths have '['.
+    text.append(f' · {task.text}')
+    cells = [self.spinner, text]
     if bar:
       grid.add_column(width=bar, no_wrap=True)
       cells.append(ProgressBar(task.total, min(task.completed, task.total)))

@@ -57,13 +57,15 @@ class ValidationWatch:
 
   def _show(self, event: dict) -> None:
     call, workload, step = event['call'], event['workload'], event['step']
-    name = _name(event['submission'])
+    # One submission: the label names it; the text leads with what runs.
+    name = _name(event['submission']) if len(self.paths) > 1 else ''
     done = self._index(event['submission'], workload)
     if call == '<import>':
-      self.task.phase(f'{name}: importing', completed=done,
+      self.task.phase(f'{name}: importing' if name else 'importing',
+                      completed=done,
                       detail='the submission module, its API checked')
       return
-    where = f'{name} on {workload}'
+    where = f'{name} on {workload}' if name else workload
     first = (event['submission'], workload) not in self.seen
     self.seen.add((event['submission'], workload))
     if first or call in ('get_batch_size', 'init_optimizer_state'):
@@ -79,6 +81,11 @@ class ValidationWatch:
     else:
       self.task.update(done, f'{call}, step {step + 1} of {_STEPS}',
                        f'{where}: training')
+
+
+def name(submission) -> str:
+  """'nadamw' for .../nadamw/submission.py or .../nadamw."""
+  return _name(str(submission))
 
 
 def _name(submission: str) -> str:

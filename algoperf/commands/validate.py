@@ -40,10 +40,10 @@ def run(args) -> int:
                else list(registry.suite().base_workloads))
   # Progress on stderr (erased in a terminal, lines in a log); the report
   # on stdout.
-  with progress.Task(f'validate {args.submission}', total=len(workloads),
-                     unit='workloads') as task:
-    watch = validation_progress.ValidationWatch(
-      task, [validation.submission_file(args.submission)], workloads)
+  path = validation.submission_file(args.submission)
+  with progress.Task(f'validate {validation_progress.name(path)}',
+                     total=len(workloads), unit='workloads') as task:
+    watch = validation_progress.ValidationWatch(task, [path], workloads)
     report = validation.validate(
       args.submission, args.ruleset, workloads=workloads,
       timeout_s=args.timeout, call_timeout_s=args.call_timeout, watch=watch)

@@ -227,10 +227,11 @@ def test_cli_prints_success_and_numbered_problems():
   # start, each workload's set-up and its first step's compilation as its
   # own phase, each line with the time since the start.
   lines = good.stderr.splitlines()
-  for phase in ('starting the checker', 'sgd: importing',
-                'sgd on mnist: setting up', 'sgd on mnist: compiling'):
+  for phase in ('validate sgd: starting the checker',
+                'validate sgd: importing', 'validate sgd: mnist: setting up',
+                'validate sgd: mnist: compiling'):
     assert any(phase in line for line in lines), (phase, good.stderr)
-  assert all(line.startswith('[') and ' s] validate ' in line
+  assert all(line.startswith('[') and ' s] validate sgd: ' in line
              for line in lines if 'sgd' in line), good.stderr
   bad = validate(BROKEN / 'not_a_function')
   assert bad.returncode == 3  # exit_codes.SUBMISSION
