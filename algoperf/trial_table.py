@@ -74,11 +74,14 @@ def _table(rows: list[dict], title: str) -> tables.FittedTable:
 
 
 def _shown(key: str, rows: list[dict]) -> bool:
-  """Study only when it tells trials apart; message when there is one."""
+  """Study only when it tells trials apart; message and ETA when a trial
+  has one."""
   if key == 'study':
     return len({r.get(key) for r in rows}) > 1
   if key == 'message':
     return any(r.get('message') for r in rows)
+  if key == 'eta':  # Only running trials have one.
+    return any(r.get('eta') is not None for r in rows)
   return True
 
 

@@ -117,7 +117,9 @@ class TrialWatch:
     used = '-' if self.used is None else f'{self.used:.1f}'
     budget = '-' if self.budget is None else f'{self.budget:.0f}'
     parts = [f'{used}/{budget} s']
-    eta = study_status.eta(self.status, records.RUNNING, self.used)
+    # None once status.json says the trial ended.
+    eta = study_status.eta(self.status, self.status.get(
+      'status', records.RUNNING), self.used)
     if eta is not None:
       parts.append(f'ETA ≤{trial_table.seconds(eta)}')
     return parts
