@@ -32,7 +32,8 @@ _COLUMNS = (
   ('workload', Column('workload')),
   ('study', Column('study', justify='right')),  # Shown: tells rows apart.
   ('trial', Column('trial', justify='right')),
-  ('state', Column('state', shorten_priority=2)),
+  # Shortened ('budget spent') before step or time leave the table.
+  ('state', Column('state', shorten_priority=4)),
   ('step', Column('step', priority=3, justify='right')),
   ('best', Column('best @ step', priority=1, justify='right',
                   short_header='best')),
@@ -70,7 +71,14 @@ def _table(rows: list[dict], title: str) -> tables.FittedTable:
   return tables.FittedTable(
     columns, [[c[k] for k in keys] for c in cells], title=title,
     caption=_counts(rows),
-    labels=[f'{r["workload"]} trial {r["trial"]}' for r in rows])
+    labels=[_label(r, 'study' in keys) for r in rows])
+
+
+def _label(r: dict, with_study: bool) -> str:
+  """What names a row under the table: 'mnist study 1 trial 1' when the
+  table has more than one study (trial numbers repeat across studies)."""
+  study = f' study {r["study"]}' if with_study else ''
+  return f'{r["workload"]}{study} trial {r["trial"]}'
 
 
 def _shown(key: str, rows: list[dict]) -> bool:
@@ -108,7 +116,8 @@ def _cells(r: dict) -> dict:
     'study': str(r['study']), 'trial': str(r['trial']),
     'state': Cell(f'[{color}]{state}[/{color}]',
                   f'[{color}]{_SHORT_STATES.get(state, state)}[/{color}]'),
-    'step': str(r['step'] if r['step'] is not None else '-'),
+    'step': ('-' if r['step'] is None or r['state'] == 'pending'
+             else str(r['step'])),  # A pending trial has taken no step.
     'best': _best(r), 'last': _value(r.get('last')),
     'target': target_text(r), 'time': _time(r),
     'eta': '-' if r['eta'] is None else f'≤{seconds(r["eta"])}',

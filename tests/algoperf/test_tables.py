@@ -111,6 +111,10 @@ def test_trial_tables_keep_names_numbers_and_best_step(width):
   for number in ('0.9812 @ 351', '0.9712', '≥0.9773'):
     assert _whole(number, lines), (number, lines)
   assert _whole('compiling', lines)  # A running trial's phase.
+  if width == 80:  # The message goes below, named with its study (trial
+    # numbers repeat across studies).
+    assert 'message' not in shown
+    assert _whole('digits_resnet study 0 trial 1: validation/', lines)
 
 
 @pytest.mark.parametrize('width', WIDTHS)
