@@ -106,8 +106,9 @@ class TrialWatch:
     metric = (row.get('metric') or '').split('/', 1)[-1]
     if row.get('last') is not None:
       best = trial_table.best_text(row)
-      parts.append(f'{metric} {row["last"]:.4f} (best {best}, target '
-                   f'{trial_table.target_text(row)})')
+      # The eval's own step: the live one above has moved on since.
+      parts.append(f'{metric} {row["last"]:.4f} @ {row["step"]} (best '
+                   f'{best}, target {trial_table.target_text(row)})')
     else:
       parts.append(f'no eval yet (target {metric} '
                    f'{trial_table.target_text(row)})')
