@@ -184,17 +184,6 @@ class Task:
 
 
 @contextlib.contextmanager
-def task(label: str, total: float | None = None, unit: str = '',
-         eta: bool = False, enabled: bool = True):
-  """A Task, or None when disabled (callers check)."""
-  if not enabled:
-    yield None
-    return
-  with Task(label, total, unit, eta) as t:
-    yield t
-
-
-@contextlib.contextmanager
 def trial_watch(job, enabled: bool = True):
   """A ``supervisor.supervise`` watch for ``job``: called with each
   heartbeat reading, it shows the trial's phase, step, time and metric."""
