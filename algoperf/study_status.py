@@ -96,7 +96,10 @@ def _row(experiment: str, status: dict, live=None) -> dict:
   state = _state(status)
   last = status.get('last_eval') or {}
   metric = status.get('target_metric')
-  used = last.get('accumulated_submission_time')
+  # A finished trial: the clock's total (written at the end), which
+  # includes the steps after the last eval.
+  used = (status.get('accumulators') or {}).get(
+    'accumulated_submission_time', last.get('accumulated_submission_time'))
   step = status.get('global_step', 0)
   if live is not None and state == records.RUNNING:
     used = live.used if live.used is not None else used

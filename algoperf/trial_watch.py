@@ -65,7 +65,13 @@ class TrialWatch:
     state = self.status.get('status')
     if state and state != records.RUNNING:
       row = study_status.row_of(self.status)
-      self.task.phase(f'ended: {state}', detail=(
+      # The clock's own total, not the last live estimate from the
+      # heartbeat (which can run past it once the last step is done).
+      used = (self.status.get('accumulators') or {}).get(
+        'accumulated_submission_time')
+      if isinstance(used, (int, float)):
+        self.used = used
+      self.task.phase(f'ended: {state}', completed=self.used, detail=(
         f'step {row["step"]}, best {trial_table.best_text(row)} (target '
         f'{trial_table.target_text(row)})'))
 
