@@ -66,8 +66,9 @@ def phase(state: dict, first_step: int | None) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Live:
-  """A running trial now: phase, step, submission time used (None when
-  it cannot be known here: another machine's clock, or harness work)."""
+  """A running trial now: phase, steps done (global_step's count), the
+  submission time used (None when it cannot be known here: another
+  machine's clock, or harness work)."""
 
   phase: str
   step: int | None
@@ -85,9 +86,11 @@ def now(state: dict, first_step: int | None, same_host: bool) -> Live:
     same_host and state['clock_started']) else None
   if used is None and state['clock_started'] and same_host:
     used = state['submission_total']  # In an eval: the clock is stopped.
+  in_call = state['phase'] == heartbeat.SUBMISSION
   step = state['step'] if state['step'] >= 0 else None
-  return Live(phase(state, first_step), step, used, state['call'],
-              state['phase'] == heartbeat.SUBMISSION)
+  if step is not None and state['call'] == 'update_params' and not in_call:
+    step += 1  # Steps done, as global_step counts them: that one returned.
+  return Live(phase(state, first_step), step, used, state['call'], in_call)
 
 
 def is_this_host(status: dict) -> bool:
