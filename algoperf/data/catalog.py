@@ -85,6 +85,7 @@ def prepare_workloads(names, data_dir=None, force: bool = False) -> list[dict]:
   ``force``: delete each prepared copy first (repairs a corrupted one).
   """
   from algoperf import fs
+  from algoperf import progress
   from algoperf import registry
 
   data_dir = fs.check_writable_dir(dirs.resolve_data_dir(data_dir),
@@ -95,20 +96,29 @@ def prepare_workloads(names, data_dir=None, force: bool = False) -> list[dict]:
     builders.setdefault(builder_cls, []).append(name)
   out = console.console()
   rows = []
-  for builder_cls, users in builders.items():
-    start = time.perf_counter()
-    was_prepared = not force and prepared.is_prepared(builder_cls, data_dir)
-    with out.status(f'Preparing {builder_cls.name} for {", ".join(users)}'):
-      builder = prepared.prepare(builder_cls, data_dir, force, users[0])
-    splits = {k: v.num_examples for k, v in builder.info.splits.items()}
-    rows.append({
-      'dataset': builder_cls.name,
-      'workloads': ', '.join(users),
-      'splits': ', '.join(f'{k} {v}' for k, v in splits.items()),
-      'size MB': f'{_size_bytes(pathlib.Path(builder.data_dir)) / 1e6:.1f}',
-      'status': ('already prepared (verified)' if was_prepared
-                 else 'prepared'),
-      'seconds': f'{time.perf_counter() - start:.1f}',
-    })
+  # Progress on stderr (a live line, or a line per dataset in a log).
+  with progress.Task('data prepare', total=len(builders),
+                     unit='datasets') as shown:
+    for done, (builder_cls, users) in enumerate(builders.items()):
+      shown.phase(f'preparing {builder_cls.name}', completed=done,
+                  detail=f'for {", ".join(users)}')
+      rows.append(_prepare_one(builder_cls, users, data_dir, force))
+    shown.update(len(builders))
   out.print(table(rows, f'Prepared data in {data_dir}'))
   return rows
+
+
+def _prepare_one(builder_cls, users, data_dir, force: bool) -> dict:
+  start = time.perf_counter()
+  was_prepared = not force and prepared.is_prepared(builder_cls, data_dir)
+  builder = prepared.prepare(builder_cls, data_dir, force, users[0])
+  splits = {k: v.num_examples for k, v in builder.info.splits.items()}
+  return {
+    'dataset': builder_cls.name,
+    'workloads': ', '.join(users),
+    'splits': ', '.join(f'{k} {v}' for k, v in splits.items()),
+    'size MB': f'{_size_bytes(pathlib.Path(builder.data_dir)) / 1e6:.1f}',
+    'status': ('already prepared (verified)' if was_prepared
+               else 'prepared'),
+    'seconds': f'{time.perf_counter() - start:.1f}',
+  }

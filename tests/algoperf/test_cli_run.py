@@ -18,6 +18,9 @@ def test_prepare_is_idempotent(mnist_data_dir):
   proc = algoperf('data', 'prepare', 'mnist', '--data-dir', mnist_data_dir)
   assert proc.returncode == 0, proc.stderr
   assert 'already prepared' in proc.stdout
+  # Progress on stderr, a plain line per dataset (not a terminal).
+  assert 'data prepare: preparing mnist_digits (0/1 datasets): for mnist' in (
+    proc.stderr), proc.stderr
 
 
 def test_run_writes_algoperf_layout(mnist_data_dir, tmp_path):
