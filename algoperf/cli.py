@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     description='Benchmark neural-network training algorithms '
     '(AlgoPerf-compatible).',
   )
+  parser.add_argument('--version', action=_Version, nargs=0,
+                      help='package version, benchmark versions of the '
+                      'suites, git commit of a checkout; then exit')
   subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
   for verb, (module_name, help_text) in COMMANDS.items():
     module = importlib.import_module(module_name)
@@ -57,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     module.add_arguments(sub)
     sub.set_defaults(_run=module.run)
   return parser
+
+
+class _Version(argparse.Action):
+  """Prints version.text(); the git call runs only when asked for."""
+
+  def __call__(self, parser, namespace, values, option_string=None):
+    from algoperf import version
+
+    print(version.text())
+    parser.exit()
 
 
 def main(argv=None) -> int:

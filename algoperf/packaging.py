@@ -176,11 +176,21 @@ def _refuse(package, detail: str) -> PackageError:
                       'fresh one with `algoperf package`).')
 
 
-def _check_entry(package, entry, expected: dict, seen: set, total: int):
+def member_name(entry) -> str:
+  """The entry's path as the manifest lists it: ``./logs/x`` (what ``tar
+  -C DIR .`` writes when a package is re-packed) and ``logs//x`` are
+  ``logs/x``. Absolute paths and ``..`` are left for ``_check_entry``."""
   name = entry.name
+  if name.startswith('/'):
+    return name
+  return '/'.join(part for part in name.split('/') if part not in ('', '.'))
+
+
+def _check_entry(package, entry, expected: dict, seen: set, total: int):
+  name = member_name(entry)
   if not entry.isfile() or name.startswith('/') or '..' in (
       pathlib.PurePosixPath(name).parts):
-    raise PackageError(f'{package}: unsafe entry {name!r} (links, '
+    raise PackageError(f'{package}: unsafe entry {entry.name!r} (links, '
                        'devices and paths leaving the package are '
                        'refused).')
   if name not in expected or name in seen:
@@ -220,10 +230,9 @@ def verify_into(package, target_dir=None) -> list[str]:
   seen, total, changed = set(), 0, []
   try:
     with tarfile.open(package, 'r|gz') as tar:
-      first = tar.next()
-      if first is None or first.name != MANIFEST or not first.isfile():
-        raise PackageError(f'{package}: no {MANIFEST} as its first file; '
-                           'not made by `algoperf package` (or reordered).')
+      first = _first_file(tar)
+      if first is None or member_name(first) != MANIFEST:
+        raise _manifest_not_first(package, first)
       if first.size > MAX_MANIFEST_BYTES:
         raise _refuse(package, f'{MANIFEST} is {first.size} bytes')
       expected = _parse_manifest(
@@ -232,9 +241,10 @@ def verify_into(package, target_dir=None) -> list[str]:
         if entry.isdir():
           continue
         _check_entry(package, entry, expected, seen, total)
-        seen.add(entry.name)
+        name = member_name(entry)
+        seen.add(name)
         total += entry.size
-        sink_path = (pathlib.Path(target_dir, entry.name)
+        sink_path = (pathlib.Path(target_dir, name)
                      if target_dir is not None else None)
         if sink_path is None:
           digest = _stream_member(tar, entry, None)
@@ -242,8 +252,8 @@ def verify_into(package, target_dir=None) -> list[str]:
           sink_path.parent.mkdir(parents=True, exist_ok=True)
           with open(sink_path, 'wb') as sink:
             digest = _stream_member(tar, entry, sink)
-        if digest != expected[entry.name]:
-          changed.append(entry.name)
+        if digest != expected[name]:
+          changed.append(name)
   except (tarfile.TarError, EOFError, zlib.error) as e:
     raise PackageError(f'{package}: not a readable .tar.gz package '
                        f'({e}).') from e
@@ -264,6 +274,27 @@ def verify_into(package, target_dir=None) -> list[str]:
                        '. The package was modified after `algoperf package`;'
                        ' it is refused.')
   return sorted(seen)
+
+
+def _first_file(tar):
+  """The first entry that is not a directory (``tar -C DIR .`` starts
+  with ``./``); None for an empty archive."""
+  entry = tar.next()
+  while entry is not None and entry.isdir():
+    entry = tar.next()
+  return entry
+
+
+def _manifest_not_first(package, first) -> PackageError:
+  if first is None:
+    return PackageError(f'{package}: no {MANIFEST}: the archive holds no '
+                        'files; not made by `algoperf package`.')
+  return PackageError(
+    f'{package}: no {MANIFEST} as its first file (found '
+    f'{first.name!r} first). `algoperf package` writes it first so that '
+    'every later file is checked as it streams; a package re-made by hand '
+    f'must keep it first: tar -czf NEW.tar.gz -C DIR {MANIFEST} {INFO} '
+    f'{LOGS} {SUBMISSION}.')
 
 
 def read_verified(package) -> dict:

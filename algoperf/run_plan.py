@@ -7,6 +7,7 @@ the other with its progress line shown here.
 """
 
 import dataclasses
+import pathlib
 
 from algoperf import console
 from algoperf import fs
@@ -64,37 +65,33 @@ def run_from_args(args) -> list[dict]:
 
 
 def _print_summary(summaries) -> None:
-  from rich.table import Table
+  from algoperf import trial_table
 
-  table = Table(title='Trials')
-  for column in ('workload', 'trial', 'status', 'steps', 'submission s',
-                 'val metric', 'target', 'message'):
-    table.add_column(column)
-  for s in summaries:
-    status = _status(s['trial_dir'])
-    last = status.get('last_eval') or {}
-    metric = status.get('target_metric')
-    value = last.get(metric) if metric else None
-    used = last.get('accumulated_submission_time')
-    table.add_row(
-      s.get('workload', status.get('workload', '?')),
-      s['trial_dir'].rsplit('/', 1)[-1], _styled(s['status']),
-      str(s.get('global_step', 0)), '-' if used is None else f'{used:.1f}',
-      f'{value:.4f}' if isinstance(value, float) else '-',
-      str(status.get('target_value', '-')), s['message'])
-  console.console().print(table)
+  rows = [_summary_row(s) for s in summaries]
+  console.console().print(trial_table.render(rows, 'Trials'))
+
+
+def _summary_row(summary: dict) -> dict:
+  """The table row of one trial: its status.json, with the supervisor's
+  outcome (which also covers a trial that never wrote status.json)."""
+  from algoperf import study_status
+
+  status = _status(summary['trial_dir'])
+  row = study_status.row_of(status)
+  path = pathlib.Path(summary['trial_dir'])
+  trial = path.name.rsplit('trial_', 1)[-1]
+  row.update(
+    experiment=path.parents[2].name,
+    workload=summary.get('workload') or status.get('workload', '?'),
+    trial=status.get('trial', trial), state=summary['status'],
+    message=summary.get('message', ''),
+    step=summary.get('global_step', row['step']), eta=None, phase=None)
+  return row
 
 
 def _status(trial_dir: str) -> dict:
   try:
-    return records.read_json(records.pathlib.Path(trial_dir)
+    return records.read_json(pathlib.Path(trial_dir)
                              / records.STATUS)
   except (OSError, ValueError):
     return {}
-
-
-def _styled(status: str) -> str:
-  color = {records.TARGET_REACHED: 'green', records.ERROR: 'red',
-           records.DIVERGED: 'red', records.FAILED: 'red',
-           records.TIMEOUT: 'red'}.get(status, 'yellow')
-  return f'[{color}]{status}[/{color}]'

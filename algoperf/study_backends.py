@@ -64,7 +64,13 @@ def supervised(job, show_output: bool = False) -> dict:
 
 
 def _shown(job) -> dict:
-  return supervised(job, show_output=True)
+  """Supervised, its output and progress on this terminal (`run`)."""
+  from algoperf import progress
+  from algoperf import supervisor
+
+  with progress.trial_watch(job, job.config.progress) as watch:
+    return supervisor.supervise(job, job.grace_sec, show_output=True,
+                                watch=watch)
 
 
 def usable_cpus() -> int:

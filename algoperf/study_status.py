@@ -8,7 +8,6 @@ even on another machine that sees the experiment directory.
 
 import contextlib
 import json
-import math
 import pathlib
 import platform
 
@@ -35,10 +34,14 @@ def _experiments(root: pathlib.Path) -> list[pathlib.Path]:
 
 
 def _planned_trials(experiment: pathlib.Path) -> list[dict]:
+  """The plan's trials, each with the plan's submission path."""
   try:
-    return records.read_study_plan(experiment)[0]
+    trials = records.read_study_plan(experiment)[0]
+    plan = records.read_json(records.study_plan_path(experiment))
   except (OSError, json.JSONDecodeError, AttributeError):
     return []
+  submission = (plan.get('spec') or {}).get('submission')
+  return [{'submission': submission, **t} for t in trials]
 
 
 def _read_json(path: pathlib.Path) -> dict:
@@ -61,39 +64,93 @@ def _best(status: dict):
     status.get('target_metric')))
 
 
-def _eta(status: dict, state: str):
-  """Upper bound on the wall time left: budget end or --max-steps."""
+def eta(status: dict, state: str, used: float | None = None,
+         step: int | None = None):
+  """Upper bound on the wall time left: budget end or --max-steps, at the
+  wall-per-submission-second (or per-step) rate of the last eval."""
   last = status.get('last_eval') or {}
-  used = last.get('accumulated_submission_time')
+  at_eval = last.get('accumulated_submission_time')
   total = last.get('total_duration')
-  step = status.get('global_step') or 0
-  if state != records.RUNNING or not used or not total:
+  eval_step = status.get('global_step') or 0
+  if state != records.RUNNING or not at_eval or not total:
     return None
+  used = at_eval if used is None else used
+  step = eval_step if step is None else step
   etas = []
   if status.get('budget'):
-    etas.append(max(status['budget'] - used, 0) * total / used)
-  if status.get('max_steps') and step:
-    etas.append(max(status['max_steps'] - step, 0) * total / step)
+    etas.append(max(status['budget'] - used, 0) * total / at_eval)
+  if status.get('max_steps') and eval_step:
+    etas.append(max(status['max_steps'] - step, 0) * total / eval_step)
   return min(etas) if etas else None
 
 
-def _row(experiment: str, status: dict) -> dict:
+def _submission_name(path) -> str | None:
+  if not path:
+    return None
+  path = pathlib.PurePath(str(path))
+  return path.parent.name if path.name == 'submission.py' else path.name
+
+
+def _row(experiment: str, status: dict, live=None) -> dict:
+  """One trial's row; ``live`` (live_state.Live) for a running trial."""
   state = _state(status)
   last = status.get('last_eval') or {}
+  metric = status.get('target_metric')
+  # A finished trial: the clock's total (written at the end), which
+  # includes the steps after the last eval.
+  used = (status.get('accumulators') or {}).get(
+    'accumulated_submission_time', last.get('accumulated_submission_time'))
+  step = status.get('global_step', 0)
+  if live is not None and state == records.RUNNING:
+    used = live.used if live.used is not None else used
+    step = live.step if live.step is not None else step
   return {
     'experiment': experiment, 'study': status.get('study'),
+    'submission': _submission_name(status.get('submission')),
     'workload': status.get('workload'), 'trial': status.get('trial'),
-    'state': state, 'step': status.get('global_step', 0),
-    'metric': status.get('target_metric'), 'best': _best(status),
+    'state': state,
+    'phase': live.phase if live is not None and state == records.RUNNING
+    else None,
+    'step': step, 'metric': metric,
+    'direction': status.get('metric_direction', 'max'),
+    'best': _best(status), 'best_step': status.get('best_step'),
+    'last': last.get(metric) if metric else None,
     'target': status.get('target_value'),
-    'used': last.get('accumulated_submission_time'),
-    'budget': status.get('budget'), 'eta': _eta(status, state),
+    'used': used, 'budget': status.get('budget'),
+    'eta': eta(status, state, used, step),
     'attempt': status.get('attempt', 0), 'message': status.get('message', ''),
   }
 
 
-def collect(experiment_dir) -> list[dict]:
-  """One row per trial, planned (study plan) or started (status.json)."""
+def row_of(status: dict) -> dict:
+  """The row of one trial's status.json alone."""
+  return _row('', status)
+
+
+def _live(experiment: pathlib.Path, status: dict, first_steps: dict | None):
+  """live_state.Live of a running trial, or None. ``first_steps`` remembers
+  the step each attempt was first seen at (resumed trials); without it only
+  a fresh trial's compiling phase is known (its first step is 0)."""
+  from algoperf import live_state
+
+  if _state(status) != records.RUNNING:
+    return None
+  path = live_state.heartbeat_path(experiment, status.get('study'),
+                                   status.get('workload'), status.get('trial'))
+  beat = live_state.read_heartbeat(path)
+  if beat is None:
+    return None
+  first = None if status.get('resumed') else 0
+  if first_steps is not None and beat['clock_started'] and beat['step'] >= 0:
+    key = (str(path), status.get('attempt'))
+    first = first_steps.setdefault(key, beat['step'] if first is None
+                                   else first)
+  return live_state.now(beat, first, live_state.is_this_host(status))
+
+
+def collect(experiment_dir, first_steps: dict | None = None) -> list[dict]:
+  """One row per trial, planned (study plan) or started (status.json);
+  a running trial's step, time and phase are read from its heartbeat."""
   root = pathlib.Path(experiment_dir)
   if not root.is_dir():
     return []
@@ -109,63 +166,50 @@ def collect(experiment_dir) -> list[dict]:
         continue
       key = (experiment.name, status.get('study'), status.get('workload'),
              status.get('trial'))
-      rows[key] = _row(experiment.name, status)
+      rows[key] = _row(experiment.name, status,
+                       _live(experiment, status, first_steps))
   return [rows[k] for k in sorted(rows, key=lambda k: tuple(map(str, k)))]
 
 
-def _seconds(value) -> str:
-  if value is None or (isinstance(value, float) and math.isnan(value)):
-    return '-'
-  return f'{value:.0f} s' if value >= 10 else f'{value:.1f} s'
-
-
-_COLORS = {records.TARGET_REACHED: 'green', records.ERROR: 'red',
-           records.DIVERGED: 'red', records.FAILED: 'red',
-           records.TIMEOUT: 'red', INTERRUPTED: 'magenta',
-           records.RUNNING: 'cyan', PENDING: 'dim'}
-
-
-def render(rows: list[dict], title: str = 'Trials'):
-  """A rich Table of ``rows`` with a caption counting trials per state."""
-  from rich.table import Table
-
-  table = Table(title=title)
-  for column in ('experiment', 'study', 'workload', 'trial', 'state', 'step',
-                 'best metric', 'target', 'time / budget', 'ETA', 'message'):
-    table.add_column(column, overflow='fold')
-  for r in rows:
-    color = _COLORS.get(r['state'], 'yellow')
-    best = '-' if r['best'] is None else f'{r["best"]:.4f}'
-    target = '-' if r['target'] is None else f'{r["metric"]} {r["target"]}'
-    table.add_row(
-      r['experiment'], str(r['study']), str(r['workload']), str(r['trial']),
-      f'[{color}]{r["state"]}[/{color}]', str(r['step']), best, target,
-      f'{_seconds(r["used"])} / {_seconds(r["budget"])}',
-      _seconds(r['eta']), (r['message'] or '')[:80])
-  counts = {}
-  for r in rows:
-    counts[r['state']] = counts.get(r['state'], 0) + 1
-  table.caption = ', '.join(f'{n} {s}' for s, n in sorted(counts.items()))
-  return table
-
-
 def print_status(experiment_dir) -> list[dict]:
+  from algoperf import trial_table
+
   rows = collect(experiment_dir)
-  console.console().print(render(rows, f'Trials in {experiment_dir}'))
+  console.console().print(trial_table.render(
+    rows, f'Trials in {experiment_dir}'))
   return rows
 
 
 @contextlib.contextmanager
 def live_table(experiment_dir, enabled: bool = True):
-  """Refreshes the table from disk once a second while the block runs."""
+  """In a terminal, the table refreshed from disk (and the trials'
+  heartbeats) once a second while the block runs, then erased: the caller
+  prints the final table. Elsewhere (a log), a line per trial as it
+  starts, compiles, trains and ends, and a count every 30 s."""
   if not enabled:
     yield
     return
+  from algoperf import progress
+
+  out = progress.console()
+  if not progress.is_live(out):
+    seen_first_steps = {}
+    with progress.study_lines(
+        lambda: collect(experiment_dir, seen_first_steps), out):
+      yield
+    print_status(experiment_dir)
+    return
   from rich.live import Live
 
-  def current():
-    return render(collect(experiment_dir), f'Study {experiment_dir}')
+  from algoperf import trial_table
 
-  with Live(get_renderable=current, console=console.console(),
-            refresh_per_second=1):
+  first_steps = {}
+
+  def current():
+    return trial_table.render(collect(experiment_dir, first_steps),
+                              f'Study {experiment_dir}')
+
+  with Live(get_renderable=current, console=out, refresh_per_second=1,
+            transient=True):
     yield
+  print_status(experiment_dir)  # What the live table showed last, kept.

@@ -54,15 +54,23 @@ def stop_all() -> None:
 def scratch_dir(job) -> pathlib.Path:
   """The trial's own space: job, heartbeat, result, TMPDIR and its log."""
   c = job.config
-  return (pathlib.Path(c.experiment_dir) / c.experiment_name / HARNESS_DIR
-          / 'trials' / f'study_{c.study}' / job.workload / f'trial_{c.trial}')
+  return trial_scratch(pathlib.Path(c.experiment_dir) / c.experiment_name,
+                       c.study, job.workload, c.trial)
+
+
+def trial_scratch(experiment: pathlib.Path, study, workload: str,
+                  trial) -> pathlib.Path:
+  """``scratch_dir`` of a trial of ``experiment`` (<dir>/<name>)."""
+  return (pathlib.Path(experiment) / HARNESS_DIR / 'trials'
+          / f'study_{study}' / workload / f'trial_{trial}')
 
 
 def supervise(job, grace_sec: float = GRACE_SEC,
-              show_output: bool = False) -> dict:
+              show_output: bool = False, watch=None) -> dict:
   """Runs ``job`` in a child process; returns its summary (never raises
   for the child's failures). ``show_output``: the child's stdout goes to
-  this terminal (progress), else to the log with its stderr."""
+  this terminal, else to the log with its stderr. ``watch(state)``: called
+  with each heartbeat reading (the progress display, trial_watch.py)."""
   scratch = scratch_dir(job)
   tmp = scratch / trial_child.TMP
   shutil.rmtree(tmp, ignore_errors=True)
@@ -76,7 +84,7 @@ def supervise(job, grace_sec: float = GRACE_SEC,
       log.write(f'--- {time.strftime("%Y-%m-%d %H:%M:%S")} {job.label}\n')
       log.flush()
       process = _start(scratch, tmp, log, show_output)
-      timed_out = _wait(process, beat, grace_sec)
+      timed_out = _wait(process, beat, grace_sec, watch)
     state = beat.read()
   finally:
     beat.close()
@@ -94,13 +102,14 @@ def _start(scratch, tmp, log, show_output: bool) -> subprocess.Popen:
     start_new_session=True)  # Its own group: killed as one, no tty SIGINT.
 
 
-def _wait(process, beat, grace_sec: float) -> dict | None:
+def _wait(process, beat, grace_sec: float, watch=None) -> dict | None:
   """Waits for the child; kills it on a hang. The heartbeat if it hung."""
   try:
     while process.poll() is None:
       if _STOP.is_set():
         raise KeyboardInterrupt
       state = beat.read()
+      watch = _shown(watch, state)
       used = heartbeat_lib.submission_time_now(state, time.monotonic())
       if used is not None and used > state['budget'] + grace_sec:
         _kill(process)
@@ -110,6 +119,18 @@ def _wait(process, beat, grace_sec: float) -> dict | None:
     _kill(process, signal.SIGTERM)
     raise
   return None
+
+
+def _shown(watch, state: dict):
+  """Hands ``state`` to the display; a display that fails is dropped
+  (its error in the log is no reason to stop supervising the trial)."""
+  if watch is None:
+    return None
+  try:
+    watch(state)
+  except Exception:  # noqa: BLE001 -- display only; supervision goes on.
+    return None
+  return watch
 
 
 def _kill(process, sig=signal.SIGKILL) -> None:

@@ -72,12 +72,15 @@ def _guarded(name, fn, beat, sandbox):
     try:
       result = fn(*args, **kwargs)
     except SystemExit as e:
-      beat.leave_call()
       raise SubmissionExit(
         f'called sys.exit({e.code!r}); a submission may not end the trial: '
         'raise spec.TrainingCompleteError to stop training').with_traceback(
           e.__traceback__) from None
-    beat.leave_call()
+    finally:
+      # Raised too: get_batch_size's ValueError is AlgoPerf's way to ask
+      # for the base workload's size, and the set-up after it is not the
+      # submission's time.
+      beat.leave_call()
     new = sandbox.violations()[seen:]
     if new:
       raise SandboxViolation(' '.join(new))
@@ -119,7 +122,6 @@ def _install_sandbox(job, submission_path: pathlib.Path, tmp: str) -> None:
 def _train(job, beat):
   """Loads, guards and trains the trial; returns the runner's TrialResult."""
   from algoperf import clock
-  from algoperf import progress
   from algoperf import registry
   from algoperf import runner
   from algoperf import sandbox
@@ -139,10 +141,9 @@ def _train(job, beat):
     workload.use_synthetic_data(job.synthetic_data)
   _watch_evals(workload, beat)
   clock.observe(beat.on_charge)
-  with progress.trial_progress(workload, budget,
-                               job.config.progress) as on_eval:
-    return runner.run_trial(workload, submission, job.config,
-                            on_eval=on_eval)
+  # No display here: the supervisor shows the trial from the heartbeat and
+  # status.json (progress.trial_watch).
+  return runner.run_trial(workload, submission, job.config)
 
 
 def _status(job) -> dict | None:

@@ -142,19 +142,21 @@ class TrialWriter:
       self._write_status({'status': records.RUNNING, 'message': '',
                           'global_step': loop.global_step,
                           'num_evals': len(loop.eval_rows),
-                          'best_metric': self._best(loop.eval_rows),
+                          **self._best(loop.eval_rows),
                           'last_eval': _finite(loop.eval_rows[-1])})
 
-  def _best(self, rows: list[dict]):
-    """The best value of the target metric so far (None if not logged)."""
+  def _best(self, rows: list[dict]) -> dict:
+    """``best_metric``: the best value of the target metric so far (None
+    if not logged); ``best_step``: the global step of its first eval."""
     metric = self.info.get('target_metric')
-    values = [r[metric] for r in rows if isinstance(r.get(metric), float)
-              and not math.isnan(r[metric])]
-    if not values:
-      return None
-    if self.info.get('metric_direction') == 'min':
-      return min(values)
-    return max(values)
+    found = [(r[metric], r.get('global_step')) for r in rows
+             if isinstance(r.get(metric), float)
+             and not math.isnan(r[metric])]
+    if not found:
+      return {'best_metric': None, 'best_step': None}
+    sign = 1 if self.info.get('metric_direction') == 'min' else -1
+    value, step = min(found, key=lambda found: sign * found[0])
+    return {'best_metric': value, 'best_step': step}
 
   def record_error(self, message: str, details: str, loop) -> None:
     if loop is not None and loop.eval_rows:
@@ -172,7 +174,7 @@ class TrialWriter:
       'message': loop.message,
       'global_step': loop.global_step,
       'num_evals': len(loop.eval_rows),
-      'best_metric': self._best(loop.eval_rows),
+      **self._best(loop.eval_rows),
       'accumulators': dict(clock.totals),
       'clock_self_check': clock_check,
       'last_eval': _finite(last),

@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from algoperf import submission_rules
 
@@ -52,6 +53,7 @@ SIMULATED_DEVICES = 8
 # Generous: a first compilation on a busy 2-core machine can take minutes.
 DEFAULT_TIMEOUT_S = 1200.0  # Per submission.
 DEFAULT_CALL_TIMEOUT_S = 300.0
+_POLL_S = 0.25  # Seconds between reads of the worker's progress file.
 # How XLA reports a rendezvous of its CPU collectives that never completed.
 _COLLECTIVE_TIMEOUT = re.compile(
   r'Termination timeout for `(?P<op>[a-z -]+?) RendezvousKey.*?Expected '
@@ -85,6 +87,11 @@ class Report:
 def _directory(path) -> pathlib.Path:
   path = pathlib.Path(path).expanduser().resolve()
   return path.parent if path.name == 'submission.py' else path
+
+
+def submission_file(path) -> str:
+  """The submission.py the worker checks for ``path`` (as it names it)."""
+  return str(_directory(path) / 'submission.py')
 
 
 def folder_checks(directory: pathlib.Path, ruleset: str):
@@ -208,8 +215,10 @@ def validate(path, ruleset: str = 'external', **kwargs) -> Report:
 
 def validate_many(paths, ruleset: str = 'external', workloads=None,
                   timeout_s: float = DEFAULT_TIMEOUT_S,
-                  call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> list:
-  """One Report per path, in order; their runtime checks share processes."""
+                  call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
+                  watch=None) -> list:
+  """One Report per path, in order; their runtime checks share processes.
+  ``watch``: a validation_progress.ValidationWatch showing the checks."""
   if workloads is None:
     from algoperf import registry
 
@@ -223,7 +232,7 @@ def validate_many(paths, ruleset: str = 'external', workloads=None,
     reports.append(Report(directory, problems, notes))
   runnable = [r for r in reports if (r.directory / 'submission.py').is_file()]
   runtime = run_worker([r.directory / 'submission.py' for r in runnable],
-                       ruleset, workloads, timeout_s, call_timeout_s)
+                       ruleset, workloads, timeout_s, call_timeout_s, watch)
   for report in runnable:
     outcome = runtime[str(report.directory / 'submission.py')]
     for problem in outcome.problems:
@@ -250,12 +259,14 @@ class _Launch:
   timeout_s: float
   call_timeout_s: float
   simulated_devices: int | None = SIMULATED_DEVICES  # None: the real ones.
+  watch: object = None  # validation_progress.ValidationWatch, or None.
 
 
 def run_worker(paths, ruleset, workloads, timeout_s,
-               call_timeout_s) -> dict:
+               call_timeout_s, watch=None) -> dict:
   """{str(path): WorkerOutcome}; restarts the worker after a crash."""
-  launch = _Launch(ruleset, workloads, timeout_s, call_timeout_s)
+  launch = _Launch(ruleset, workloads, timeout_s, call_timeout_s,
+                   watch=watch)
   results, pending = {}, [str(p) for p in paths]
   while pending:
     returncode, output, found = _run(pending, launch)
@@ -310,22 +321,44 @@ def _launch(pending, report, scratch, launch: _Launch):
       f'count={launch.simulated_devices}').strip()
   else:  # Still hold get_batch_size to the benchmark's device count.
     devices = ['--batch-size-devices', str(SIMULATED_DEVICES)]
-  timeout_s = launch.timeout_s
+  progress = os.path.join(scratch, 'progress.jsonl')
   command = [sys.executable, '-m', 'algoperf.validation_worker',
              '--report', report, '--ruleset', launch.ruleset,
              '--workloads', ','.join(launch.workloads),
-             '--call-timeout', str(launch.call_timeout_s), *devices,
-             *pending]
-  process = subprocess.Popen(
-    command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    text=True, start_new_session=True, cwd=scratch)
-  try:
-    output, _ = process.communicate(timeout=timeout_s * len(pending))
-    return process.returncode, output
-  except subprocess.TimeoutExpired:
-    os.killpg(process.pid, signal.SIGKILL)
-    output, _ = process.communicate()
-    return None, output
+             '--call-timeout', str(launch.call_timeout_s),
+             '--progress', progress, *devices, *pending]
+  if launch.watch is not None:
+    launch.watch.starting(pending, progress)
+  # Output to a file, not a pipe: the wait below polls the progress file
+  # and nothing has to drain a pipe meanwhile.
+  output_path = os.path.join(scratch, 'output.log')
+  with open(output_path, 'w') as output:
+    process = subprocess.Popen(
+      command, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
+      start_new_session=True, cwd=scratch)
+    returncode = _wait(process, launch, progress,
+                       launch.timeout_s * len(pending))
+  with open(output_path, errors='replace') as output:
+    return returncode, output.read()
+
+
+def _wait(process, launch: _Launch, progress: str, timeout_s: float):
+  """The worker's exit status; None when it ran past ``timeout_s``."""
+  deadline = time.monotonic() + timeout_s
+  while True:
+    try:
+      returncode = process.wait(timeout=_POLL_S)
+      break
+    except subprocess.TimeoutExpired:
+      if time.monotonic() > deadline:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        returncode = None
+        break
+    finally:
+      if launch.watch is not None:
+        launch.watch.poll(progress)
+  return returncode
 
 
 def _read_report(report: str) -> dict:

@@ -83,6 +83,7 @@ class _Guard:
 
 
 GUARD = _Guard()
+PROGRESS = None  # The --progress file, opened before the sandbox is on.
 
 
 def _audit(event, args):
@@ -171,8 +172,19 @@ def _emit(report, path, problems, warnings) -> None:
                         'warnings': warnings}) + '\n')
 
 
+def _tell(function: str, workload, step) -> None:
+  """The call about to run, as a line of the progress file (the parent's
+  display, validation_progress.py); written before the guards are on."""
+  if PROGRESS is not None:
+    PROGRESS.write(json.dumps({'submission': str(GUARD.path),
+                               'call': function, 'workload': workload,
+                               'step': step}) + '\n')
+    PROGRESS.flush()
+
+
 def _call(function: str, fn, *args, workload=None, step=None, **kwargs):
   """Runs submission code under the guards; returns (ok, value)."""
+  _tell(function, workload, step)
   GUARD.call = (function, workload, step)
   GUARD.started = time.monotonic()
   try:
@@ -405,6 +417,8 @@ def main(argv=None) -> int:
                       default='external')
   parser.add_argument('--workloads', required=True)
   parser.add_argument('--call-timeout', type=float, default=300.0)
+  parser.add_argument('--progress', default=None,
+                      help='JSON lines: each submission call as it starts')
   # get_batch_size's result must divide this many devices (default: the
   # local ones); a run on fewer devices still checks the benchmark's count.
   parser.add_argument('--batch-size-devices', type=int, default=None)
@@ -412,6 +426,9 @@ def main(argv=None) -> int:
   args = parser.parse_args(argv)
   GUARD.report = os.path.abspath(args.report)
   GUARD.batch_size_devices = args.batch_size_devices
+  global PROGRESS
+  if args.progress:
+    PROGRESS = open(args.progress, 'a')  # noqa: SIM115 -- the process's.
   _limit_memory()
   jax.monitoring.register_event_duration_secs_listener(_on_event_duration)
   _watch_compiles()

@@ -39,13 +39,26 @@ def describe(name: str, details: bool = False) -> dict:
   return row
 
 
-def print_table(rows: list[dict], details: bool = False) -> None:
-  from rich.table import Table
+# Column -> priority (0 stays; larger numbers leave narrow terminals first).
+_PRIORITY = {'workload': 0, 'val target': 1, 'budget s': 1, 'metric': 2,
+             'test target': 2, 'params': 2, 'base': 3, 'step hint': 3,
+             'train/val/test': 3, 'dataset': 4, 'eval every s': 4,
+             'provisional': 5}
 
-  table = Table(title='Workloads' + (' (details)' if details else ''))
-  for column in rows[0]:
-    table.add_column(column,
-                     justify='left' if column == 'workload' else 'right')
-  for row in rows:
-    table.add_row(*(str(v) for v in row.values()))
-  console.console().print(table)
+
+def table(rows: list[dict], details: bool = False):
+  """A FittedTable of ``describe`` rows."""
+  from algoperf import tables
+
+  columns = [tables.Column(name, priority=_PRIORITY.get(name, 3),
+                           justify='left' if name in (
+                             'workload', 'base', 'metric', 'dataset')
+                           else 'right')
+             for name in rows[0]]
+  return tables.FittedTable(
+    columns, [[str(v) for v in row.values()] for row in rows],
+    title='Workloads' + (' (details)' if details else ''))
+
+
+def print_table(rows: list[dict], details: bool = False) -> None:
+  console.console().print(table(rows, details))

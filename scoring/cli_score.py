@@ -61,7 +61,7 @@ def add_common_arguments(parser) -> None:
                       'or fastest')
   parser.add_argument('--reference-submission', metavar='NAME', default=None,
                       help='submission the speedups are relative to '
-                      '(default: "baseline" if present)')
+                      '(default: the best-scoring submission)')
   parser.add_argument('--output-dir', required=True, metavar='D',
                       help='where the result files go')
 
@@ -103,11 +103,19 @@ def print_scores(result, out=None) -> None:
   width = max(map(len, names))
   for name in names:
     print(f'  {name:<{width}}  {result.profile.scores[name]:.12f}', file=out)
+  if result.speedups:
+    print(f'Speedups over {outputs.reference_phrase(result)}, on the base '
+          'workloads both reached:', file=out)
   for row in result.speedups:
-    print(f'  speedup of {row.submission} over {row.reference}: '
-          f'{row.speedup:.3f}x (geometric-mean runtime ratio '
-          f'{row.runtime_ratio:.3f} over {len(row.per_workload)} workloads)',
-          file=out)
+    print(f'  {row.submission}: {_speedup_line(row, result)}', file=out)
+
+
+def _speedup_line(row, result) -> str:
+  if row.why_not:
+    return f'n/a: {row.why_not}'
+  bases = len(result.targets.base_workloads)
+  return (f'{row.speedup:.3f}x on {len(row.per_workload)} of {bases} '
+          f'(geometric-mean time ratio {row.runtime_ratio:.3f})')
 
 
 def print_problems(result, output_dir: str) -> None:

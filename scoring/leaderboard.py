@@ -102,11 +102,18 @@ def markdown(result) -> str:
      f'`{result.options.time_col}`. Score = area under the performance '
      'profile on tau in [1, 4], divided by 3 (1.0 = fastest everywhere).'),
     '',
-    '| rank | submission | score |',
-    '|---:|---|---:|',
+    f'| rank | submission | score | speedup vs {result.reference or "-"} |',
+    '|---:|---|---:|---:|',
   ]
-  lines += [f'| {i} | {s} | {profile.scores[s]:.4f} |'
+  speedups = {r.submission: r for r in result.speedups}
+  lines += [f'| {i} | {s} | {profile.scores[s]:.4f} | '
+            f'{speedup_cell(result, speedups.get(s), s)} |'
             for i, s in enumerate(order, start=1)]
+  if result.speedups:
+    lines += ['', (f'Speedup over {outputs.reference_phrase(result)}: '
+                   'geometric mean of the time ratios over the base '
+                   'workloads both reached the target (how many, in '
+                   'brackets); n/a where they reached none in common.')]
   lines += markdown_times(result, '## Time to target per workload',
                            profile.base_workloads)
   if profile.held_out:
@@ -147,9 +154,7 @@ def _scores_table(result, colors) -> str:
     score = profile.scores[s]
     counted = sum(profile.status[s][w] == profiles.OK
                   for w in profile.base_workloads)
-    speed = speedups.get(s)
-    speed_text = (f'{speed.speedup:.2f}x' if speed else
-                  ('reference' if s == result.reference else '-'))
+    speed_text = speedup_cell(result, speedups.get(s), s)
     rows.append(
       f'<tr><td class="num">{rank}</td>'
       f'<td><span class="dot" style="background:{colors[s]}"></span>'
@@ -160,10 +165,27 @@ def _scores_table(result, colors) -> str:
       f'<td class="num">{counted} / {len(profile.base_workloads)}</td>'
       f'<td class="num">{speed_text}</td></tr>')
   reference = html.escape(result.reference or '-')
+  note = (f'<p class="note">Speedup over '
+          f'{html.escape(outputs.reference_phrase(result))}: geometric mean '
+          'of the time ratios over the base workloads both reached the '
+          'target (how many, in brackets); n/a where they reached none in '
+          'common.</p>' if result.speedups else '')
   return ('<table class="scores"><thead><tr><th>#</th><th>submission</th>'
           '<th>score</th><th class="num">workloads counted</th>'
           f'<th class="num">speedup vs {reference}</th></tr></thead><tbody>'
-          + ''.join(rows) + '</tbody></table>')
+          + ''.join(rows) + '</tbody></table>' + note)
+
+
+def speedup_cell(result, row, name: str) -> str:
+  """'0.49x (1 of 7)', 'n/a (none both reached)', 'reference' or '-'."""
+  if name == result.reference:
+    return 'reference'
+  if row is None:
+    return '-'
+  if row.why_not:
+    return 'n/a (none both reached)'
+  return (f'{outputs.speedup_text(row)} ({len(row.per_workload)} of '
+          f'{len(result.profile.base_workloads)})')
 
 
 def _times_table(result, workloads: list[str]) -> str:

@@ -6,7 +6,9 @@ Files (in ``output_dir``):
                              before the held-out rule and the 4x cut; misses
                              are ``inf``, workloads without logs empty
   performance_profile.csv    rho(tau) per submission; header = tau values
-  speedups.csv               runtime ratios vs the reference submission
+  speedups.csv               runtime ratios vs the reference submission,
+                             over the base workloads both reached (and
+                             AlgoPerf's, misses as the budget + 1)
   <submission>_summary.csv   one row per trial (AlgoPerf's summary columns)
   scoring_info.json          version, rules, ruleset, options, warnings
 """
@@ -99,17 +101,43 @@ def write_tables(result, output_dir: str) -> list[str]:
   paths.append(os.path.join(output_dir, 'performance_profile.csv'))
   write_atomic(paths[-1], csv_text(['submission'] + profile.taus, rows))
   if result.speedups:
-    bases = list(result.targets.base_workloads)
-    rows = [[r.submission, r.reference, r.runtime_ratio, r.speedup]
-            + [r.per_workload.get(w, math.nan) for w in bases]
-            for r in result.speedups]
     paths.append(os.path.join(output_dir, 'speedups.csv'))
-    write_atomic(paths[-1], csv_text(
-      ['submission', 'reference', 'geomean_runtime_ratio', 'speedup']
-      + bases, rows))
+    write_atomic(paths[-1], speedups_csv(result))
   paths.append(os.path.join(output_dir, 'scoring_info.json'))
   write_atomic(paths[-1], json.dumps(info(result), indent=2) + '\n')
   return paths
+
+
+def speedups_csv(result) -> str:
+  """One row per submission: ratios over the workloads both reached
+  (empty, with the reason in ``note``, where there are none), the ratio
+  per workload (empty where one side missed), AlgoPerf's ratio last."""
+  bases = list(result.targets.base_workloads)
+  rows = [[r.submission, r.reference, r.runtime_ratio, r.speedup,
+           len(r.per_workload), r.why_not]
+          + [r.per_workload.get(w, math.nan) for w in bases]
+          + [r.algoperf_runtime_ratio] for r in result.speedups]
+  return csv_text(
+    ['submission', 'reference', 'geomean_runtime_ratio', 'speedup',
+     'workloads_both_reached', 'note'] + bases
+    + ['algoperf_geomean_runtime_ratio_misses_as_budget'], rows)
+
+
+def reference_phrase(result) -> str:
+  """'nadamw, the best-scoring submission': how the speedups' reference
+  was chosen, for every place that shows speedups."""
+  from scoring import pipeline
+
+  how = {pipeline.NAMED: 'named as the reference',
+         pipeline.BEST_SCORING: 'the best-scoring submission',
+         pipeline.TIED_BEST: 'the best-scoring submission (tied; first by '
+         'name)'}.get(result.reference_how, '')
+  return f'{result.reference}, {how}' if how else str(result.reference)
+
+
+def speedup_text(row) -> str:
+  """'1.23x' or 'n/a'."""
+  return 'n/a' if math.isnan(row.speedup) else f'{row.speedup:.2f}x'
 
 
 def info(result) -> dict:
@@ -125,6 +153,7 @@ def info(result) -> dict:
     'created': result.created,
     'options': dataclasses.asdict(result.options),
     'reference_submission': result.reference,
+    'reference_submission_chosen': result.reference_how,
     'scores': {s: result.profile.scores[s] for s in ranked(result)},
     'warnings': [dataclasses.asdict(p) for p in result.problems.items],
   }

@@ -59,6 +59,7 @@ class ScoringResult:
   created: str  # ISO date-time (UTC) of scoring.
   targets_how: str = ''  # Which targets, and why (default_targets).
   ruleset_how: str = ''  # Where the ruleset came from.
+  reference_how: str = ''  # NAMED, BEST_SCORING or TIED_BEST ('' if none).
 
   @property
   def times(self) -> dict[str, dict[str, float]]:
@@ -107,7 +108,8 @@ def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
            times.items()}
   profile = profiles.compute_profile(plain, targets, use_held_out,
                                      options.max_tau, options.num_points)
-  reference = _reference(options.reference_submission, plain)
+  reference, reference_how = _reference(options.reference_submission,
+                                        profile.scores)
   rows = (speedups_lib.compute_speedups(plain, targets, reference,
                                         options.time_col, self_tuning, rules,
                                         problems) if reference else [])
@@ -115,7 +117,7 @@ def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
     timespec='seconds')
   return ScoringResult(root, options, targets, rules, ruleset, pool, times,
                        profile, rows, reference, problems, created,
-                       choice.how, ruleset_how)
+                       choice.how, ruleset_how, reference_how)
 
 
 def _check_versions(pool, targets, problems) -> None:
@@ -166,14 +168,25 @@ def ruleset_of_folder(root: str) -> str | None:
   return None
 
 
-def _reference(requested: str | None, times: dict) -> str | None:
+# How the speedups' reference submission was chosen.
+NAMED = 'named'
+BEST_SCORING = 'best-scoring'
+TIED_BEST = 'best-scoring, tied'
+
+
+def _reference(requested: str | None,
+               scores: dict[str, float]) -> tuple[str | None, str]:
+  """The submission named, else the best-scoring one (ties: first by name);
+  and how it was chosen. None with fewer than two submissions."""
   if requested:
-    if requested not in times:
+    if requested not in scores:
       raise ScoringError(
         f'--reference-submission {requested!r} is not among the scored '
-        f'submissions: {", ".join(sorted(times))}.'
+        f'submissions: {", ".join(sorted(scores))}.'
       )
-    return requested
-  if len(times) < 2:
-    return None
-  return 'baseline' if 'baseline' in times else min(times)
+    return requested, NAMED
+  if len(scores) < 2:
+    return None, ''
+  best = max(scores.values())
+  tied = sorted(s for s, v in scores.items() if v == best)
+  return tied[0], TIED_BEST if len(tied) > 1 else BEST_SCORING

@@ -48,6 +48,11 @@ def _save(fig, formats, dpi) -> dict[str, bytes]:
 def profile_figure(result, order: list[str], formats=('png', 'pdf'),
                    dpi: int = 150) -> dict[str, bytes]:
   """rho(tau) per submission, one line each, legend with scores."""
+  return _save(profile_plot(result, order), formats, dpi)
+
+
+def profile_plot(result, order: list[str]):
+  """The Figure of ``profile_figure``."""
   profile = result.profile
   palette = colors(order)
   fig = _figure(figsize=(8, 4.8), layout='constrained')
@@ -67,8 +72,35 @@ def profile_figure(result, order: list[str], formats=('png', 'pdf'),
   ax.set_title(
     f'Performance profiles - benchmark {result.targets.version_label}, '
     f'rules {result.rules}, {result.ruleset} tuning', loc='left')
-  ax.legend(loc='lower right')
-  return _save(fig, formats, dpi)
+  # Below the axes, never inside them: any corner of a profile can hold a
+  # line (rho is 1 at tau 4 for a submission fastest everywhere).
+  labels = ax.get_legend_handles_labels()[1]
+  fig.legend(loc='outside lower center', ncols=_legend_columns(fig, labels,
+                                                               3))
+  return fig
+
+
+def _legend_columns(fig, labels: list[str], most: int,
+                    fontsize: float | None = None) -> int:
+  """The most columns (up to ``most``) whose legend fits the figure's
+  width, from the labels' measured widths (no drawing needed)."""
+  from matplotlib import rcParams
+  from matplotlib.font_manager import FontProperties
+  from matplotlib.textpath import TextToPath
+
+  font = FontProperties(size=fontsize or rcParams['legend.fontsize'])
+  size = font.get_size_in_points()
+  measure = TextToPath()
+  widest = max((measure.get_text_width_height_descent(label, font, False)[0]
+                for label in labels), default=0.0)
+  # Each column: handle, pad, text, spacing (rcParams, in font sizes).
+  column = widest + size * (rcParams['legend.handlelength']
+                            + rcParams['legend.handletextpad']
+                            + rcParams['legend.columnspacing'])
+  room = fig.get_figwidth() * 72 * 0.96 - 2 * size * rcParams[
+    'legend.borderpad']
+  fits = int(room // column) if column else most
+  return max(min(len(labels), most, fits), 1)
 
 
 def curves_figure(result, curves: dict, order: list[str],
@@ -78,11 +110,17 @@ def curves_figure(result, curves: dict, order: list[str],
   Args:
     curves: workload -> submission -> (times, values) of the best trial.
   """
+  return _save(curves_plot(result, curves, order), ('png',), dpi)['png']
+
+
+def curves_plot(result, curves: dict, order: list[str]):
+  """The Figure of ``curves_figure``."""
   palette = colors(order)
   workloads = list(curves)
   columns = 4 if len(workloads) > 6 else 3
   rows = max(1, math.ceil(len(workloads) / columns))
-  fig = _figure(figsize=(3.4 * columns, 2.7 * rows + 0.4))
+  fig = _figure(figsize=(3.4 * columns, 2.7 * rows + 0.4),
+                layout='constrained')
   axes = fig.subplots(rows, columns, squeeze=False)
   for ax, workload in zip(axes.flat, workloads):
     target = result.targets.workloads[workload]
@@ -100,11 +138,18 @@ def curves_figure(result, curves: dict, order: list[str],
     _zoom(ax, target, curves[workload])
   for ax in list(axes.flat)[len(workloads):]:
     ax.axis('off')
-  handles, labels = axes.flat[0].get_legend_handles_labels()
-  fig.legend(handles, labels, loc='upper center', ncol=min(len(order), 6),
-             bbox_to_anchor=(0.5, 1.0), fontsize=9)
-  fig.tight_layout(rect=(0, 0, 1, 0.95))
-  return _save(fig, ('png',), dpi)['png']
+  # Every submission, even one missing from the first workload; above
+  # the axes (constrained layout makes room), never over a curve.
+  handles = [_legend_line(palette[name], name) for name in order]
+  fig.legend(handles=handles, loc='outside upper center', fontsize=9,
+             ncols=_legend_columns(fig, order, 6, fontsize=9))
+  return fig
+
+
+def _legend_line(color: str, label: str):
+  from matplotlib.lines import Line2D
+
+  return Line2D([], [], color=color, lw=1.5, label=label)
 
 
 def _time_unit(curves, time_col: str = 'score') -> tuple[str, float]:

@@ -1,7 +1,9 @@
 """Check a submission before running it: files, API, rules, a few steps.
 
-Prints SUCCESS, or a numbered list of problems (file, function, what was
-expected, what was found). The module is imported and trained for a few
+Shows what it checks now on stderr (which workload, which call; the first
+step of each workload as compiling), then prints SUCCESS, or a numbered
+list of problems (file, function, what was expected, what was found). The
+module is imported and trained for a few
 steps of every CPU-suite workload on tiny synthetic data in a subprocess
 with a time limit, on 8 simulated devices, under the sandbox (no network,
 no processes, no evaluation files). Exit status 0 on success, 3 if the
@@ -28,13 +30,23 @@ def add_arguments(parser):
 def run(args) -> int:
   import time
 
+  from algoperf import progress
+  from algoperf import registry
   from algoperf import validation
+  from algoperf import validation_progress
 
   start = time.perf_counter()
-  workloads = args.workloads.split(',') if args.workloads else None
-  report = validation.validate(
-    args.submission, args.ruleset, workloads=workloads,
-    timeout_s=args.timeout, call_timeout_s=args.call_timeout)
+  workloads = (args.workloads.split(',') if args.workloads
+               else list(registry.suite().base_workloads))
+  # Progress on stderr (erased in a terminal, lines in a log); the report
+  # on stdout.
+  path = validation.submission_file(args.submission)
+  with progress.Task(f'validate {validation_progress.name(path)}',
+                     total=len(workloads), unit='workloads') as task:
+    watch = validation_progress.ValidationWatch(task, [path], workloads)
+    report = validation.validate(
+      args.submission, args.ruleset, workloads=workloads,
+      timeout_s=args.timeout, call_timeout_s=args.call_timeout, watch=watch)
   print(report.format())
   print(f'({time.perf_counter() - start:.1f} s)')
   from algoperf import exit_codes

@@ -56,15 +56,27 @@ def verify_workloads(names, data_dir=None) -> list[dict]:
   return rows
 
 
-def _print(rows, title) -> None:
-  from rich.table import Table
+# Column -> priority (0 stays; larger numbers leave narrow terminals first).
+_PRIORITY = {'dataset': 0, 'status': 0, 'workloads': 1, 'size MB': 2,
+             'splits': 3, 'seconds': 3}
 
-  table = Table(title=title)
-  for column in rows[0]:
-    table.add_column(column)
-  for row in rows:
-    table.add_row(*row.values())
-  console.console().print(table)
+
+def table(rows, title):
+  """A FittedTable of dataset rows (``verify`` and ``prepare``)."""
+  from algoperf import tables
+
+  columns = [tables.Column(name, priority=_PRIORITY.get(name, 3),
+                           wrap=name in ('status', 'workloads'),
+                           min_width=16,
+                           justify='right' if name in ('size MB', 'seconds')
+                           else 'left')
+             for name in rows[0]]
+  return tables.FittedTable(columns, [list(row.values()) for row in rows],
+                            title=title)
+
+
+def _print(rows, title) -> None:
+  console.console().print(table(rows, title))
 
 
 def prepare_workloads(names, data_dir=None, force: bool = False) -> list[dict]:
@@ -72,9 +84,8 @@ def prepare_workloads(names, data_dir=None, force: bool = False) -> list[dict]:
 
   ``force``: delete each prepared copy first (repairs a corrupted one).
   """
-  from rich.table import Table
-
   from algoperf import fs
+  from algoperf import progress
   from algoperf import registry
 
   data_dir = fs.check_writable_dir(dirs.resolve_data_dir(data_dir),
@@ -85,25 +96,29 @@ def prepare_workloads(names, data_dir=None, force: bool = False) -> list[dict]:
     builders.setdefault(builder_cls, []).append(name)
   out = console.console()
   rows = []
-  for builder_cls, users in builders.items():
-    start = time.perf_counter()
-    was_prepared = not force and prepared.is_prepared(builder_cls, data_dir)
-    with out.status(f'Preparing {builder_cls.name} for {", ".join(users)}'):
-      builder = prepared.prepare(builder_cls, data_dir, force, users[0])
-    splits = {k: v.num_examples for k, v in builder.info.splits.items()}
-    rows.append({
-      'dataset': builder_cls.name,
-      'workloads': ', '.join(users),
-      'splits': ', '.join(f'{k} {v}' for k, v in splits.items()),
-      'size MB': f'{_size_bytes(pathlib.Path(builder.data_dir)) / 1e6:.1f}',
-      'status': ('already prepared (verified)' if was_prepared
-                 else 'prepared'),
-      'seconds': f'{time.perf_counter() - start:.1f}',
-    })
-  table = Table(title=f'Prepared data in {data_dir}')
-  for column in rows[0]:
-    table.add_column(column)
-  for row in rows:
-    table.add_row(*row.values())
-  out.print(table)
+  # Progress on stderr (a live line, or a line per dataset in a log).
+  with progress.Task('data prepare', total=len(builders),
+                     unit='datasets') as shown:
+    for done, (builder_cls, users) in enumerate(builders.items()):
+      shown.phase(f'preparing {builder_cls.name}', completed=done,
+                  detail=f'for {", ".join(users)}')
+      rows.append(_prepare_one(builder_cls, users, data_dir, force))
+    shown.update(len(builders))
+  out.print(table(rows, f'Prepared data in {data_dir}'))
   return rows
+
+
+def _prepare_one(builder_cls, users, data_dir, force: bool) -> dict:
+  start = time.perf_counter()
+  was_prepared = not force and prepared.is_prepared(builder_cls, data_dir)
+  builder = prepared.prepare(builder_cls, data_dir, force, users[0])
+  splits = {k: v.num_examples for k, v in builder.info.splits.items()}
+  return {
+    'dataset': builder_cls.name,
+    'workloads': ', '.join(users),
+    'splits': ', '.join(f'{k} {v}' for k, v in splits.items()),
+    'size MB': f'{_size_bytes(pathlib.Path(builder.data_dir)) / 1e6:.1f}',
+    'status': ('already prepared (verified)' if was_prepared
+               else 'prepared'),
+    'seconds': f'{time.perf_counter() - start:.1f}',
+  }

@@ -79,7 +79,7 @@ def _dates(info) -> tuple[str, str]:
 def _scores(results) -> str:
   by_time, by_steps = results['time'], results['steps']
   profile = by_time.profile
-  speedups = {r.submission: r.speedup for r in by_time.speedups}
+  speedups = {r.submission: r for r in by_time.speedups}
   bases = profile.base_workloads
   header = ('| rank | algorithm | score by time | score by steps | base '
             'workloads counted (time) | speedup vs '
@@ -87,17 +87,18 @@ def _scores(results) -> str:
   lines = ['## Scores', '', header, '|---:|---|---:|---:|---:|---:|']
   for rank, name in enumerate(outputs.ranked(by_time), start=1):
     counted = sum(profile.status[name][w] == profiles.OK for w in bases)
-    speedup = ('reference' if name == by_time.reference else
-               f'{speedups[name]:.2f}x' if name in speedups else '-')
+    speedup = leaderboard.speedup_cell(by_time, speedups.get(name), name)
     lines.append(f'| {rank} | {name} | {profile.scores[name]:.4f} | '
                  f'{by_steps.profile.scores[name]:.4f} | {counted} / '
                  f'{len(bases)} | {speedup} |')
   note = ('By steps, time-to-target is the `global_step` of the first eval '
-          'that meets the target, and the profiles compare steps. Speedup: '
-          'geometric mean over the base workloads of the time ratio to the '
-          'reference, a miss counting as 3x the time budget + 1 s '
-          '(self-tuning); steps/speedups.csv has it by steps, a miss '
-          'counting as 3x the step hint + 1.')
+          'that meets the target, and the profiles compare steps. Speedup '
+          f'over {outputs.reference_phrase(by_time)}: geometric mean of '
+          'the time ratios over the base workloads both reached the target '
+          '(how many, in brackets); n/a where they reached none in common. '
+          "time/speedups.csv also has AlgoPerf's ratio over every base "
+          'workload, a miss counting as 3x the time budget + 1 s '
+          '(self-tuning); steps/speedups.csv the same by steps.')
   lines += ['', note, '',
             '![performance profiles by time](performance_profile.png)', '',
             '![performance profiles by steps](performance_profile_steps.png)']

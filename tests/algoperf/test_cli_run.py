@@ -18,6 +18,9 @@ def test_prepare_is_idempotent(mnist_data_dir):
   proc = algoperf('data', 'prepare', 'mnist', '--data-dir', mnist_data_dir)
   assert proc.returncode == 0, proc.stderr
   assert 'already prepared' in proc.stdout
+  # Progress on stderr, a plain line per dataset (not a terminal).
+  assert 'data prepare: preparing mnist_digits (0/1 datasets): for mnist' in (
+    proc.stderr), proc.stderr
 
 
 def test_run_writes_algoperf_layout(mnist_data_dir, tmp_path):
@@ -42,6 +45,27 @@ def test_run_writes_algoperf_layout(mnist_data_dir, tmp_path):
   again = algoperf(*args)
   assert again.returncode == 1
   assert 'already holds a finished trial' in again.stderr
+
+
+def test_run_progress_in_a_log_is_plain_lines(mnist_data_dir, tmp_path):
+  """Not a terminal: timestamped lines on stderr, one per phase (the
+  first step as its own compiling phase), the end with the best value and
+  its step; the table on stdout has the best beside the last."""
+  proc = algoperf('run', '--workload', 'mnist', '--submission',
+                  ALGOPERF_STYLE, '--ruleset', 'self', '--max-steps', '30',
+                  '--experiment-dir', tmp_path, '--name', 'log',
+                  '--data-dir', mnist_data_dir)
+  assert proc.returncode == 0, proc.stderr
+  lines = [line for line in proc.stderr.splitlines() if 'mnist trial 1' in
+           line]
+  assert all(line.startswith('[') and ' s] mnist trial 1: ' in line
+             for line in lines), proc.stderr
+  text = '\n'.join(lines)
+  for phase in (': starting (', ': compiling (', ': ended: max_steps ('):
+    assert phase in text, (phase, proc.stderr)
+  assert 'step 30, best ' in text and ' @ ' in text, proc.stderr
+  assert 'best @ step' in proc.stdout and 'last' in proc.stdout
+  assert '\r' not in proc.stderr  # No live bar redrawn in a log.
 
 
 def test_missing_data_names_the_prepare_command(tmp_path):

@@ -34,7 +34,8 @@ def test_study_runs_then_skips_finished_trials(tmp_path, capsys):
   capsys.readouterr()
   assert cli.main(['status', str(tmp_path)]) == 0
   out = capsys.readouterr().out
-  assert '2 max_steps' in out and 'validation/accuracy' in out
+  # The caption counts states; the metric column names the target metric.
+  assert '2 max_steps' in out and ' accuracy ' in out
 
 
 def test_status_marks_a_trial_whose_process_died_as_interrupted(tmp_path):
@@ -52,3 +53,20 @@ def test_status_marks_a_trial_whose_process_died_as_interrupted(tmp_path):
   [row] = study_status.collect(tmp_path)
   assert row['state'] == study_status.INTERRUPTED
   assert (row['step'], row['best'], row['used']) == (7, 0.5, 6.0)
+
+
+def test_study_progress_in_a_log_is_plain_lines(tmp_path, capsys):
+  """Not a terminal: a count of the plan at once, a line per trial as it
+  ends (its best value and step), a final count; the table on stdout."""
+  spec = study.StudySpec(
+    submission=str(ALGOPERF_STYLE), workloads=('mnist',),
+    experiment_dir=str(tmp_path), name='log', ruleset='self', num_studies=1,
+    max_steps=3, synthetic_data=64, checkpoint_every_sec=None)
+  study_driver.run_study(spec, backend='inline', progress=True)
+  captured = capsys.readouterr()
+  lines = captured.err.splitlines()
+  assert lines[0].endswith('study: 0 of 1 trials finished (1 pending)'), lines
+  assert any(' s] mnist study 0 trial 1: max_steps at step 3, best ' in line
+             and '(target ≥' in line for line in lines), lines
+  assert lines[-1].endswith('study: 1 of 1 trials finished (1 max_steps)')
+  assert 'best @ step' in captured.out

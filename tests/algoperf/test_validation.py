@@ -223,6 +223,16 @@ def test_cli_prints_success_and_numbered_problems():
   good = validate(SGD)
   assert good.returncode == 0, good.stdout + good.stderr
   assert 'SUCCESS' in good.stdout
+  # Progress on stderr, as plain lines (not a terminal): the checker's
+  # start, each workload's set-up and its first step's compilation as its
+  # own phase, each line with the time since the start.
+  lines = good.stderr.splitlines()
+  for phase in ('validate sgd: starting the checker',
+                'validate sgd: importing', 'validate sgd: mnist: setting up',
+                'validate sgd: mnist: compiling'):
+    assert any(phase in line for line in lines), (phase, good.stderr)
+  assert all(line.startswith('[') and ' s] validate sgd: ' in line
+             for line in lines if 'sgd' in line), good.stderr
   bad = validate(BROKEN / 'not_a_function')
   assert bad.returncode == 3  # exit_codes.SUBMISSION
   assert 'FAILED' in bad.stdout and '  1. ' in bad.stdout

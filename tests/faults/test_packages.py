@@ -7,6 +7,7 @@ import io
 import os
 import resource
 import stat
+import subprocess
 import tarfile
 
 import pytest
@@ -160,3 +161,54 @@ def test_item_10_package_respects_the_umask(tmp_path):
   finally:
     os.umask(old)
   assert stat.S_IMODE((tmp_path / 'p.tar.gz').stat().st_mode) == 0o640
+
+
+def _unpacked(root):
+  """GOOD and its manifest as files under ``root``, as `tar -x` leaves a
+  package."""
+  for name, data in {MANIFEST: _manifest(GOOD), **GOOD}.items():
+    (root / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / name).write_bytes(data)
+  return root
+
+
+def test_a_package_re_made_with_tar_dot_prefixes_is_accepted(tmp_path):
+  # `tar -C DIR ./MANIFEST.sha256 ./logs ...` names members ./... and adds
+  # directory entries; the manifest lists the paths without ./.
+  unpacked = _unpacked(tmp_path / 'unpacked')
+  package = tmp_path / 'p.tar.gz'
+  subprocess.run(['tar', '-czf', str(package), '-C', str(unpacked),
+                  f'./{MANIFEST}', './package_info.json', './logs'],
+                 check=True)
+  with tarfile.open(package) as tar:
+    assert tar.getnames()[0] == f'./{MANIFEST}'
+  names = packaging.verify_into(package, tmp_path / 'out')
+  assert names == sorted(GOOD)
+  for name, data in GOOD.items():
+    assert (tmp_path / 'out' / name).read_bytes() == data
+
+
+def test_a_leading_directory_entry_is_passed_over(tmp_path):
+  package = tmp_path / 'p.tar.gz'
+  members = [_member('./', kind=tarfile.DIRTYPE)]
+  for info, data in _standard():
+    members.append(_member('./' + info.name, data))
+  _write(package, members)
+  assert packaging.verify_into(package) == sorted(GOOD)
+
+
+def test_a_dot_prefix_does_not_smuggle_a_second_copy(tmp_path):
+  package = tmp_path / 'p.tar.gz'
+  _write(package, _standard([_member('./package_info.json', b'{}')]))
+  with pytest.raises(packaging.PackageError, match='listed twice'):
+    packaging.verify_into(package)
+
+
+def test_manifest_not_first_names_the_file_found_and_the_fix(tmp_path):
+  package = tmp_path / 'p.tar.gz'
+  _write(package, list(reversed(_standard())))
+  with pytest.raises(packaging.PackageError) as refused:
+    packaging.verify_into(package)
+  message = str(refused.value)
+  assert "found 'package_info.json' first" in message
+  assert f'tar -czf NEW.tar.gz -C DIR {MANIFEST}' in message

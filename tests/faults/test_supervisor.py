@@ -174,3 +174,26 @@ def test_item_1_oom_kill_of_the_child_is_a_failure(tmp_path):
   assert 'killed by SIGKILL' in summary['message']
   assert 'out-of-memory' in summary['message']
   assert _status(job)['status'] == records.FAILED
+
+
+def test_a_call_that_raises_leaves_the_heartbeat_call(tmp_path):
+  # get_batch_size raising ValueError (AlgoPerf's "use the base workload's
+  # size") is caught by the harness; the set-up that follows must not read
+  # as that call still running (its time would count toward the budget).
+  from algoperf import heartbeat
+  from algoperf import sandbox
+  from algoperf import trial_child
+
+  beat = heartbeat.Heartbeat(tmp_path / 'beat', create=True)
+
+  def get_batch_size(workload_name):
+    raise ValueError(f'unknown workload {workload_name}')
+
+  guarded = trial_child._guarded('get_batch_size', get_batch_size, beat,
+                                 sandbox)
+  with pytest.raises(ValueError):
+    guarded('digits_resnet')
+  state = beat.read()
+  assert (state['phase'], state['call']) == (heartbeat.IDLE,
+                                             'get_batch_size')
+  beat.close()

@@ -81,3 +81,40 @@ def test_curves_by_steps_are_labelled_in_steps(tmp_path):
   assert curves['alpha']['baseline'][0][:2] == [100.0, 200.0]
   assert plots._time_unit(curves['alpha'], 'global_step') == ('steps', 1.0)
   assert plots._time_unit(curves['alpha']) == ('minutes', 60.0)
+
+
+def test_score_prints_speedups_only_where_both_reached(tmp_path, capsys):
+  exp = tmp_path / 'exp'
+  synthetic.write_submission(exp, 'fast', {'alpha': 1, 'beta': 1,
+                                           'alpha_tweak': 1})
+  synthetic.write_submission(exp, 'half', {'alpha': 2, 'beta': None,
+                                           'alpha_tweak': 1})
+  synthetic.write_submission(exp, 'none', {'alpha': None, 'beta': None,
+                                           'alpha_tweak': None})
+  targets = synthetic.write_targets(tmp_path)
+  assert cli.main(['score', str(exp), '--workload-targets', targets,
+                   '--output-dir', str(tmp_path / 'out'), '--no-plots']) == 0
+  printed = capsys.readouterr().out
+  assert ('Speedups over fast, the best-scoring submission, on the base '
+          'workloads both reached:') in printed
+  assert '  half: 0.667x on 1 of 2 (geometric-mean time ratio 1.500)' in (
+    printed)
+  assert ('  none: n/a: no base workload where both reached the target '
+          '(missed by none on 2)') in printed
+  rows = (tmp_path / 'out' / 'speedups.csv').read_text().splitlines()
+  assert rows[0].startswith('submission,reference,geomean_runtime_ratio,'
+                            'speedup,workloads_both_reached,note,alpha,beta,')
+  assert rows[2].startswith('none,fast,,,0,no base workload')
+
+
+def test_leaderboard_says_which_submission_is_the_reference(tmp_path,
+                                                            capsys):
+  exp, targets = _experiment(tmp_path)
+  for named, phrase in ((None, 'baseline, the best-scoring submission'),
+                        ('other', 'other, named as the reference')):
+    out = tmp_path / f'lb_{named}'
+    extra = ['--reference-submission', named] if named else []
+    assert cli.main(['leaderboard', exp, '--workload-targets', targets,
+                     '--output-dir', str(out), '--no-curves', *extra]) == 0
+    assert f'Speedup over {phrase}:' in (out / 'leaderboard.html').read_text()
+    assert f'Speedup over {phrase}:' in (out / 'leaderboard.md').read_text()

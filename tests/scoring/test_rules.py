@@ -166,7 +166,7 @@ def test_score_by_global_step(tmp_path):
   assert result.times['s']['beta'] == 200.0
 
 
-def test_speedup_replaces_misses_with_budget_plus_one(tmp_path):
+def test_speedup_counts_only_workloads_both_reached(tmp_path):
   exp = tmp_path / 'exp'
   synthetic.write_submission(exp, 'baseline', {'alpha': 1, 'beta': 1,
                                                'alpha_tweak': 1})
@@ -175,24 +175,67 @@ def test_speedup_replaces_misses_with_budget_plus_one(tmp_path):
   result = _score(tmp_path)
   (row,) = result.speedups
   assert row.reference == 'baseline'
-  assert row.per_workload['alpha'] == 0.5
-  assert row.per_workload['beta'] == (2000 + 1) / 20.0
-  assert row.runtime_ratio == pytest.approx(
+  assert row.per_workload == {'alpha': 0.5}  # beta: other missed it.
+  assert row.left_out == {'beta': 'missed by other'}
+  assert row.speedup == 2.0 and row.why_not == ''
+
+
+def test_no_speedup_between_submissions_that_missed_every_target(tmp_path):
+  exp = tmp_path / 'exp'
+  synthetic.write_submission(exp, 'a', {'alpha': None, 'beta': None,
+                                        'alpha_tweak': None})
+  synthetic.write_submission(exp, 'b', {'alpha': None, 'beta': None,
+                                        'alpha_tweak': None}, step=5.0)
+  result = _score(tmp_path)
+  (row,) = result.speedups
+  assert math.isnan(row.speedup) and row.per_workload == {}
+  assert row.why_not == ('no base workload where both reached the target '
+                         '(missed by both on 2)')
+  # AlgoPerf's own ratio calls two misses equal: kept apart, never shown.
+  assert row.algoperf_runtime_ratio == 1.0
+
+
+def test_algoperf_ratio_replaces_misses_with_budget_plus_one(tmp_path):
+  exp = tmp_path / 'exp'
+  synthetic.write_submission(exp, 'baseline', {'alpha': 1, 'beta': 1,
+                                               'alpha_tweak': 1})
+  synthetic.write_submission(exp, 'other', {'alpha': 1, 'beta': None,
+                                            'alpha_tweak': 1}, step=5.0)
+  (row,) = _score(tmp_path).speedups
+  assert row.algoperf_runtime_ratio == pytest.approx(
     math.sqrt(0.5 * 2001 / 20.0), rel=1e-12)
 
 
-def test_speedup_by_steps_replaces_misses_with_step_budget(tmp_path):
+def test_algoperf_ratio_by_steps_replaces_misses_with_step_budget(tmp_path):
   exp = tmp_path / 'exp'
   synthetic.write_submission(exp, 'baseline', {'alpha': 1, 'beta': 1,
                                                'alpha_tweak': 1})
   synthetic.write_submission(exp, 'other', {'alpha': 1, 'beta': None,
                                             'alpha_tweak': 1})
   external = _score(tmp_path, time_col='global_step', ruleset='external')
-  assert external.speedups[0].per_workload['beta'] == (100 + 1) / 200.0
+  # alpha: 200 steps each; beta: (step budget + 1) / 200.
+  assert external.speedups[0].algoperf_runtime_ratio == pytest.approx(
+    math.sqrt(1.0 * (100 + 1) / 200.0), rel=1e-12)
   # Self-tuning trials may train 3x longer (v0.5): so may their steps.
   self_tuning = _score(tmp_path, time_col='global_step', ruleset='self')
-  assert self_tuning.speedups[0].per_workload['beta'] == (
-    3 * 100 + 1) / 200.0
+  assert self_tuning.speedups[0].algoperf_runtime_ratio == pytest.approx(
+    math.sqrt(1.0 * (3 * 100 + 1) / 200.0), rel=1e-12)
+
+
+def test_reference_is_the_best_scoring_submission_unless_named(tmp_path):
+  exp = tmp_path / 'exp'
+  # 'aaa' sorts first but scores worst: it is no longer the reference.
+  synthetic.write_submission(exp, 'aaa', {'alpha': 3, 'beta': 3,
+                                          'alpha_tweak': 3})
+  synthetic.write_submission(exp, 'zzz', {'alpha': 1, 'beta': 1,
+                                          'alpha_tweak': 1})
+  best = _score(tmp_path)
+  assert (best.reference, best.reference_how) == ('zzz',
+                                                  pipeline.BEST_SCORING)
+  assert best.speedups[0].speedup == pytest.approx(0.5)  # aaa: 2x slower.
+  named = _score(tmp_path, reference_submission='aaa')
+  assert (named.reference, named.reference_how) == ('aaa', pipeline.NAMED)
+  assert named.speedups[0].speedup == pytest.approx(2.0)
 
 
 def test_tau_grid_is_numpy_linspace():
