@@ -89,6 +89,7 @@ def _row(experiment: str, status: dict) -> dict:
     'used': last.get('accumulated_submission_time'),
     'budget': status.get('budget'), 'eta': _eta(status, state),
     'attempt': status.get('attempt', 0), 'message': status.get('message', ''),
+    'contended': bool(status.get('contended')),
   }
 
 
@@ -131,7 +132,8 @@ def render(rows: list[dict], title: str = 'Trials'):
 
   table = Table(title=title)
   for column in ('experiment', 'study', 'workload', 'trial', 'state', 'step',
-                 'best metric', 'target', 'time / budget', 'ETA', 'message'):
+                 'best metric', 'target', 'time / budget', 'ETA', 'contended',
+                 'message'):
     table.add_column(column, overflow='fold')
   for r in rows:
     color = _COLORS.get(r['state'], 'yellow')
@@ -141,7 +143,8 @@ def render(rows: list[dict], title: str = 'Trials'):
       r['experiment'], str(r['study']), str(r['workload']), str(r['trial']),
       f'[{color}]{r["state"]}[/{color}]', str(r['step']), best, target,
       f'{_seconds(r["used"])} / {_seconds(r["budget"])}',
-      _seconds(r['eta']), (r['message'] or '')[:80])
+      _seconds(r['eta']), '[yellow]yes[/yellow]' if r['contended'] else '',
+      (r['message'] or '')[:80])
   counts = {}
   for r in rows:
     counts[r['state']] = counts.get(r['state'], 0) + 1

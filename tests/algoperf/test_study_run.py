@@ -52,3 +52,18 @@ def test_status_marks_a_trial_whose_process_died_as_interrupted(tmp_path):
   [row] = study_status.collect(tmp_path)
   assert row['state'] == study_status.INTERRUPTED
   assert (row['step'], row['best'], row['used']) == (7, 0.5, 6.0)
+
+
+def test_status_flags_a_trial_measured_under_contention(tmp_path, capsys):
+  for trial, contended in ((1, True), (2, False)):
+    path = records.trial_dir(tmp_path, 'x', 0, 'mnist', trial)
+    path.mkdir(parents=True)
+    path.joinpath(records.STATUS).write_text(json.dumps({
+      'status': 'budget_exhausted', 'study': 0, 'trial': trial,
+      'workload': 'mnist', 'contended': contended}))
+  rows = study_status.collect(tmp_path)
+  assert [r['contended'] for r in rows] == [True, False]
+  capsys.readouterr()
+  assert cli.main(['status', str(tmp_path)]) == 0
+  out = capsys.readouterr().out
+  assert 'contended' in out and out.count('yes') == 1
