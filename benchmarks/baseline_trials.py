@@ -32,7 +32,9 @@ class Trial:
   loop_wall: float  # The timed loop's wall time (the clock's self-check).
   accumulators: dict  # Seconds per clock accumulator.
   compile_seconds: float  # Compilation charged to the submission's time.
+  eval_compile_seconds: float  # Compilation (or cache loads) in evals.
   evals: int
+  steps: int
   contended: bool
   load: float  # Load average when the trial ended.
 
@@ -63,14 +65,17 @@ def run(workload_name: str, experiment_dir: pathlib.Path, name: str,
   rows = records.read_rows_csv(status_path.parent / records.EVAL_MEASUREMENTS)
   goals = runner.goal_evals(registry.make_workload(workload_name), rows)
   hit = rows[goals.validation] if goals.validation is not None else None
-  compiled = sum(m['compilation'].get(clock.SUBMISSION, {}).get('seconds', 0)
-                 for m in status.get('measurements', []))
+  def compiled(accumulator):
+    return sum(m['compilation'].get(accumulator, {}).get('seconds', 0)
+               for m in status.get('measurements', []))
   return Trial(
     status=status['status'],
     steps_to_target=None if hit is None else int(hit['global_step']),
     time_to_target=(None if hit is None
                     else float(hit['accumulated_submission_time'])),
     loop_wall=status['clock_self_check']['loop_wall_time'],
-    accumulators=status['accumulators'], compile_seconds=compiled,
-    evals=len(rows), contended=bool(status.get('contended')),
+    accumulators=status['accumulators'],
+    compile_seconds=compiled(clock.SUBMISSION),
+    eval_compile_seconds=compiled(clock.EVAL), evals=len(rows),
+    steps=int(status['global_step']), contended=bool(status.get('contended')),
     load=os.getloadavg()[0])
