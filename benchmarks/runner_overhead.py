@@ -8,7 +8,8 @@ the runner adds what the clock rules require (the wait for step k-1 while
 step k runs, a timestamp every step, the budget check, data_selection
 through the API). Evals are pushed out of the timed window. Each figure is
 the best of ``--repeats`` runs, interleaved so that all share the machine's
-noise, with the process CPU time per wall second beside it.
+noise, with the process CPU time per wall second beside it (for the
+runner: over the whole attempt, as status.json records it).
 
 Then what a supervised trial's process adds per step (the PEP 578
 sandbox judging every audit event, the heartbeat written at each submission
