@@ -77,6 +77,7 @@ class ArrayWorkload(spec.Workload):
   targets_are_provisional = _fact('targets_are_provisional')
   max_allowed_runtime_sec = _fact('max_allowed_runtime_sec')
   eval_period_time_sec = _fact('eval_period_time_sec')
+  eval_every_steps = _fact('eval_every_steps')
   step_hint = _fact('step_hint')
 
   def __init__(self):
@@ -89,8 +90,8 @@ class ArrayWorkload(spec.Workload):
   def override_facts(self, **changes) -> None:
     """Replaces facts of this instance only: for tests and measurements.
 
-    ``workload.override_facts(eval_period_time_sec=0)`` evaluates after
-    every step. A scored run never does this.
+    ``workload.override_facts(eval_every_steps=1)`` evaluates after every
+    step. A scored run never does this.
     """
     self.facts = dataclasses.replace(self.facts, **changes)
 

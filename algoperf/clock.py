@@ -1,9 +1,11 @@
 """The trial clock: contiguous segments charged to named accumulators.
 
-Every timestamp is taken after blocking on the device values the segment
-produced (JAX dispatch is asynchronous). Segments are contiguous -- each one
-starts where the previous ended -- so the accumulators add up to the loop's
-wall time by construction; ``self_check`` measures that independently.
+Every timestamp is taken after blocking on device values (JAX dispatch is
+asynchronous): the runner waits for the previous step while the current one
+runs (``done_marker``), and for everything before an eval. Segments are
+contiguous -- each one starts where the previous ended -- so the
+accumulators add up to the loop's wall time by construction; ``self_check``
+measures that independently.
 """
 
 import dataclasses
@@ -32,9 +34,31 @@ def observe(fn: Callable[[str | None, dict], None]) -> None:
 
 def block(tree) -> None:
   """Waits for every JAX array in ``tree`` (other leaves are ignored)."""
+  if isinstance(tree, jax.Array):
+    tree.block_until_ready()
+    return
   arrays = [x for x in jax.tree.leaves(tree) if isinstance(x, jax.Array)]
   if arrays:
     jax.block_until_ready(arrays)
+
+
+@jax.jit
+def _first_element(x):
+  return x.reshape(-1)[:1]
+
+
+def done_marker(tree):
+  """A value ``block`` can wait on for the work that produced ``tree``.
+
+  A tiny device array computed from ``tree``'s first array leaf: ready once
+  the computation that produced that leaf has finished, and still there
+  after the leaf is donated to the next step (a donated array cannot be
+  waited on). ``tree`` itself when it has no JAX array.
+  """
+  for leaf in jax.tree.leaves(tree):
+    if isinstance(leaf, jax.Array):
+      return _first_element(leaf)
+  return tree
 
 
 @dataclasses.dataclass

@@ -62,6 +62,11 @@ class WorkloadFacts:
   max_allowed_runtime_sec: float | None
   eval_period_time_sec: float | None
   step_hint: int | None
+  # Steps between evals (docs/design.md §6): a runnable workload's evals
+  # fall on this step schedule, so a seed's eval steps, metrics and steps
+  # to target are the same on every machine. None (facts-only workloads):
+  # AlgoPerf's schedule, every eval_period_time_sec of submission time.
+  eval_every_steps: int | None = None
   # Steps of every target-setting run of this workload (the CPU suite's
   # protocol); None where targets come from elsewhere.
   target_setting_horizon_steps: int | None = None
@@ -90,7 +95,7 @@ FACT_FIELDS = tuple(f.name for f in dataclasses.fields(WorkloadFacts)
 REQUIRED_TO_RUN = ('target_metric_name', 'metric_direction',
                    'validation_target_value', 'test_target_value',
                    'targets_are_provisional', 'max_allowed_runtime_sec',
-                   'eval_period_time_sec', 'step_hint')
+                   'eval_period_time_sec', 'eval_every_steps', 'step_hint')
 _ENTRY_KEYS = frozenset(('import', 'base_name') + FACT_FIELDS)
 
 
@@ -298,7 +303,7 @@ def get_workload_class(name: str):
 def make_workload(name: str, **fact_changes):
   """A new workload instance; ``fact_changes`` replace some of its facts.
 
-  ``make_workload('mnist', eval_period_time_sec=0)`` evaluates after every
+  ``make_workload('mnist', eval_every_steps=1)`` evaluates after every
   step: for tests and measurements, never for a scored run.
   """
   workload = get_workload_class(name)()

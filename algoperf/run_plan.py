@@ -30,7 +30,7 @@ def spec_from_args(args) -> study.StudySpec:
     num_studies=1, num_trials=args.trials, rng_seed=args.rng_seed,
     search_space=args.search_space, data_dir=args.data_dir,
     max_steps=args.max_steps, synthetic_data=args.synthetic_data,
-    grace_sec=args.grace_sec)
+    grace_sec=args.grace_sec, warmup=args.warmup)
 
 
 def _refuse_finished(job) -> None:

@@ -17,6 +17,8 @@ import jax
 from absl import logging
 
 from algoperf import clock as clock_lib
+from algoperf import compilation
+from algoperf import contention
 from algoperf import records
 from algoperf import spec
 from algoperf import submission_calls as calls_lib
@@ -47,11 +49,12 @@ class RunConfig:
   data_dir: str | None = None
   max_steps: int | None = None
   progress: bool = True
-  # Evaluate every N steps instead of every eval_period_time_sec of
-  # submission time. A reproducibility/testing option: a step schedule makes
-  # a resumed run's evals land on the same steps as an uninterrupted one.
-  # AlgoPerf's (and the default) schedule is time-based.
+  # Evaluate every N steps: overrides the workload's eval_every_steps fact
+  # (target setting evaluates each run 25 times over its horizon).
   eval_every_steps: int | None = None
+  # AlgoPerf's schedule, every eval_period_time_sec of submission time,
+  # even for a workload that states eval_every_steps (docs/design.md §6).
+  time_based_evals: bool = False
   # Checkpoint at the first eval at least this many wall-clock seconds after
   # the previous checkpoint (0: at every eval; None: never). Off the clock.
   checkpoint_every_sec: float | None = 30.0
@@ -124,8 +127,11 @@ def run_trial(
   config: RunConfig,
   time_fn: Callable[[], float] = None,
   on_eval: Callable[[dict], None] | None = None,
+  notes: dict | None = None,
 ) -> TrialResult:
   """Trains one trial; returns its outcome. Files go to the trial dir.
+
+  ``notes`` go into every status.json write (the supervisor's warm-up).
 
   Raises:
     SubmissionError: the submission broke the API or raised; the status
@@ -151,7 +157,8 @@ def run_trial(
               calls_lib.tree_signature(model_state))
   budget = workload.max_allowed_runtime_sec * config.budget_multiplier
   writer.start(batch_size, resumed=saved is not None,
-               info=_status_info(workload, budget, config))
+               info={**_status_info(workload, budget, config),
+                     **(notes or {})})
   try:
     optimizer_state = _call(submission, calls.init_optimizer_state, params,
                             model_state, opt_init_rng)
@@ -166,20 +173,27 @@ def run_trial(
                              writer.metrics_logger)
   loop.goals = goal_evals(workload, loop.eval_rows)
   train_state = functools.partial(_train_state_view, clock, loop, budget)
-  context = _Context(workload, submission, config, writer, calls, expected,
-                     input_queue, clock, budget, on_eval, train_state)
+  compiles = compilation.CompileLog()
   step_keys = StepKeys(rng)
-  step_keys.for_step(loop.global_step)  # Compile before the clock runs.
-  loop.last_checkpoint_wall = time.monotonic()
-  clock.start()
-  try:
-    while loop.status is None:
-      _train_step(context, loop, step_keys)
-  except SubmissionError as e:
-    writer.record_error(str(e), traceback.format_exc(), loop)
-    raise
-  finally:
-    getattr(input_queue, 'close', lambda: None)()
+  with compilation.recording(compiles):
+    step_keys.for_step(loop.global_step)  # Compile before the clock runs.
+    clock_lib.done_marker(loop.params)  # Likewise.
+    context = _Context(workload, submission, config, writer, calls, expected,
+                       input_queue, clock, budget, on_eval, train_state,
+                       eval_every_steps(workload, config), compiles,
+                       contention.sample())
+    loop.last_checkpoint_wall = time.monotonic()
+    clock.start()
+    compiles.phase = _SUB
+    try:
+      while loop.status is None:
+        _train_step(context, loop, step_keys)
+    except SubmissionError as e:
+      writer.record_error(str(e), traceback.format_exc(), loop)
+      raise
+    finally:
+      getattr(input_queue, 'close', lambda: None)()
+  measurement = _measurement(context)
   if loop.status != records.TARGET_REACHED and (
       loop.goals.validation is not None or loop.goals.test is not None):
     loop.message += ' ' + goals_note(workload, loop.eval_rows, loop.goals) + '.'
@@ -187,7 +201,7 @@ def run_trial(
   check = clock.self_check()
   if not check['within_1_percent']:
     logging.warning('Clock self-check failed: %s', check)
-  writer.finish(loop, clock, check)
+  writer.finish(loop, clock, check, measurement)
   trial_checkpoint.remove(writer.directory)
   return TrialResult(
     status=loop.status, message=loop.message, global_step=loop.global_step,
@@ -204,6 +218,15 @@ def _input_queue(workload, data_rng, config, batch_size, position: int):
                                        batch_size)
   return workload._build_input_queue(data_rng, 'train', config.data_dir,
                                      batch_size, start_position=position)
+
+
+def eval_every_steps(workload, config: RunConfig) -> int | None:
+  """The trial's step schedule of evals; None: AlgoPerf's, by time."""
+  if config.eval_every_steps:
+    return config.eval_every_steps
+  if config.time_based_evals:
+    return None
+  return getattr(workload, 'eval_every_steps', None)
 
 
 def _status_info(workload, budget: float, config: RunConfig) -> dict:
@@ -230,6 +253,15 @@ class _Context:
   budget: float
   on_eval: Callable | None
   train_state: Callable  # update_params' train_state, made when asked for.
+  eval_every_steps: int | None  # None: every eval_period_time_sec.
+  compiles: compilation.CompileLog
+  machine_start: contention.Sample  # When the clock started.
+
+
+def _measurement(ctx: _Context) -> dict:
+  """What this attempt measured so far: the machine and compilation."""
+  return {'machine': contention.judge(ctx.machine_start, contention.sample()),
+          'compilation': ctx.compiles.summary()}
 
 
 def _call(submission, method, *args):
@@ -249,12 +281,26 @@ def _raise_problems(problems: list) -> None:
     raise SubmissionError('\n'.join(problems))
 
 
+def _state(loop: _Loop) -> tuple:
+  return loop.params, loop.model_state, loop.optimizer_state
+
+
 def _train_step(ctx: _Context, loop: _Loop, step_keys: StepKeys) -> None:
-  keys = step_keys.for_step(loop.global_step)
-  if loop.global_step % _RNG_CHUNK == 0:
-    ctx.clock.charge(_LOG)  # A new chunk of keys: harness work.
+  """One step, pipelined: step k is dispatched before the clock waits for
+  step k-1 to finish, so the host's work for k overlaps the device's for
+  k-1 (as in a bare jitted loop). Every second is still charged, to
+  contiguous segments; the budget check lags one step at most, and evals
+  and the end of the trial wait for everything (docs/design.md §6)."""
+  if loop.global_step % _RNG_CHUNK == 0:  # A new chunk of keys: harness.
+    ctx.clock.charge(_SUB, wait_for=_state(loop))
+    keys = step_keys.for_step(loop.global_step)
+    ctx.clock.charge(_LOG)
+  else:
+    keys = step_keys.for_step(loop.global_step)
   select_rng, update_rng, prep_rng, eval_rng = keys
   sub, calls = ctx.submission, ctx.calls
+  # Taken before update_params may donate the previous step's outputs.
+  previous_done = clock_lib.done_marker(loop.params)
   try:
     batch = _call(sub, calls.data_selection, ctx.input_queue, loop,
                   loop.global_step, select_rng)
@@ -264,8 +310,7 @@ def _train_step(ctx: _Context, loop: _Loop, step_keys: StepKeys) -> None:
       _raise_problems(calls_lib.check_update_return(
         f'{sub.path}: update_params', returned, *ctx.expected))
     loop.optimizer_state, loop.params, loop.model_state = returned
-    ctx.clock.charge(_SUB, wait_for=(loop.params, loop.model_state,
-                                     loop.optimizer_state))
+    ctx.clock.charge(_SUB, wait_for=previous_done)
   except spec.TrainingCompleteError:
     ctx.clock.charge(_SUB, wait_for=(loop.params, loop.model_state))
     loop.global_step += 1
@@ -275,6 +320,7 @@ def _train_step(ctx: _Context, loop: _Loop, step_keys: StepKeys) -> None:
     return
   loop.global_step += 1
   if ctx.clock.submission_time >= ctx.budget:
+    ctx.clock.charge(_SUB, wait_for=_state(loop))  # The last step's tail.
     loop.status = records.BUDGET_EXHAUSTED
     loop.message = (f'Budget of {ctx.budget:.0f} s of submission time spent '
                     f'at step {loop.global_step}; no eval after the budget.')
@@ -288,9 +334,8 @@ def _train_step(ctx: _Context, loop: _Loop, step_keys: StepKeys) -> None:
 
 
 def _eval_due(ctx: _Context, loop: _Loop) -> bool:
-  if ctx.config.eval_every_steps:
-    return (loop.global_step - loop.last_eval_step
-            >= ctx.config.eval_every_steps)
+  if ctx.eval_every_steps:
+    return loop.global_step - loop.last_eval_step >= ctx.eval_every_steps
   since_eval = ctx.clock.submission_time - loop.last_eval_submission_time
   return since_eval >= ctx.workload.eval_period_time_sec
 
@@ -311,6 +356,12 @@ def _train_state_view(clock, loop, budget):
 def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
   """prepare_for_eval (timed), budget check, then the untimed eval."""
   sub, w = ctx.submission, ctx.workload
+  ctx.clock.charge(_SUB, wait_for=_state(loop))  # The last step's tail.
+  if ctx.clock.submission_time >= ctx.budget:
+    loop.status = records.BUDGET_EXHAUSTED
+    loop.message = (f'Budget of {ctx.budget:.0f} s of submission time spent '
+                    f'at step {loop.global_step}; no eval after the budget.')
+    return
   if sub.prepare_for_eval is not None:
     returned = _call(sub, ctx.calls.prepare_for_eval, loop,
                      loop.eval_results, loop.global_step, prep_rng)
@@ -322,10 +373,12 @@ def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
       loop.status = records.BUDGET_EXHAUSTED
       loop.message = 'Budget spent in prepare_for_eval; no eval granted.'
       return
+  ctx.compiles.phase = _EVAL
   results = w.eval_model(w.eval_batch_size, loop.params, loop.model_state,
                          eval_rng, ctx.config.data_dir, None,
                          loop.global_step)
   ctx.clock.charge(_EVAL)
+  ctx.compiles.phase = _SUB
   loop.last_eval_submission_time = ctx.clock.submission_time
   loop.last_eval_step = loop.global_step
   loop.eval_results.append((loop.global_step, results))
@@ -333,7 +386,7 @@ def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
   row.update(_time_columns(ctx.clock, loop))
   loop.eval_rows.append(row)
   _judge(ctx, loop, results)
-  ctx.writer.write_evals(loop)
+  ctx.writer.write_evals(loop, _measurement(ctx))
   if ctx.on_eval is not None:
     ctx.on_eval(row)
   ctx.clock.charge(_LOG)

@@ -11,8 +11,11 @@ behalf counts as its own. Refused, with ``file:line``:
 - processes: ``subprocess.Popen``, ``os.system``/``exec*``/``spawn*``/
   ``posix_spawn``/``fork``, signals to other processes (``os.kill``);
 - writes (open for writing, mkdir, remove, rename, symlink, chmod, ...)
-  outside the writable roots: the trial directory, the trial's TMPDIR and
-  the JAX compilation cache;
+  outside the writable roots: the trial directory and the trial's TMPDIR;
+- any use of the JAX compilation cache (opening, writing or listing its
+  files) except by JAX's own cache code: the warm-up fills it off the
+  clock, and this keeps it holding compiled programs only, found by the
+  hash of the program itself (docs/design.md §6);
 - reads of the evaluation splits' files (``*-validation.*``,
   ``*-test.*``) under the data directory.
 
@@ -51,6 +54,10 @@ _WRITES = {'os.mkdir': (0,), 'os.remove': (0,), 'os.rmdir': (0,),
            'shutil.rmtree': (0,), 'shutil.copyfile': (1,),
            'shutil.copytree': (1,), 'shutil.move': (0, 1),
            'shutil.make_archive': (0,)}
+_LISTS = ('os.listdir', 'os.scandir')
+# JAX's persistent compilation cache reads and writes through these files.
+_JAX_CACHE_CODE = (os.path.join('jax', '_src', 'compilation_cache.py'),
+                   os.path.join('jax', '_src', 'lru_cache.py'))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,15 +69,18 @@ class Policy:
   data_roots: tuple = ()
   # The validator keeps its own rule for writes (validation_worker).
   check_writes: bool = True
+  # JAX compilation caches: only JAX's cache code may use them.
+  cache_roots: tuple = ()
 
   @classmethod
   def create(cls, submission_roots, writable_roots=(), data_roots=(),
-             check_writes: bool = True) -> 'Policy':
+             check_writes: bool = True, cache_roots=()) -> 'Policy':
     def norm(paths):
       return tuple(os.path.realpath(os.fspath(p)) for p in paths if p)
 
     return cls(norm(submission_roots), norm(writable_roots)
-               + (os.devnull,), norm(data_roots), check_writes)
+               + (os.devnull,), norm(data_roots), check_writes,
+               norm(cache_roots))
 
 
 _STATE = threading.local()
@@ -144,8 +154,36 @@ def _path(value) -> str | None:
     return None
 
 
+def _in_jax_cache_code() -> bool:
+  frame = sys._getframe(1)
+  while frame is not None:
+    if frame.f_code.co_filename.endswith(_JAX_CACHE_CODE):
+      return True
+    frame = frame.f_back
+  return False
+
+
+def _cache_use(policy: Policy, event: str, args) -> str | None:
+  """A use of the compilation cache by anything but JAX's cache code."""
+  if not policy.cache_roots or not args:
+    return None
+  positions = _WRITES.get(event, (0,))
+  for position in positions:
+    target = _path(args[position]) if position < len(args) else None
+    if target and _under(target, policy.cache_roots):
+      if _in_jax_cache_code():
+        return None
+      return (f'{event} {target}, in the JAX compilation cache; only JAX '
+              'may use it (it holds compiled programs, nothing else)')
+  return None
+
+
 def _judge(policy: Policy, event: str, args) -> str | None:
   """What the event would do that the policy refuses, else None."""
+  if event == 'open' or event in _WRITES or event in _LISTS:
+    refused = _cache_use(policy, event, args)
+    if refused or event in _LISTS:
+      return refused
   if event == 'open':
     path, mode, flags = (tuple(args) + (None, None))[:3]
     writes = (isinstance(mode, str) and any(c in mode for c in 'wax+')) or (
@@ -177,10 +215,11 @@ def _judge(policy: Policy, event: str, args) -> str | None:
 
 
 def _write(policy: Policy, target: str, what: str) -> str | None:
-  if not policy.check_writes or _under(target, policy.writable_roots):
-    return None
+  if not policy.check_writes or _under(
+      target, policy.writable_roots + policy.cache_roots):
+    return None  # The cache's own rule is _cache_use's.
   return (f'{what} {target}, outside the trial\'s writable directories '
-          '(the trial directory, $TMPDIR, the JAX compilation cache)')
+          '(the trial directory, $TMPDIR)')
 
 
 def _brief(args) -> str:
@@ -192,8 +231,8 @@ def _hook(event: str, args) -> None:
   policy = _ACTIVE['policy']
   if policy is None or getattr(_STATE, 'busy', False):
     return
-  if event != 'open' and event not in _WRITES and not event.startswith(
-      _NETWORK + _PROCESS):
+  if event != 'open' and event not in _WRITES and event not in _LISTS and (
+      not event.startswith(_NETWORK + _PROCESS)):
     return
   _STATE.busy = True
   try:

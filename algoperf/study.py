@@ -58,6 +58,9 @@ class StudySpec:
   # A submission call still running this long after the budget is spent is
   # stopped (status timeout; algoperf/supervisor.py).
   grace_sec: float = 30.0
+  # Compile the trial's first steps off the clock before the timed process
+  # (docs/design.md §6); None: unless the trial runs on synthetic data.
+  warmup: bool | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +74,15 @@ class TrialJob:
   num_gpus: float = 0.0
   synthetic_data: int | None = None
   grace_sec: float = 30.0
+  warmup: bool | None = None
+
+  @property
+  def warms_up(self) -> bool:
+    """Whether a supervised run warms the compilation cache up first. By
+    default not on synthetic data: tests and smoke runs measure nothing."""
+    if self.warmup is not None:
+      return self.warmup
+    return not self.synthetic_data
 
   @property
   def trial_dir(self) -> pathlib.Path:
@@ -158,7 +170,8 @@ def plan_trials(spec: StudySpec, submission) -> list[TrialJob]:
                        if space_path else None))
         jobs.append(TrialJob(str(submission.path), workload_cls.name, config,
                              spec.num_cpus_per_trial, spec.num_gpus_per_trial,
-                             spec.synthetic_data, spec.grace_sec))
+                             spec.synthetic_data, spec.grace_sec,
+                             spec.warmup))
   return jobs
 
 

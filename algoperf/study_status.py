@@ -119,6 +119,7 @@ def _row(experiment: str, status: dict, live=None) -> dict:
     'used': used, 'budget': status.get('budget'),
     'eta': eta(status, state, used, step),
     'attempt': status.get('attempt', 0), 'message': status.get('message', ''),
+    'contended': bool(status.get('contended')),
   }
 
 

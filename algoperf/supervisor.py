@@ -15,7 +15,15 @@ second. Every way the child can end is turned into an outcome:
 
 The supervisor writes those statuses itself (``status.json`` stays valid
 JSON; earlier evals are kept), and its summary carries the exit status of
-algoperf/exit_codes.py. The child dies with the supervisor (SIGKILL of the
+algoperf/exit_codes.py.
+
+Before the timed child, a warm-up child (``trial_child --warmup``, same
+hang rule) compiles the trial's first steps on random data into the trial's
+persistent compilation cache, which every process of the trial uses
+(``compilation.cache_env``); the timed child loads those programs instead
+of compiling them, and so does a resumed attempt. A warm-up that fails is
+only noted (status.json ``warmup``): the timed child meets the same
+failure and reports it. The child dies with the supervisor (SIGKILL of the
 CLI included), so rerunning the same command resumes from the last
 checkpoint. Budgets, resume and the clock self-check are the runner's, in
 the child, unchanged; the cost is one process start per trial
@@ -32,6 +40,7 @@ import sys
 import threading
 import time
 
+from algoperf import compilation
 from algoperf import exit_codes
 from algoperf import heartbeat as heartbeat_lib
 from algoperf import records
@@ -52,7 +61,8 @@ def stop_all() -> None:
 
 
 def scratch_dir(job) -> pathlib.Path:
-  """The trial's own space: job, heartbeat, result, TMPDIR and its log."""
+  """The trial's own space: job, heartbeats, results, TMPDIR, the
+  compilation cache and the log."""
   c = job.config
   return trial_scratch(pathlib.Path(c.experiment_dir) / c.experiment_name,
                        c.study, job.workload, c.trial)
@@ -73,30 +83,73 @@ def supervise(job, grace_sec: float = GRACE_SEC,
   with each heartbeat reading (the progress display, trial_watch.py)."""
   scratch = scratch_dir(job)
   tmp = scratch / trial_child.TMP
+  for name in (trial_child.RESULT, trial_child.WARMUP_RESULT):
+    (scratch / name).unlink(missing_ok=True)
+  compilation.cache_dir(scratch).mkdir(parents=True, exist_ok=True)
+  records.write_atomic_bytes(scratch / trial_child.JOB, pickle.dumps(job))
+  log_path = scratch / LOG
+  with open(log_path, 'a') as log:
+    log.write(f'--- {time.strftime("%Y-%m-%d %H:%M:%S")} {job.label}\n')
+    log.flush()
+    if job.warms_up:
+      _warm_up(scratch, tmp, log, grace_sec)
+    process, timed_out, state = _child(scratch, tmp, log, grace_sec,
+                                       show_output, watch=watch)
+  summary = _summary(job, scratch, process.returncode, timed_out, state,
+                     log_path, grace_sec)
+  if _finished(job):
+    shutil.rmtree(compilation.cache_dir(scratch), ignore_errors=True)
+  return summary
+
+
+def _child(scratch, tmp, log, grace_sec: float, show_output: bool = False,
+           warmup: bool = False, watch=None):
+  """Runs one child to its end: (process, heartbeat if it hung, the last
+  heartbeat)."""
   shutil.rmtree(tmp, ignore_errors=True)
   tmp.mkdir(parents=True)
-  (scratch / trial_child.RESULT).unlink(missing_ok=True)
-  records.write_atomic_bytes(scratch / trial_child.JOB, pickle.dumps(job))
-  beat = heartbeat_lib.Heartbeat(scratch / trial_child.HEARTBEAT, create=True)
-  log_path = scratch / LOG
+  name = trial_child.WARMUP_HEARTBEAT if warmup else trial_child.HEARTBEAT
+  beat = heartbeat_lib.Heartbeat(scratch / name, create=True)
   try:
-    with open(log_path, 'a') as log:
-      log.write(f'--- {time.strftime("%Y-%m-%d %H:%M:%S")} {job.label}\n')
-      log.flush()
-      process = _start(scratch, tmp, log, show_output)
-      timed_out = _wait(process, beat, grace_sec, watch)
-    state = beat.read()
+    process = _start(scratch, tmp, log, show_output, warmup)
+    timed_out = _wait(process, beat, grace_sec, watch)
+    return process, timed_out, beat.read()
   finally:
     beat.close()
     shutil.rmtree(tmp, ignore_errors=True)
-  return _summary(job, scratch, process.returncode, timed_out, state,
-                  log_path, grace_sec)
 
 
-def _start(scratch, tmp, log, show_output: bool) -> subprocess.Popen:
-  env = dict(os.environ, TMPDIR=str(tmp))
+def _warm_up(scratch, tmp, log, grace_sec: float) -> None:
+  """The warm-up child; warmup.json says how it went, whatever happened."""
+  started = time.monotonic()
+  process, timed_out, state = _child(scratch, tmp, log, grace_sec,
+                                     warmup=True)
+  path = scratch / trial_child.WARMUP_RESULT
+  try:
+    outcome = records.read_json(path)
+  except (OSError, ValueError):
+    ended = (f'hung in {heartbeat_lib.where(state)}' if timed_out else
+             _ended(process.returncode))
+    outcome = {'status': records.FAILED, 'message': f'the warm-up process '
+               f'{ended} (details: {scratch / LOG})'}
+  outcome['process_seconds'] = time.monotonic() - started
+  records.write_json(path, outcome)
+
+
+def _finished(job) -> bool:
+  try:
+    return records.is_final(records.read_json(job.trial_dir / records.STATUS))
+  except (OSError, ValueError):
+    return False
+
+
+def _start(scratch, tmp, log, show_output: bool,
+           warmup: bool = False) -> subprocess.Popen:
+  env = dict(os.environ, TMPDIR=str(tmp),
+             **compilation.cache_env(compilation.cache_dir(scratch)))
+  args = [sys.executable, '-m', 'algoperf.trial_child', str(scratch)]
   return subprocess.Popen(
-    [sys.executable, '-m', 'algoperf.trial_child', str(scratch)],
+    args + [trial_child.WARMUP] * warmup,
     env=env, stdin=subprocess.DEVNULL,
     stdout=None if show_output else log, stderr=log,
     start_new_session=True)  # Its own group: killed as one, no tty SIGINT.

@@ -1,13 +1,20 @@
 """The process one supervised trial runs in: ``python -m algoperf.trial_child
-SCRATCH``.
+SCRATCH [--warmup]``.
 
 ``SCRATCH`` (made by ``supervisor``) holds ``job.pkl``, the shared
-``heartbeat`` and ``tmp/`` (this process's TMPDIR). The child dies with its
-supervisor (``PR_SET_PDEATHSIG``), installs the sandbox, marks every
-submission call and eval in the heartbeat, trains the trial, and writes
-``result.json`` only when it has an outcome to report; a process that ends
-without one was ended by its submission or by a signal, and the supervisor
-says so.
+``heartbeat``, ``tmp/`` (this process's TMPDIR) and the trial's persistent
+compilation cache. The child dies with its supervisor
+(``PR_SET_PDEATHSIG``), installs the sandbox, marks every submission call
+and eval in the heartbeat, trains the trial, and writes ``result.json`` only
+when it has an outcome to report; a process that ends without one was ended
+by its submission or by a signal, and the supervisor says so.
+
+With ``--warmup`` it is the warm-up that runs before the timed process
+(docs/design.md §6): ``WARMUP_STEPS`` steps of the same trial, on random
+data of the workload's shapes, in a throwaway directory under its TMPDIR,
+writing ``warmup.json``. Nothing it leaves reaches the timed process but
+what JAX put in the compilation cache: the sandbox lets it write only to
+its TMPDIR (deleted after it) and lets only JAX's cache code use the cache.
 """
 
 import dataclasses
@@ -30,6 +37,14 @@ JOB = 'job.pkl'
 RESULT = 'result.json'
 HEARTBEAT = 'heartbeat'
 TMP = 'tmp'
+WARMUP = '--warmup'
+WARMUP_RESULT = 'warmup.json'
+WARMUP_HEARTBEAT = 'heartbeat.warmup'
+# Steps 0-2 compile what the timed loop compiles at its start: the train
+# step (the validator expects no new compilation after step 2), the eval
+# after step 1 (with prepare_for_eval) and the final one.
+WARMUP_STEPS = 3
+WARMUP_EXAMPLES = 64  # Random examples per split: shapes are what matter.
 # The child's exit status when even result.json could not be written.
 RESULT_UNWRITABLE = 75  # EX_TEMPFAIL
 _CALLS = ('get_batch_size', 'init_optimizer_state', 'data_selection',
@@ -101,11 +116,14 @@ def _watch_evals(workload, beat) -> None:
   workload.eval_model = eval_model
 
 
-def _install_sandbox(job, submission_path: pathlib.Path, tmp: str) -> None:
+def _install_sandbox(job, submission_path: pathlib.Path, tmp: str,
+                     warmup: bool = False) -> None:
+  """The trial writes to its directory and TMPDIR; the warm-up to its
+  TMPDIR only. Only JAX's cache code may use the compilation cache."""
   from algoperf import sandbox
   from algoperf.data import dirs
 
-  writable = [job.trial_dir, tmp]
+  writable = [tmp] if warmup else [job.trial_dir, tmp]
   cache = os.environ.get('JAX_COMPILATION_CACHE_DIR')
   try:
     import jax
@@ -113,37 +131,78 @@ def _install_sandbox(job, submission_path: pathlib.Path, tmp: str) -> None:
     cache = jax.config.jax_compilation_cache_dir or cache
   except (ImportError, AttributeError):
     pass
-  writable.append(cache)
   sandbox.install(sandbox.Policy.create(
     [submission_path.parent], writable,
-    [dirs.resolve_data_dir(job.config.data_dir)]))
+    [dirs.resolve_data_dir(job.config.data_dir)], cache_roots=[cache]))
 
 
-def _train(job, beat):
-  """Loads, guards and trains the trial; returns the runner's TrialResult."""
+def _load(job, beat, workload, warmup: bool = False):
+  """The submission, loaded under the sandbox, its calls guarded."""
   from algoperf import clock
-  from algoperf import registry
-  from algoperf import runner
   from algoperf import sandbox
   from algoperf import submission as submission_lib
 
-  workload = registry.make_workload(job.workload)
   budget = workload.max_allowed_runtime_sec * job.config.budget_multiplier
   beat.set_budget(budget)  # Before any submission code runs.
   beat.enter_call('<import>')
   path = submission_lib.resolve_path(job.submission)
-  _install_sandbox(job, path, os.environ.get('TMPDIR', ''))
+  _install_sandbox(job, path, os.environ.get('TMPDIR', ''), warmup)
   submission = submission_lib.load_submission(path)
   guarded = {name: _guarded(name, getattr(submission, name), beat, sandbox)
              for name in _CALLS if getattr(submission, name) is not None}
-  submission = dataclasses.replace(submission, **guarded)
-  if job.synthetic_data:
-    workload.use_synthetic_data(job.synthetic_data)
   _watch_evals(workload, beat)
   clock.observe(beat.on_charge)
+  return dataclasses.replace(submission, **guarded), budget
+
+
+def _warmup_notes(scratch: pathlib.Path) -> dict:
+  """What the warm-up before this process reported, for status.json."""
+  try:
+    return {'warmup': records.read_json(scratch / WARMUP_RESULT)}
+  except (OSError, ValueError):
+    return {}
+
+
+def _train(job, beat, scratch: pathlib.Path):
+  """Loads, guards and trains the trial; returns the runner's TrialResult."""
+  from algoperf import registry
+  from algoperf import runner
+
+  workload = registry.make_workload(job.workload)
+  submission, _ = _load(job, beat, workload)
+  if job.synthetic_data:
+    workload.use_synthetic_data(job.synthetic_data)
   # No display here: the supervisor shows the trial from the heartbeat and
-  # status.json (progress.trial_watch).
-  return runner.run_trial(workload, submission, job.config)
+  # status.json (trial_watch.py).
+  return runner.run_trial(workload, submission, job.config,
+                          notes=_warmup_notes(scratch))
+
+
+def _warm_up(job, beat) -> dict:
+  """The trial's first steps on random data, off any clock that counts;
+  returns what warmup.json records."""
+  import math
+  import time
+
+  from algoperf import registry
+  from algoperf import runner
+
+  started = time.monotonic()
+  workload = registry.make_workload(job.workload)
+  submission, _ = _load(job, beat, workload, warmup=True)
+  # The hang rule keeps the trial's budget (set above); the runner none.
+  workload.override_facts(max_allowed_runtime_sec=math.inf)
+  workload.use_synthetic_data(WARMUP_EXAMPLES)
+  config = dataclasses.replace(
+    job.config, experiment_dir=os.path.join(os.environ['TMPDIR'], 'warmup'),
+    rng_seed=job.config.rng_seed + 1, max_steps=WARMUP_STEPS,
+    checkpoint_every_sec=None, progress=False, budget_multiplier=1.0)
+  result = runner.run_trial(workload, submission, config)
+  status = records.read_json(pathlib.Path(result.trial_dir) / records.STATUS)
+  return {'status': result.status, 'message': result.message,
+          'steps': result.global_step,
+          'seconds': time.monotonic() - started,
+          'compilation': status['measurements'][-1]['compilation']}
 
 
 def _status(job) -> dict | None:
@@ -171,12 +230,12 @@ def mark_failed(job, reason: str, message: str, details: str = '') -> bool:
   return True
 
 
-def _outcome(job, beat) -> dict:
+def _outcome(job, beat, scratch: pathlib.Path) -> dict:
   """Runs the trial; its outcome as the supervisor's summary fields."""
   from algoperf import fs
 
   try:
-    result = _train(job, beat)
+    result = _train(job, beat, scratch)
   except SubmissionError as e:
     return {'status': records.ERROR, 'message': str(e),
             'exit_code': exit_codes.SUBMISSION}
@@ -228,14 +287,29 @@ def _free_partial_checkpoints(job) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _warmup_outcome(job, beat) -> dict:
+  """The warm-up's report; its failures are the timed process's to meet."""
+  try:
+    return _warm_up(job, beat)
+  except Exception as e:  # noqa: BLE001 -- reported, never fatal.
+    return {'status': records.ERROR,
+            'message': f'{type(e).__name__}: {e}'.splitlines()[0][:300]}
+
+
 def main(argv=None) -> int:
   die_with_parent()
-  scratch = pathlib.Path((argv or sys.argv[1:])[0])
+  args = argv or sys.argv[1:]
+  scratch = pathlib.Path(args[0])
+  warmup = WARMUP in args[1:]
   job = pickle.loads((scratch / JOB).read_bytes())
-  beat = heartbeat_lib.Heartbeat(scratch / HEARTBEAT)
-  outcome = _outcome(job, beat)
+  beat = heartbeat_lib.Heartbeat(
+    scratch / (WARMUP_HEARTBEAT if warmup else HEARTBEAT))
+  if warmup:
+    path, outcome = scratch / WARMUP_RESULT, _warmup_outcome(job, beat)
+  else:
+    path, outcome = scratch / RESULT, _outcome(job, beat, scratch)
   try:
-    records.write_json(scratch / RESULT, outcome)
+    records.write_json(path, outcome)
   except OSError:
     return RESULT_UNWRITABLE
   return 0

@@ -80,6 +80,8 @@ class TrialWriter:
   benchmark_version: str
   run_index: int = 0
   info: dict = dataclasses.field(default_factory=dict)
+  # What earlier attempts of a resumed trial measured (status.json).
+  earlier_measurements: list = dataclasses.field(default_factory=list)
 
   @classmethod
   def create(cls, workload, submission, config) -> 'TrialWriter':
@@ -108,6 +110,8 @@ class TrialWriter:
     """
     self.directory.mkdir(parents=True, exist_ok=True)
     self.run_index = records.next_index(self.directory, 'meta_data')
+    if resumed:
+      self.earlier_measurements = self._recorded().get('measurements', [])
     if not resumed:
       for name in (records.EVAL_MEASUREMENTS, records.MEASUREMENTS,
                    records.GRAD_NORMS):
@@ -134,7 +138,26 @@ class TrialWriter:
             **self.info, 'updated': time.time(), **data}
     records.write_json(self.directory / records.STATUS, data)
 
-  def write_evals(self, loop) -> None:
+  def _recorded(self) -> dict:
+    try:
+      return records.read_json(self.directory / records.STATUS)
+    except (OSError, ValueError):
+      return {}
+
+  def _measured(self, measurement: dict | None) -> dict:
+    """status.json's record of every attempt's measurement so far."""
+    if measurement is None:
+      return {}
+    attempts = self.earlier_measurements + [
+      {'attempt': self.run_index, **measurement}]
+    contended = [m for m in attempts if m['machine']['contended']]
+    return {'measurements': attempts, 'contended': bool(contended),
+            'contention': '; '.join(
+              f'attempt {m["attempt"]}: {m["machine"]["contention"]}'
+              for m in contended)}
+
+  def write_evals(self, loop, measurement: dict | None = None) -> None:
+    """``measurement``: the attempt's machine and compilation so far."""
     records.write_rows_csv(self.directory / records.EVAL_MEASUREMENTS,
                            loop.eval_rows)
     self.metrics_logger.flush()
@@ -143,7 +166,8 @@ class TrialWriter:
                           'global_step': loop.global_step,
                           'num_evals': len(loop.eval_rows),
                           **self._best(loop.eval_rows),
-                          'last_eval': _finite(loop.eval_rows[-1])})
+                          'last_eval': _finite(loop.eval_rows[-1]),
+                          **self._measured(measurement)})
 
   def _best(self, rows: list[dict]) -> dict:
     """``best_metric``: the best value of the target metric so far (None
@@ -166,7 +190,8 @@ class TrialWriter:
       'status': records.ERROR, 'message': message, 'traceback': details,
       'global_step': loop.global_step if loop is not None else 0})
 
-  def finish(self, loop, clock, clock_check: dict) -> None:
+  def finish(self, loop, clock, clock_check: dict,
+             measurement: dict | None = None) -> None:
     self.write_evals(loop)
     last = loop.eval_rows[-1] if loop.eval_rows else {}
     self._write_status({
@@ -178,6 +203,7 @@ class TrialWriter:
       'accumulators': dict(clock.totals),
       'clock_self_check': clock_check,
       'last_eval': _finite(last),
+      **self._measured(measurement),
     })
 
 

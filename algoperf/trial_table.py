@@ -42,6 +42,8 @@ _COLUMNS = (
   ('time', Column('time / budget', priority=3, justify='right',
                   short_header='time')),
   ('eta', Column('ETA', priority=5, justify='right')),
+  # Measured beside other work (contention.py): the time is not trusted.
+  ('contended', Column('contended', priority=2, short_header='cont.')),
   ('metric', Column('metric', priority=7)),
   ('message', Column('message', priority=8, wrap=True, below=True)),
 )
@@ -88,6 +90,8 @@ def _shown(key: str, rows: list[dict]) -> bool:
     return len({r.get(key) for r in rows}) > 1
   if key == 'message':
     return any(r.get('message') for r in rows)
+  if key == 'contended':
+    return any(r.get('contended') for r in rows)
   if key == 'eta':  # Only running trials have one.
     return any(r.get('eta') is not None for r in rows)
   return True
@@ -121,6 +125,7 @@ def _cells(r: dict) -> dict:
     'best': _best(r), 'last': _value(r.get('last')),
     'target': target_text(r), 'time': _time(r),
     'eta': '-' if r['eta'] is None else f'≤{seconds(r["eta"])}',
+    'contended': '[yellow]yes[/yellow]' if r.get('contended') else '',
     'metric': _metric(r), 'message': _escape(r.get('message') or ''),
   }
 

@@ -209,13 +209,21 @@ def _load_study(pool, trials, submission, study, study_path, targets, wanted,
 
 
 def _flag_unfinished(trial_path: str, problems: Problems) -> None:
-  """A trial whose status.json (ours) says it did not finish cleanly."""
+  """A trial whose status.json (ours) says it did not finish cleanly, or
+  that it was measured under contention."""
   try:
     with open(os.path.join(trial_path, 'status.json')) as f:
       status = json.load(f)
   except (OSError, ValueError):
     return  # AlgoPerf's logs have none.
-  state = status.get('status') if isinstance(status, dict) else None
+  if not isinstance(status, dict):
+    return
+  if status.get('contended') is True:
+    problems.add('contended trial', trial_path,
+                 'measured on a busy machine (status.json: '
+                 f'{str(status.get("contention", ""))[:160]}); its times are '
+                 'not comparable with a quiet run\'s.')
+  state = status.get('status')
   if state in ('running', 'failed', 'timeout', 'error'):
     what = ('was interrupted (status running)' if state == 'running'
             else f'ended with status {state!r}')

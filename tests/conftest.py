@@ -20,6 +20,18 @@ if str(REPO) not in sys.path:
   sys.path.insert(0, str(REPO))
 
 
+def pytest_collection_modifyitems(config, items):
+  """``serial`` tests measure the machine (or load it with processes):
+  beside other tests, under xdist, they skip; CI runs them alone."""
+  if not os.environ.get('PYTEST_XDIST_WORKER'):
+    return
+  skip = pytest.mark.skip(reason='a serial test: run alone with -m serial '
+                          '-p no:xdist (CI does, in its own step)')
+  for item in items:
+    if 'serial' in item.keywords:
+      item.add_marker(skip)
+
+
 @pytest.fixture
 def mnist_synthetic():
   """The real mnist workload class serving 64 random examples per split.

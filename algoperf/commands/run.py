@@ -32,6 +32,8 @@ def seconds(text: str) -> float:
 
 def add_trial_arguments(parser) -> None:
   """Flags `run` and `study` share about each trial."""
+  import argparse
+
   parser.add_argument('--max-steps', type=positive_int, default=None,
                       help='stop each trial after N steps (final eval)')
   parser.add_argument('--grace-sec', type=seconds, default=30.0,
@@ -42,6 +44,10 @@ def add_trial_arguments(parser) -> None:
                       metavar='N', help='serve N random examples per split '
                       'instead of prepared data (smoke tests only: the '
                       'results say nothing about the workload)')
+  parser.add_argument('--warmup', action=argparse.BooleanOptionalAction,
+                      default=None, help='compile each trial\'s first steps '
+                      'off the clock, in a process of their own, before the '
+                      'timed one (default: on, off with --synthetic-data)')
 
 
 def add_arguments(parser):

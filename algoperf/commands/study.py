@@ -41,8 +41,9 @@ def add_arguments(parser):
   parser.add_argument('--rng-seed', type=int, default=0)
   add_trial_arguments(parser)
   parser.add_argument('--eval-every-steps', type=_positive_int,
-                      help='evaluate every N steps instead of by time '
-                      '(reproducibility/testing; AlgoPerf evaluates by time)')
+                      help='evaluate every N steps instead of on the '
+                      'workload\'s own step schedule (its eval_every_steps '
+                      'fact)')
   parser.add_argument('--checkpoint-every-sec', type=float, default=30.0,
                       help='checkpoint at the first eval this long after the '
                       'previous checkpoint (0: every eval)')
@@ -71,7 +72,8 @@ def spec_from_args(args):
     checkpoint_every_sec=args.checkpoint_every_sec,
     num_cpus_per_trial=args.num_cpus_per_trial,
     num_gpus_per_trial=args.num_gpus_per_trial,
-    synthetic_data=args.synthetic_data, grace_sec=args.grace_sec)
+    synthetic_data=args.synthetic_data, grace_sec=args.grace_sec,
+    warmup=args.warmup)
 
 
 def run(args) -> int:

@@ -24,7 +24,10 @@ the CPU suite (docs/targets.md shows the outcome):
    (the base workload's ``target_setting_horizon_steps`` fact, the steps
    every target-setting run trains for), so that,
    as in AlgoPerf v0.5, a schedule over 0.75 x step_hint replays the
-   target-setting runs. The eval period is budget / ``EVALS_PER_BUDGET``.
+   target-setting runs. The eval period is budget / ``EVALS_PER_BUDGET``,
+   and ``eval_every_steps`` is that period in steps at the seeds' pace
+   (median time to target / median steps to target): scored runs evaluate
+   on that step schedule (docs/design.md §6).
 6. Variants: the base workload's winning algorithm re-tuned with
    ``VARIANT_POINTS`` points and ``SEEDS`` seeds, steps 2-4. A variant
    keeps its base workload's budget and step hint (AlgoPerf's held-out
@@ -69,6 +72,17 @@ EVALS_PER_BUDGET = 20
 def eval_period(budget: float) -> float:
   """Seconds of submission time between evals (at least 0.1 s)."""
   return max(round(budget / EVALS_PER_BUDGET, 1), 0.1)
+
+
+def eval_every_steps(period_sec: float, time_to_target: float,
+                     steps_to_target: float) -> int:
+  """The eval period in steps at the pace the seed reruns measured.
+
+  ``time_to_target`` and ``steps_to_target`` are the seeds' medians, so the
+  period in time stays close to ``period_sec`` on the reference machine,
+  while the step schedule makes every machine evaluate at the same steps.
+  """
+  return max(1, round(period_sec * steps_to_target / time_to_target))
 
 
 def step_hint(horizon: int) -> int:

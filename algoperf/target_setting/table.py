@@ -84,6 +84,9 @@ def derive(root: pathlib.Path, base_names: list, variant_bases: dict) -> dict:
       entry['step_hint'] = protocol.step_hint(horizon)
       entry['eval_period_time_sec'] = protocol.eval_period(
         entry['max_allowed_runtime_sec'])
+      entry['eval_every_steps'] = protocol.eval_every_steps(
+        entry['eval_period_time_sec'], targets.median_time_to_target,
+        targets.median_steps_to_target)
     table[name] = entry
   return table
 
@@ -134,7 +137,8 @@ def fact_values(entry: dict) -> dict:
   """The class attributes the protocol sets for one workload."""
   keys = ['validation_target_value', 'test_target_value']
   if entry['base'] is None:
-    keys += ['max_allowed_runtime_sec', 'step_hint', 'eval_period_time_sec']
+    keys += ['max_allowed_runtime_sec', 'step_hint', 'eval_period_time_sec',
+             'eval_every_steps']
   return {k: entry[k] for k in keys}
 
 
@@ -192,24 +196,30 @@ def render(table: dict, provisional: list,
     'validation target (submission time, seconds, rounded up). step_hint: '
     f'{protocol.BUDGET_FACTOR:.4g} x the horizon (AlgoPerf v0.5: a schedule '
     'over 0.75 x step_hint replays the target-setting runs).',
+    f'- Evals: every budget / {protocol.EVALS_PER_BUDGET} s of submission '
+    'time (AlgoPerf\'s time-based schedule), which scored runs take in '
+    'steps: eval every (steps) = that period x the median steps to target / '
+    'the median time to target, so every machine evaluates at the same '
+    'steps.',
     f'- Variants: the base\'s winning algorithm, {protocol.VARIANT_POINTS} '
     f'points, {protocol.SEEDS} seeds; budget and step_hint are the base\'s.',
     '',
     '## Targets',
     '',
     '| workload | metric | validation target | test target | budget (s) '
-    '| step_hint | eval every (s) | horizon | winner '
+    '| step_hint | eval every (s) | eval every (steps) | horizon | winner '
     '| median time to target (s) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ]
   for name, e in table.items():
     budget = e.get('max_allowed_runtime_sec', '(base)')
     hint = e.get('step_hint', '(base)')
     period = e.get('eval_period_time_sec', '(base)')
+    every = e.get('eval_every_steps', '(base)')
     lines.append(
       f'| {name} | {e["metric"]} ({e["direction"]}) '
       f'| {e["validation_target_value"]} | {e["test_target_value"]} '
-      f'| {budget} | {hint} | {period} | {e["horizon_steps"]} '
+      f'| {budget} | {hint} | {period} | {every} | {e["horizon_steps"]} '
       f'| {e["winner"]["algorithm"]} #{e["winner"]["trial"]} '
       f'| {_fmt(e["median_time_to_target"])} |')
   if provisional:

@@ -19,7 +19,7 @@ from algoperf import registry
 workload = registry.make_workload('mnist')
 workload.use_synthetic_data(64)
 # No budget: a loaded machine must not end the 12 steps early.
-workload.override_facts(eval_period_time_sec=0, max_allowed_runtime_sec=1e9)
+workload.override_facts(eval_every_steps=1, max_allowed_runtime_sec=1e9)
 config = runner.RunConfig(experiment_dir={out!r}, experiment_name='dp',
                           max_steps=12, progress=False)
 result = runner.run_trial(workload, load_fixture_submission(), config)

@@ -46,7 +46,8 @@ def test_sleeping_submission_stops_within_budget_and_gets_no_late_eval(
 
   submission = dataclasses.replace(base, update_params=update_params)
   workload = mnist_synthetic
-  workload.override_facts(max_allowed_runtime_sec=5, eval_period_time_sec=1)
+  workload.override_facts(max_allowed_runtime_sec=5, eval_period_time_sec=1,
+                          eval_every_steps=None)
   result = runner.run_trial(workload, submission, _config(experiment_dir),
                             time_fn=fake)
   assert result.status == records.BUDGET_EXHAUSTED
@@ -66,7 +67,7 @@ def test_slow_eval_is_off_the_clock(mnist_synthetic, experiment_dir):
 
   workload = mnist_synthetic
   # 4 fake seconds of training.
-  workload.override_facts(eval_period_time_sec=0, max_allowed_runtime_sec=60)
+  workload.override_facts(eval_every_steps=1, max_allowed_runtime_sec=60)
   real_eval = workload.eval_model
 
   def slow_eval(*args, **kwargs):
@@ -87,7 +88,7 @@ def test_slow_eval_is_off_the_clock(mnist_synthetic, experiment_dir):
 def test_compile_time_counts_toward_the_score(mnist_synthetic,
                                               experiment_dir):
   workload = mnist_synthetic
-  workload.override_facts(eval_period_time_sec=0)
+  workload.override_facts(eval_every_steps=1)
   result = runner.run_trial(workload, load_fixture_submission(),
                             _config(experiment_dir, max_steps=30))
   rows = _rows(result)
@@ -100,7 +101,7 @@ def test_compile_time_counts_toward_the_score(mnist_synthetic,
 
 def test_accumulators_sum_to_loop_wall_time(mnist_synthetic, experiment_dir):
   workload = mnist_synthetic
-  workload.override_facts(eval_period_time_sec=0)
+  workload.override_facts(eval_every_steps=1)
   result = runner.run_trial(workload, load_fixture_submission(),
                             _config(experiment_dir, max_steps=10))
   check = result.clock_check

@@ -38,7 +38,7 @@ def test_train_data_view_and_device_metrics(mnist_synthetic, experiment_dir):
   submission = dataclasses.replace(
     base, data_selection=data_selection, update_params=update_params,
     wants_train_data=True)
-  mnist_synthetic.override_facts(eval_period_time_sec=0)
+  mnist_synthetic.override_facts(eval_every_steps=1)
   result = runner.run_trial(mnist_synthetic, submission,
                             _config(experiment_dir, max_steps=5))
   assert seen == [64] * 5

@@ -70,3 +70,18 @@ def test_study_progress_in_a_log_is_plain_lines(tmp_path, capsys):
              and '(target ≥' in line for line in lines), lines
   assert lines[-1].endswith('study: 1 of 1 trials finished (1 max_steps)')
   assert 'best @ step' in captured.out
+
+
+def test_status_flags_a_trial_measured_under_contention(tmp_path, capsys):
+  for trial, contended in ((1, True), (2, False)):
+    path = records.trial_dir(tmp_path, 'x', 0, 'mnist', trial)
+    path.mkdir(parents=True)
+    path.joinpath(records.STATUS).write_text(json.dumps({
+      'status': 'budget_exhausted', 'study': 0, 'trial': trial,
+      'workload': 'mnist', 'contended': contended}))
+  rows = study_status.collect(tmp_path)
+  assert [r['contended'] for r in rows] == [True, False]
+  capsys.readouterr()
+  assert cli.main(['status', str(tmp_path)]) == 0
+  out = capsys.readouterr().out
+  assert 'contended' in out and out.count('yes') == 1

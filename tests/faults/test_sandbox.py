@@ -71,6 +71,9 @@ def read_validation_file(tmp):
 def read_test_file_numpy(tmp):
   np.fromfile(os.path.join(tmp, 'data', 'd', '1.0.0',
                            'd-test.array_record-00000-of-00001'))
+def cache_read(tmp): open(os.path.join(tmp, 'cache', 'entry'), 'rb').read()
+def cache_write(tmp): open(os.path.join(tmp, 'cache', 'stash'), 'wb')
+def cache_list(tmp): os.listdir(os.path.join(tmp, 'cache'))
 def swallowed_write(tmp):
   try:
     open(os.path.join(tmp, 'outside', 'x'), 'w')
@@ -84,6 +87,11 @@ def allowed_train_read(tmp):
                     'd-train.array_record-00000-of-00001'), 'rb').read()
 def allowed_devnull(tmp): open(os.devnull, 'w').write('x')
 def allowed_own_source_read(tmp): open(__file__).read()
+def allowed_jax_cache_use(tmp):
+  from jax._src import lru_cache
+  cache = lru_cache.LRUCache(os.path.join(tmp, 'cache'), max_size=-1)
+  cache.put('program', b'compiled')
+  assert cache.get('program') == b'compiled'
 '''
 
 REFUSED = sorted(n.split('(')[0][4:] for n in SOURCE.splitlines()
@@ -99,9 +107,10 @@ def world(tmp_path):
   sub = tmp_path / 'submission'
   sub.mkdir()
   (sub / 'hostile.py').write_text(textwrap.dedent(SOURCE))
-  for d in ('outside', 'trial', 'scratch', 'data/d/1.0.0'):
+  for d in ('outside', 'trial', 'scratch', 'data/d/1.0.0', 'cache'):
     (tmp_path / d).mkdir(parents=True)
   (tmp_path / 'outside' / 'keep').write_text('keep')
+  (tmp_path / 'cache' / 'entry').write_bytes(b'a compiled program')
   (tmp_path / 'trial' / 'f').write_text('f')
   for split in ('train', 'validation', 'test'):
     (tmp_path / 'data' / 'd' / '1.0.0' /
@@ -113,7 +122,8 @@ def world(tmp_path):
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   sandbox.install(sandbox.Policy.create(
-    [sub], [tmp_path / 'trial', tmp_path / 'scratch'], [tmp_path / 'data']))
+    [sub], [tmp_path / 'trial', tmp_path / 'scratch'], [tmp_path / 'data'],
+    cache_roots=[tmp_path / 'cache']))
   yield module, tmp_path
   sandbox.install(None)
 

@@ -50,6 +50,13 @@ def _status(state):
   return mutate
 
 
+def _contended(root):
+  (_trial(root) / 'status.json').write_text(json.dumps(
+    {'status': 'target_reached', 'contended': True,
+     'contention': 'attempt 0: other processes used 1.50 of the 2 usable '
+                   'cores (over 25%)'}))
+
+
 def _loop(*parts):
   def mutate(root):
     link = root.joinpath(*parts)
@@ -182,6 +189,7 @@ CASES = {
   'failed_trial': (_status('failed'), 'unfinished trial', 'trial_2'),
   'timed_out_trial': (_status('timeout'), 'unfinished trial', 'trial_2'),
   'errored_trial': (_status('error'), 'unfinished trial', 'trial_2'),
+  'contended_trial': (_contended, 'contended trial', 'trial_2'),
   'corrupt_status_json': (_corrupt_status, None, ''),
   'directory_named_meta_data': (_meta_dir, None, ''),
   'trial_directly_under_study': (_misplaced, 'misplaced trial', 'trial_3'),

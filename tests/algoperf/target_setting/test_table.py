@@ -49,12 +49,14 @@ def test_table_from_summaries(tmp_path):
   assert entry['validation_target_value'] == 0.92
   assert entry['max_allowed_runtime_sec'] == math.ceil(4 / 3 * 20.0)
   assert entry['step_hint'] == 400
+  # The eval period in steps at the seeds' pace: the median seed reaches
+  # the target at step 200 after 20 s, so 1.4 s is 14 steps.
   assert table.fact_values(entry) == {
     'validation_target_value': 0.92, 'test_target_value': 0.92,
     'max_allowed_runtime_sec': 27, 'step_hint': 400,
-    'eval_period_time_sec': 1.4}
+    'eval_period_time_sec': 1.4, 'eval_every_steps': 14}
   page = table.render(derived, ['w_v'])
-  assert ('| w | accuracy (max) | 0.92 | 0.92 | 27 | 400 | 1.4 | 300 '
+  assert ('| w | accuracy (max) | 0.92 | 0.92 | 27 | 400 | 1.4 | 14 | 300 '
           '| nesterov #2') in page
   assert 'provisional' in page and '`w_v`' in page
 
