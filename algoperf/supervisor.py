@@ -86,7 +86,8 @@ def supervise(job, grace_sec: float = GRACE_SEC,
 
 
 def _start(scratch, tmp, log, show_output: bool) -> subprocess.Popen:
-  env = dict(os.environ, TMPDIR=str(tmp))
+  env = dict(os.environ, TMPDIR=str(tmp),
+             **{trial_child.SUPERVISOR_PID: str(os.getpid())})
   return subprocess.Popen(
     [sys.executable, '-m', 'algoperf.trial_child', str(scratch)],
     env=env, stdin=subprocess.DEVNULL,
