@@ -42,11 +42,18 @@ def test_dockerfile_passes_hadolint(dockerfile):
   assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_dockerfile_has_cpu_and_gpu_targets_and_a_non_root_user():
+def test_dockerfile_targets_install_pinned_as_a_non_root_user():
   text = (REPO / 'docker' / 'Dockerfile').read_text()
-  assert ' AS cpu' in text and ' AS gpu' in text
-  assert '"/opt/algoperf[gpu]"' in text  # jax[cuda12] via the gpu extra.
-  assert text.count('USER 1000:1000') == 2
+  stages = text.split('\nFROM ')[1:]
+  targets = {stage.split(' AS ')[1].split()[0]: stage for stage in stages}
+  assert set(targets) == {'base', 'cpu', 'cpu-algoperf', 'gpu'}
+  installs = {'cpu': '-c constraints/lock.txt .',
+              'cpu-algoperf': '-c constraints/algoperf-2c90454.lock.txt .',
+              'gpu': '-c constraints/lock.txt ".[gpu]"'}
+  for target, install in installs.items():
+    assert f'algoperf-pip-install {install}' in targets[target], target
+    assert 'USER 1000:1000' in targets[target], target
+  assert 'ENV ALGOPERF_REQUIRE_GPU=1' in targets['gpu']
   assert 'python:3.11.11-slim-bookworm' in text  # An exact tag.
 
 
@@ -133,3 +140,25 @@ def test_docker_command_cli_prints_a_shell_line(tmp_path):
   assert proc.returncode == 0, proc.stderr
   assert proc.stdout.startswith('docker run --rm --network none')
   assert proc.stdout.rstrip().endswith('algoperf-bench:cpu study --suite cpu')
+
+
+def test_trials_run_when_the_cli_is_process_1(tmp_path):
+  """In a container the CLI (the entrypoint's exec) is process 1; a trial's
+  child must not take its parent's PID of 1 for an orphaned child's."""
+  unshare = shutil.which('unshare')
+  probe = unshare and subprocess.run(
+    [unshare, '--pid', '--fork', '--mount-proc', 'true'],
+    capture_output=True, check=False, timeout=30)
+  if not probe or probe.returncode != 0:
+    pytest.skip('needs unshare --pid (root, or a kernel allowing it)')
+  proc = subprocess.run(
+    [unshare, '--pid', '--fork', '--mount-proc', _algoperf_bin(), 'run',
+     '--workload', 'mnist', '--submission', str(FIXTURES / 'sgd'),
+     '--ruleset', 'self', '--synthetic-data', '64', '--max-steps', '2',
+     '--experiment-dir', str(tmp_path), '--name', 'pid1', '--no-progress'],
+    capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    env={**os.environ, 'JAX_PLATFORMS': 'cpu'})
+  assert proc.returncode == 0, proc.stdout + proc.stderr
+  status = records.read_json(
+    records.trial_dir(tmp_path, 'pid1', 0, 'mnist', 1) / 'status.json')
+  assert status['status'] == records.MAX_STEPS
