@@ -10,6 +10,7 @@ import dataclasses
 
 from algoperf import console
 from algoperf import fs
+from algoperf import host_paths
 from algoperf import records
 from algoperf import study
 from algoperf import study_backends
@@ -81,7 +82,8 @@ def _print_summary(summaries) -> None:
       s['trial_dir'].rsplit('/', 1)[-1], _styled(s['status']),
       str(s.get('global_step', 0)), '-' if used is None else f'{used:.1f}',
       f'{value:.4f}' if isinstance(value, float) else '-',
-      str(status.get('target_value', '-')), s['message'])
+      str(status.get('target_value', '-')),
+      host_paths.to_host(s['message']))
   console.console().print(table)
 
 

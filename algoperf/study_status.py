@@ -13,6 +13,7 @@ import pathlib
 import platform
 
 from algoperf import console
+from algoperf import host_paths
 from algoperf import records
 from algoperf.experiment_lock import pid_alive
 
@@ -129,7 +130,7 @@ def render(rows: list[dict], title: str = 'Trials'):
   """A rich Table of ``rows`` with a caption counting trials per state."""
   from rich.table import Table
 
-  table = Table(title=title)
+  table = Table(title=host_paths.to_host(title))
   for column in ('experiment', 'study', 'workload', 'trial', 'state', 'step',
                  'best metric', 'target', 'time / budget', 'ETA', 'message'):
     table.add_column(column, overflow='fold')
@@ -141,7 +142,7 @@ def render(rows: list[dict], title: str = 'Trials'):
       r['experiment'], str(r['study']), str(r['workload']), str(r['trial']),
       f'[{color}]{r["state"]}[/{color}]', str(r['step']), best, target,
       f'{_seconds(r["used"])} / {_seconds(r["budget"])}',
-      _seconds(r['eta']), (r['message'] or '')[:80])
+      _seconds(r['eta']), host_paths.to_host(r['message'] or '')[:80])
   counts = {}
   for r in rows:
     counts[r['state']] = counts.get(r['state'], 0) + 1
