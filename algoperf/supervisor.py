@@ -59,10 +59,11 @@ def scratch_dir(job) -> pathlib.Path:
 
 
 def supervise(job, grace_sec: float = GRACE_SEC,
-              show_output: bool = False) -> dict:
+              show_output: bool = False, env: dict | None = None) -> dict:
   """Runs ``job`` in a child process; returns its summary (never raises
   for the child's failures). ``show_output``: the child's stdout goes to
-  this terminal (progress), else to the log with its stderr."""
+  this terminal (progress), else to the log with its stderr. ``env``: set
+  in the child's environment (its GPUs, algoperf/gpu_assign.py)."""
   scratch = scratch_dir(job)
   tmp = scratch / trial_child.TMP
   shutil.rmtree(tmp, ignore_errors=True)
@@ -73,9 +74,12 @@ def supervise(job, grace_sec: float = GRACE_SEC,
   log_path = scratch / LOG
   try:
     with open(log_path, 'a') as log:
-      log.write(f'--- {time.strftime("%Y-%m-%d %H:%M:%S")} {job.label}\n')
+      # The GPUs it was given, for whoever reads the log after an OOM.
+      shown = ''.join(f' {k}={v!r}' for k, v in sorted((env or {}).items()))
+      log.write(f'--- {time.strftime("%Y-%m-%d %H:%M:%S")} {job.label}'
+                f'{shown}\n')
       log.flush()
-      process = _start(scratch, tmp, log, show_output)
+      process = _start(scratch, tmp, log, show_output, env or {})
       timed_out = _wait(process, beat, grace_sec)
     state = beat.read()
   finally:
@@ -85,8 +89,9 @@ def supervise(job, grace_sec: float = GRACE_SEC,
                   log_path, grace_sec)
 
 
-def _start(scratch, tmp, log, show_output: bool) -> subprocess.Popen:
-  env = dict(os.environ, TMPDIR=str(tmp),
+def _start(scratch, tmp, log, show_output: bool,
+           extra_env: dict) -> subprocess.Popen:
+  env = dict(os.environ, **extra_env, TMPDIR=str(tmp),
              **{trial_child.SUPERVISOR_PID: str(os.getpid())})
   return subprocess.Popen(
     [sys.executable, '-m', 'algoperf.trial_child', str(scratch)],
