@@ -3,6 +3,7 @@ outside the source tree: nothing may depend on a checkout (the template
 of `algoperf new`, suites' facts, reference leaderboard data, ...)."""
 
 import pathlib
+import shutil
 import subprocess
 import sys
 import venv
@@ -29,8 +30,18 @@ def _run(args, cwd, timeout=900):
 def installed(tmp_path_factory):
   """A fresh venv holding the wheel (pinned by constraints/lock.txt)."""
   root = tmp_path_factory.mktemp('wheel')
+  # From a copy of the working tree's files (tracked or not ignored):
+  # setuptools would leave build/ in the checkout, and a stale build/lib
+  # goes into later wheels.
+  files = _run(['git', 'ls-files', '-z', '--cached', '--others',
+                '--exclude-standard'], cwd=REPO).split('\0')
+  source = root / 'source'
+  for name in filter(None, files):
+    if (REPO / name).is_file():
+      (source / name).parent.mkdir(parents=True, exist_ok=True)
+      shutil.copy2(REPO / name, source / name)
   _run([sys.executable, '-m', 'pip', 'wheel', '--no-deps',
-        '-w', root / 'dist', REPO], cwd=root)
+        '-w', root / 'dist', source], cwd=root)
   wheel, = (root / 'dist').glob('algoperf_bench-*.whl')
   venv.create(root / 'venv', with_pip=True)
   python = root / 'venv' / 'bin' / 'python'
