@@ -12,6 +12,7 @@ import signal
 import sys
 
 from algoperf import exit_codes
+from algoperf import host_paths
 from algoperf.errors import AlgoperfError
 
 # verb -> (module, one-line help). Adding a verb touches this dict only.
@@ -74,6 +75,7 @@ class _Version(argparse.Action):
 
 def main(argv=None) -> int:
   """Runs one verb; its exit status is in the table of exit_codes.py."""
+  host_paths.install()  # In a container: messages name the host's paths.
   parser = build_parser()
   args = parser.parse_args(argv)
   if not getattr(args, '_run', None):

@@ -11,6 +11,7 @@ import pathlib
 
 from algoperf import console
 from algoperf import fs
+from algoperf import host_paths
 from algoperf import records
 from algoperf import study
 from algoperf import study_backends
@@ -84,7 +85,7 @@ def _summary_row(summary: dict) -> dict:
     experiment=path.parents[2].name,
     workload=summary.get('workload') or status.get('workload', '?'),
     trial=status.get('trial', trial), state=summary['status'],
-    message=summary.get('message', ''),
+    message=host_paths.to_host(summary.get('message', '')),
     step=summary.get('global_step', row['step']), eta=None, phase=None)
   return row
 

@@ -19,6 +19,7 @@ import time
 import traceback
 from collections.abc import Callable
 
+from algoperf import gpu_assign
 from algoperf import records
 from algoperf.errors import AlgoperfError
 
@@ -56,11 +57,22 @@ def _summary(job, status: str, message: str, global_step: int = 0) -> dict:
           'global_step': global_step, 'trial_dir': str(job.trial_dir)}
 
 
-def supervised(job, show_output: bool = False) -> dict:
-  """``execute(job)`` in a supervised child process (supervisor.py)."""
+def supervised(job, show_output: bool = False,
+               env: dict | None = None) -> dict:
+  """``execute(job)`` in a supervised child process (supervisor.py), with
+  ``env`` added to its environment."""
   from algoperf import supervisor
 
-  return supervisor.supervise(job, job.grace_sec, show_output)
+  return supervisor.supervise(job, job.grace_sec, show_output, env)
+
+
+def _with_gpus(job, slots: gpu_assign.GpuSlots) -> dict:
+  """A pool trial on GPUs of its own (none if it asks for none)."""
+  devices = slots.acquire()
+  try:
+    return supervised(job, env=gpu_assign.trial_env(devices, job.num_gpus))
+  finally:
+    slots.release(devices)
 
 
 def _shown(job) -> dict:
@@ -81,10 +93,14 @@ def usable_cpus() -> int:
 
 
 def pool_size(num_jobs: int, cpus_per_trial: float,
-              max_workers: int | None = None) -> int:
-  """Concurrent trials: never more than the cores allow (nor than asked)."""
+              max_workers: int | None = None,
+              gpu_capacity: int | None = None) -> int:
+  """Concurrent trials: never more than the cores (nor the GPUs) allow,
+  nor than asked."""
   by_cores = max(int(usable_cpus() // max(cpus_per_trial, 1e-9)), 1)
   size = min(num_jobs, by_cores)
+  if gpu_capacity:
+    size = min(size, gpu_capacity)
   if max_workers:
     size = min(size, max_workers)
   return max(size, 1)
@@ -110,17 +126,19 @@ def run_local(jobs, on_done: Callable, on_tick: Callable = None,
 def run_pool(jobs, on_done: Callable, on_tick: Callable = None,
              max_workers: int | None = None,
              deadline: float | None = None) -> int:
-  """Up to N supervised trials at once, each its own fresh process.
+  """Up to N supervised trials at once, each its own fresh process with
+  GPUs of its own (``--num-gpus-per-trial``; algoperf/gpu_assign.py).
 
   Jobs not started by ``deadline`` (a ``time.monotonic()`` value) are
   cancelled and left for a rerun; returns how many were.
   """
   if not jobs:
     return 0
-  size = pool_size(len(jobs), jobs[0].num_cpus, max_workers)
+  slots = gpu_assign.GpuSlots(gpu_assign.host_gpus(), jobs[0].num_gpus)
+  size = pool_size(len(jobs), jobs[0].num_cpus, max_workers, slots.capacity)
   cancelled = 0
   with concurrent.futures.ThreadPoolExecutor(size) as pool:
-    futures = {pool.submit(supervised, job): job for job in jobs}
+    futures = {pool.submit(_with_gpus, job, slots): job for job in jobs}
     pending = set(futures)
     try:
       cancelled = _collect(futures, pending, on_done, on_tick, deadline)
@@ -164,7 +182,12 @@ def _describe_failure(error: BaseException) -> str:
 
 
 def _ray_execute(job) -> dict:
-  return supervised(job)  # The task's process supervises the trial's.
+  """The task's process supervises the trial's, which sees only the GPUs
+  Ray gave the task (and no more than its share of one)."""
+  import ray
+
+  env = gpu_assign.trial_env(ray.get_gpu_ids(), job.num_gpus)
+  return supervised(job, env=env)
 
 
 def run_ray(jobs, on_done: Callable, on_tick: Callable = None,
@@ -216,6 +239,8 @@ def run_jobs(jobs, backend: str, on_done: Callable, on_tick: Callable = None,
     run_one = execute if backend == INLINE else (
       _shown if show_output else None)
     return run_local(jobs, on_done, on_tick, deadline, run_one)
+  if jobs:
+    gpu_assign.check_request(jobs[0].num_gpus)
   if backend == POOL:
     return run_pool(jobs, on_done, on_tick, max_workers, deadline)
   if backend != RAY:

@@ -12,6 +12,7 @@ import pathlib
 import platform
 
 from algoperf import console
+from algoperf import host_paths
 from algoperf import records
 from algoperf.experiment_lock import pid_alive
 
@@ -118,7 +119,8 @@ def _row(experiment: str, status: dict, live=None) -> dict:
     'target': status.get('target_value'),
     'used': used, 'budget': status.get('budget'),
     'eta': eta(status, state, used, step),
-    'attempt': status.get('attempt', 0), 'message': status.get('message', ''),
+    'attempt': status.get('attempt', 0),
+    'message': host_paths.to_host(status.get('message', '')),
     'contended': bool(status.get('contended')),
   }
 
@@ -177,7 +179,7 @@ def print_status(experiment_dir) -> list[dict]:
 
   rows = collect(experiment_dir)
   console.console().print(trial_table.render(
-    rows, f'Trials in {experiment_dir}'))
+    rows, host_paths.to_host(f'Trials in {experiment_dir}')))
   return rows
 
 

@@ -190,8 +190,9 @@ def api_problems(path: pathlib.Path, module: types.ModuleType) -> list[str]:
     fn = getattr(module, name, None)
     if fn is None:
       problems.append(
-        f'{path}: missing function {name}({", ".join(expected)}); see '
-        'submissions/template/submission.py for what it receives and returns.'
+        f'{path}: missing function {name}({", ".join(expected)}); the '
+        'template\'s submission.py (algoperf new NAME) says what it '
+        'receives and returns.'
       )
       continue
     problems += _check_signature(path, name, fn, expected)

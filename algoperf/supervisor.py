@@ -76,11 +76,14 @@ def trial_scratch(experiment: pathlib.Path, study, workload: str,
 
 
 def supervise(job, grace_sec: float = GRACE_SEC,
-              show_output: bool = False, watch=None) -> dict:
+              show_output: bool = False, watch=None,
+              env: dict | None = None) -> dict:
   """Runs ``job`` in a child process; returns its summary (never raises
   for the child's failures). ``show_output``: the child's stdout goes to
   this terminal, else to the log with its stderr. ``watch(state)``: called
-  with each heartbeat reading (the progress display, trial_watch.py)."""
+  with each heartbeat reading (the progress display, trial_watch.py).
+  ``env``: set in the children's environment (its GPUs,
+  algoperf/gpu_assign.py)."""
   scratch = scratch_dir(job)
   tmp = scratch / trial_child.TMP
   for name in (trial_child.RESULT, trial_child.WARMUP_RESULT):
@@ -89,12 +92,15 @@ def supervise(job, grace_sec: float = GRACE_SEC,
   records.write_atomic_bytes(scratch / trial_child.JOB, pickle.dumps(job))
   log_path = scratch / LOG
   with open(log_path, 'a') as log:
-    log.write(f'--- {time.strftime("%Y-%m-%d %H:%M:%S")} {job.label}\n')
+    # The GPUs it was given, for whoever reads the log after an OOM.
+    shown = ''.join(f' {k}={v!r}' for k, v in sorted((env or {}).items()))
+    log.write(f'--- {time.strftime("%Y-%m-%d %H:%M:%S")} {job.label}'
+              f'{shown}\n')
     log.flush()
     if job.warms_up:
-      _warm_up(scratch, tmp, log, grace_sec)
+      _warm_up(scratch, tmp, log, grace_sec, env)
     process, timed_out, state = _child(scratch, tmp, log, grace_sec,
-                                       show_output, watch=watch)
+                                       show_output, watch=watch, env=env)
   summary = _summary(job, scratch, process.returncode, timed_out, state,
                      log_path, grace_sec)
   if _finished(job):
@@ -103,7 +109,7 @@ def supervise(job, grace_sec: float = GRACE_SEC,
 
 
 def _child(scratch, tmp, log, grace_sec: float, show_output: bool = False,
-           warmup: bool = False, watch=None):
+           warmup: bool = False, watch=None, env: dict | None = None):
   """Runs one child to its end: (process, heartbeat if it hung, the last
   heartbeat)."""
   shutil.rmtree(tmp, ignore_errors=True)
@@ -111,7 +117,7 @@ def _child(scratch, tmp, log, grace_sec: float, show_output: bool = False,
   name = trial_child.WARMUP_HEARTBEAT if warmup else trial_child.HEARTBEAT
   beat = heartbeat_lib.Heartbeat(scratch / name, create=True)
   try:
-    process = _start(scratch, tmp, log, show_output, warmup)
+    process = _start(scratch, tmp, log, show_output, env or {}, warmup)
     timed_out = _wait(process, beat, grace_sec, watch)
     return process, timed_out, beat.read()
   finally:
@@ -119,11 +125,11 @@ def _child(scratch, tmp, log, grace_sec: float, show_output: bool = False,
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _warm_up(scratch, tmp, log, grace_sec: float) -> None:
+def _warm_up(scratch, tmp, log, grace_sec: float, env: dict | None) -> None:
   """The warm-up child; warmup.json says how it went, whatever happened."""
   started = time.monotonic()
   process, timed_out, state = _child(scratch, tmp, log, grace_sec,
-                                     warmup=True)
+                                     warmup=True, env=env)
   path = scratch / trial_child.WARMUP_RESULT
   try:
     outcome = records.read_json(path)
@@ -143,10 +149,11 @@ def _finished(job) -> bool:
     return False
 
 
-def _start(scratch, tmp, log, show_output: bool,
+def _start(scratch, tmp, log, show_output: bool, extra_env: dict,
            warmup: bool = False) -> subprocess.Popen:
-  env = dict(os.environ, TMPDIR=str(tmp),
-             **compilation.cache_env(compilation.cache_dir(scratch)))
+  env = dict(os.environ, **extra_env, TMPDIR=str(tmp),
+             **compilation.cache_env(compilation.cache_dir(scratch)),
+             **{trial_child.SUPERVISOR_PID: str(os.getpid())})
   args = [sys.executable, '-m', 'algoperf.trial_child', str(scratch)]
   return subprocess.Popen(
     args + [trial_child.WARMUP] * warmup,

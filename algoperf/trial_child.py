@@ -62,6 +62,10 @@ class SandboxViolation(Exception):
   """A submission call did what the sandbox refuses (even if it caught it)."""
 
 
+# The supervisor's PID, set by it for its child.
+SUPERVISOR_PID = 'ALGOPERF_SUPERVISOR_PID'
+
+
 def die_with_parent() -> None:
   """Linux: SIGKILL this process when its parent (the supervisor) dies."""
   try:
@@ -71,8 +75,12 @@ def die_with_parent() -> None:
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
   except (OSError, AttributeError):
     pass  # Not Linux: the parent's pipe check below still applies.
-  if os.getppid() == 1:
-    os._exit(exit_codes.INTERRUPTED)  # The parent died before prctl.
+  # The parent died before prctl if this process has another parent now.
+  # Compared with the supervisor's PID, not with 1: in a container the
+  # supervisor (the CLI, the entrypoint's exec) is itself process 1.
+  supervisor = os.environ.get(SUPERVISOR_PID)
+  if supervisor and os.getppid() != int(supervisor):
+    os._exit(exit_codes.INTERRUPTED)
 
 
 def _guarded(name, fn, beat, sandbox):

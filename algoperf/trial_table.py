@@ -42,8 +42,6 @@ _COLUMNS = (
   ('time', Column('time / budget', priority=3, justify='right',
                   short_header='time')),
   ('eta', Column('ETA', priority=5, justify='right')),
-  # Measured beside other work (contention.py): the time is not trusted.
-  ('contended', Column('contended', priority=2, short_header='cont.')),
   ('metric', Column('metric', priority=7)),
   ('message', Column('message', priority=8, wrap=True, below=True)),
 )
@@ -90,8 +88,6 @@ def _shown(key: str, rows: list[dict]) -> bool:
     return len({r.get(key) for r in rows}) > 1
   if key == 'message':
     return any(r.get('message') for r in rows)
-  if key == 'contended':
-    return any(r.get('contended') for r in rows)
   if key == 'eta':  # Only running trials have one.
     return any(r.get('eta') is not None for r in rows)
   return True
@@ -109,7 +105,12 @@ def _counts(rows: list[dict]) -> str:
   counts = {}
   for r in rows:
     counts[r['state']] = counts.get(r['state'], 0) + 1
-  return ', '.join(f'{n} {s}' for s, n in sorted(counts.items()))
+  caption = ', '.join(f'{n} {s}' for s, n in sorted(counts.items()))
+  contended = sum(bool(r.get('contended')) for r in rows)
+  if contended:
+    caption += (f'; {CONTENDED_MARK}: {contended} measured under contention '
+                '(other work on the machine; see status.json)')
+  return caption
 
 
 def _cells(r: dict) -> dict:
@@ -125,7 +126,6 @@ def _cells(r: dict) -> dict:
     'best': _best(r), 'last': _value(r.get('last')),
     'target': target_text(r), 'time': _time(r),
     'eta': '-' if r['eta'] is None else f'≤{seconds(r["eta"])}',
-    'contended': '[yellow]yes[/yellow]' if r.get('contended') else '',
     'metric': _metric(r), 'message': _escape(r.get('message') or ''),
   }
 
@@ -164,8 +164,15 @@ def _metric(r: dict) -> str:
   return metric.split('/', 1)[-1]
 
 
+# Marks a time measured beside other work (contention.py): no column of its
+# own, so that it never leaves a narrow table.
+CONTENDED_MARK = '!'
+
+
 def _time(r: dict):
   used, budget = seconds(r.get('used')), seconds(r.get('budget'))
+  if r.get('contended'):
+    used += f'[yellow]{CONTENDED_MARK}[/yellow]'
   return Cell(f'{used} / {budget}', used)
 
 

@@ -116,7 +116,7 @@ def folder_checks(directory: pathlib.Path, ruleset: str):
   else:
     notes.append(f'no {SUBMISSION_INFO} in {directory}; add one (fields '
                  f'{", ".join(INFO_FIELDS)}) before handing in results; '
-                 'submissions/template has an example.')
+                 '`algoperf new NAME` writes an example.')
   return problems, notes
 
 
@@ -126,7 +126,7 @@ def _search_space_problems(path: pathlib.Path) -> list:
 
   if not path.exists():
     return [f'{path}: missing. External tuning needs a search space '
-            '(see submissions/template/tuning_search_space.json), or '
+            '(`algoperf new NAME` writes an example), or '
             'validate with --ruleset self.']
   try:
     tuning.load_search_space(path)

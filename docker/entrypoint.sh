@@ -13,14 +13,38 @@
 #   --name NAME        ALGOPERF_EXPERIMENT_NAME  submission
 # ALGOPERF_BIN picks the algoperf executable (default: algoperf on PATH).
 # Everything else is passed to `algoperf run|study` unchanged.
+# ALGOPERF_HOST_PATHS (set by `algoperf docker-command`): messages name the
+# host's paths. ALGOPERF_REQUIRE_GPU=1 (the GPU image): run and study stop
+# when JAX finds no GPU, unless JAX_PLATFORMS is set (JAX_PLATFORMS=cpu).
 set -euo pipefail
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+# The Python of the algoperf install (maps paths, checks GPUs).
+python_of() {
+  local bin
+  bin="$(command -v "$1" || true)"
+  if [[ -n "$bin" && -x "$(dirname "$bin")/python" ]]; then
+    echo "$(dirname "$bin")/python"
+  else
+    echo python3
+  fi
+}
+
+# A message in the user's terms: container paths as the host paths mounted.
+say() {
+  if [[ -n "${ALGOPERF_HOST_PATHS:-}" ]]; then
+    "$python" -m algoperf.host_paths "entrypoint: $*" >&2 ||
+      echo "entrypoint: $*" >&2
+  else
+    echo "entrypoint: $*" >&2
+  fi
 }
 
 fail() {
-  echo "entrypoint: error: $*" >&2
+  say "error: $*"
   exit 2
 }
 
@@ -40,6 +64,7 @@ data_dir="${ALGOPERF_DATA_DIR:-/data}"
 results_dir="${ALGOPERF_RESULTS_DIR:-/results}"
 name="${ALGOPERF_EXPERIMENT_NAME:-submission}"
 algoperf="${ALGOPERF_BIN:-algoperf}"
+python="$(python_of "$algoperf")"
 passed=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -68,7 +93,12 @@ mkdir -p "$results_dir" 2> /dev/null || true
   "'$results_dir' is not writable; mount a writable directory there" \
   "(-v R:/results) or pass --results-dir."
 
-echo "entrypoint: algoperf $command: submission $submission, data $data_dir," \
-  "results $results_dir/$name" >&2
+if [[ "${ALGOPERF_REQUIRE_GPU:-}" == 1 ]]; then
+  # One line and exit 5 (infrastructure) when JAX would fall back to CPU.
+  "$python" -m algoperf.gpu_check || exit $?
+fi
+
+say "algoperf $command: submission $submission, data $data_dir," \
+  "results $results_dir/$name"
 exec "$algoperf" "$command" --submission "$submission" --data-dir "$data_dir" \
   --experiment-dir "$results_dir" --name "$name" "${passed[@]}"

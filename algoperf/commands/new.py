@@ -1,8 +1,9 @@
 """Create a submission directory from the template.
 
-Copies submissions/template (a documented, working SGD submission with a
-search space and submission_info.yml) to DIR/NAME (default
-submissions/NAME) and never overwrites an existing directory.
+Copies algoperf/submission_template (a documented, working SGD submission
+with a search space and submission_info.yml; package data, so it is in
+every install) to DIR/NAME (default submissions/NAME) and never overwrites
+an existing directory.
 """
 
 import pathlib
@@ -11,8 +12,7 @@ import shutil
 
 from algoperf.errors import AlgoperfError
 
-TEMPLATE = pathlib.Path(__file__).resolve().parents[2] / 'submissions' / (
-  'template')
+TEMPLATE = pathlib.Path(__file__).resolve().parents[1] / 'submission_template'
 _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
 
 
@@ -30,8 +30,9 @@ def create(name: str, parent) -> pathlib.Path:
       f'{name!r} is not a valid submission name: use letters, digits and '
       'underscores, starting with a letter (e.g. my_adamw).')
   if not TEMPLATE.is_dir():
-    raise AlgoperfError(f'{TEMPLATE}: the template is missing; reinstall the '
-                        'harness from its source tree (pip install -e .).')
+    raise AlgoperfError(f'{TEMPLATE}: the template is missing from this '
+                        'install; reinstall algoperf-bench (pip install '
+                        '--force-reinstall algoperf-bench).')
   target = pathlib.Path(parent) / name
   if target.exists():
     raise AlgoperfError(f'{target} already exists; choose another NAME or '

@@ -33,7 +33,12 @@ def add_arguments(parser):
   parser.add_argument('--address', help='Ray cluster address HOST:PORT '
                       '(default: RAY_ADDRESS, else a local Ray instance)')
   parser.add_argument('--num-cpus-per-trial', type=float, default=1.0)
-  parser.add_argument('--num-gpus-per-trial', type=float, default=0.0)
+  parser.add_argument(
+    '--num-gpus-per-trial', type=float, default=0.0,
+    help='pool and ray: GPUs of its own for each trial (CUDA_VISIBLE_DEVICES):'
+    ' a whole number, or a share of one GPU such as 0.5 (the memory JAX may'
+    ' take is then capped at the share); 0 (default): trials see no GPU,'
+    ' which the pool refuses on a GPU machine unless JAX_PLATFORMS is set')
   parser.add_argument('--max-workers', type=_positive_int,
                       help='at most this many trials at once (pool)')
   parser.add_argument('--experiment-dir', required=True)

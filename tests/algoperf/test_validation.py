@@ -208,8 +208,10 @@ def test_source_rules_allow_get_batch_size_to_use_the_name(tmp_path):
 
 
 def test_folder_checks_accept_the_template():
+  from algoperf.commands import new
+
   problems, notes = validation.folder_checks(
-    REPO / 'submissions' / 'template', 'external')
+    new.TEMPLATE, 'external')
   assert problems == [] and notes == []
 
 
