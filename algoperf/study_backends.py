@@ -63,7 +63,7 @@ def supervised(job, show_output: bool = False,
   ``env`` added to its environment."""
   from algoperf import supervisor
 
-  return supervisor.supervise(job, job.grace_sec, show_output, env)
+  return supervisor.supervise(job, job.grace_sec, show_output, env=env)
 
 
 def _with_gpus(job, slots: gpu_assign.GpuSlots) -> dict:
