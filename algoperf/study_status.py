@@ -37,8 +37,9 @@ def _experiments(root: pathlib.Path) -> list[pathlib.Path]:
 def _planned_trials(experiment: pathlib.Path) -> list[dict]:
   """The plan's trials, each with the plan's submission path."""
   try:
-    trials = records.read_study_plan(experiment)[0]
-    plan = records.read_json(records.study_plan_path(experiment))
+    trials, paths = records.read_study_plan(experiment)
+    # The latest plan (the new place, else the old one) names the submission.
+    plan = records.read_json(paths[-1]) if paths else {}
   except (OSError, json.JSONDecodeError, AttributeError):
     return []
   submission = (plan.get('spec') or {}).get('submission')

@@ -5,7 +5,10 @@ import platform
 import subprocess
 import sys
 
+import pytest
+
 from algoperf import cli
+from algoperf import console
 from algoperf import records
 from algoperf import study
 from algoperf import study_driver
@@ -13,7 +16,18 @@ from algoperf import study_status
 from tests.conftest import ALGOPERF_STYLE
 
 
-def test_study_runs_then_skips_finished_trials(tmp_path, capsys):
+@pytest.fixture
+def wide_console(monkeypatch):
+  """A 200-column table, whatever COLUMNS the machine sets: these tests
+  are about what a row says (tests/algoperf/test_tables.py fits widths)."""
+  monkeypatch.setenv('COLUMNS', '200')
+  console.console.cache_clear()
+  yield
+  console.console.cache_clear()
+
+
+def test_study_runs_then_skips_finished_trials(tmp_path, capsys,
+                                              wide_console):
   spec = study.StudySpec(
     submission=str(ALGOPERF_STYLE), workloads=('mnist',),
     experiment_dir=str(tmp_path), name='s', ruleset='self', num_studies=2,
