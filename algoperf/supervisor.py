@@ -98,6 +98,7 @@ def supervise(job, grace_sec: float = GRACE_SEC,
               f'{shown}\n')
     log.flush()
     if job.warms_up:
+      _announce_warm_up(watch)
       _warm_up(scratch, tmp, log, grace_sec, env)
     process, timed_out, state = _child(scratch, tmp, log, grace_sec,
                                        show_output, watch=watch, env=env)
@@ -179,6 +180,14 @@ def _wait(process, beat, grace_sec: float, watch=None) -> dict | None:
     _kill(process, signal.SIGTERM)
     raise
   return None
+
+
+def _announce_warm_up(watch) -> None:
+  """Tells the display (trial_watch.TrialWatch) the warm-up has begun."""
+  try:
+    getattr(watch, 'warming_up', lambda: None)()
+  except Exception:  # noqa: BLE001 -- display only; supervision goes on.
+    pass
 
 
 def _shown(watch, state: dict):

@@ -23,6 +23,7 @@ _AFTER_CALL = {'': 'importing JAX, loading the workload',
                '<import>': 'loading the workload',
                'get_batch_size': 'loading data, building the model',
                'init_optimizer_state': 'preparing the training loop'}
+WARMING_UP = 'warming up'
 # Seconds between rereads of status.json (a stat each poll otherwise).
 _STATUS_EVERY = 0.5
 
@@ -57,6 +58,13 @@ class TrialWatch:
       self.task.phase(text, completed, detail)
     else:
       self.task.update(completed, detail, text)
+
+  def warming_up(self) -> None:
+    """The warm-up process that runs before the timed one (supervisor.py):
+    a phase of its own, so that its seconds do not look like a hang."""
+    self.phase = WARMING_UP
+    self.task.phase(WARMING_UP, None, 'compiling the first steps on random '
+                    'data into the trial\'s cache (off the clock)')
 
   def finish(self) -> None:
     """The trial's end, as status.json has it (a line in a log)."""

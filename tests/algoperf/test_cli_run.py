@@ -61,7 +61,9 @@ def test_run_progress_in_a_log_is_plain_lines(mnist_data_dir, tmp_path):
   assert all(line.startswith('[') and ' s] mnist trial 1: ' in line
              for line in lines), proc.stderr
   text = '\n'.join(lines)
-  for phase in (': starting (', ': compiling (', ': ended: max_steps ('):
+  # The warm-up process (off the clock) is a phase too: no silent seconds.
+  for phase in (': warming up', ': starting (', ': compiling (',
+                ': ended: max_steps ('):
     assert phase in text, (phase, proc.stderr)
   assert 'step 30, best ' in text and ' @ ' in text, proc.stderr
   assert 'best @ step' in proc.stdout and 'last' in proc.stdout
