@@ -12,6 +12,7 @@ import pytest
 
 from algoperf import submission_rules
 from algoperf import validation
+from algoperf import validation_worker
 from tests.conftest import FIXTURES
 from tests.conftest import REPO
 
@@ -85,8 +86,10 @@ RUNTIME_CASES = {
   'recompiles_every_step': ('update_params (workload mnist) compiled new '
                             'XLA programs at every step from 2 to 5 '
                             '(jit(<lambda>))'),
+  # prepare_for_eval is checked after the last of the checker's steps.
   'prepare_for_eval_wrong_return': ('prepare_for_eval (workload mnist, step '
-                                    '4) returned dict; expected a tuple'),
+                                    f'{validation_worker.NUM_STEPS}) returned '
+                                    'dict; expected a tuple'),
   'exits_process': 'the validation process exited with code 7',
 }
 # A representative few run in the default (fast) suite.
