@@ -77,10 +77,18 @@ class Heartbeat:
     """A ``clock.observe`` callback: the clock's totals, now."""
     from algoperf import clock
 
-    self._values[2] = time.monotonic()
+    now = time.monotonic()
+    self._values[2] = now
     self._values[3] = totals[clock.SUBMISSION]
     if accumulator is None:
       self._values[4] = 1.0
+    elif accumulator != clock.SUBMISSION:
+      # A harness segment (eval, logging, checkpoint) just ended: until the
+      # next submission call, nothing the submission runs is in flight. So
+      # the trial's last charge (logging, at the loop's end) stops the live
+      # estimate, which otherwise grew through the writes and exit after
+      # it, toward the supervisor's budget + grace kill.
+      self._values[0:2] = (IDLE, now)
     self._publish()
 
   # The supervisor's side.
