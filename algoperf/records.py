@@ -21,6 +21,7 @@ import platform
 import subprocess
 import tempfile
 
+from algoperf import contention
 from algoperf import fs
 
 EVAL_MEASUREMENTS = 'eval_measurements.csv'
@@ -206,23 +207,12 @@ def hardware_and_software(seed: int,
     'platform': platform.platform(),
     'python_version': platform.python_version(),
     'cpu_count': os.cpu_count(),
-    'processor': _cpu_model(),
+    'processor': contention.cpu_model(),
     'jax_backend': jax.default_backend(),
     'devices': [str(d) for d in devices],
     'num_devices': len(devices),
     'software_versions': versions,
   }
-
-
-def _cpu_model() -> str:
-  try:
-    with open('/proc/cpuinfo') as f:
-      for line in f:
-        if line.startswith('model name'):
-          return line.split(':', 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor()
 
 
 def next_index(directory: pathlib.Path, prefix: str) -> int:

@@ -7,11 +7,11 @@ mismatch is a DataError naming ``algoperf data prepare NAME --force``,
 which deletes the copy and prepares it again.
 """
 
-import hashlib
 import json
 import os
 import pathlib
 
+from algoperf.data import packages
 from algoperf.errors import DataError
 
 FILE = 'algoperf_manifest.json'
@@ -19,14 +19,6 @@ FILE = 'algoperf_manifest.json'
 
 def exists(directory: pathlib.Path) -> bool:
   return (pathlib.Path(directory) / FILE).is_file()
-
-
-def _sha256(path: pathlib.Path) -> str:
-  digest = hashlib.sha256()
-  with open(path, 'rb') as f:
-    for chunk in iter(lambda: f.read(1 << 20), b''):
-      digest.update(chunk)
-  return digest.hexdigest()
 
 
 def _files(directory: pathlib.Path) -> list[pathlib.Path]:
@@ -40,7 +32,7 @@ def write(directory: pathlib.Path) -> dict:
   from algoperf import records
 
   directory = pathlib.Path(directory)
-  files = {p.name: {'size': p.stat().st_size, 'sha256': _sha256(p)}
+  files = {p.name: {'size': p.stat().st_size, 'sha256': packages.sha256_of(p)}
            for p in _files(directory)}
   records.write_json(directory / FILE, {'files': files})
   return files
@@ -65,7 +57,7 @@ def problems(directory: pathlib.Path, full: bool) -> list[str]:
       continue
     if actual != size:
       found.append(f'{name} has {actual} bytes, the manifest says {size}')
-    elif full and _sha256(path) != sha256:
+    elif full and packages.sha256_of(path) != sha256:
       found.append(f'{name} differs from its recorded sha256')
   extra = sorted(p.name for p in _files(directory)) if full else []
   found += [f'{name} is not in the manifest' for name in extra
