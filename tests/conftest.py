@@ -54,6 +54,19 @@ def load_fixture_submission(path=ALGOPERF_STYLE, **overrides):
   return dataclasses.replace(loaded, **overrides)
 
 
+def slowed_submission(tmp_path, seconds_per_step: float) -> pathlib.Path:
+  """The AlgoPerf-style fixture submission, ``seconds_per_step`` slower in
+  data_selection: room to kill a trial mid-run."""
+  source = ALGOPERF_STYLE.joinpath('submission.py').read_text()
+  marker = '  return next(input_queue)\n'
+  assert marker in source
+  directory = tmp_path / 'slow'
+  directory.mkdir()
+  directory.joinpath('submission.py').write_text(source.replace(
+    marker, f'  __import__("time").sleep({seconds_per_step})\n' + marker))
+  return directory
+
+
 @pytest.fixture
 def experiment_dir(tmp_path):
   return tmp_path / 'experiments'

@@ -17,8 +17,8 @@ from algoperf import clock
 from algoperf import compilation
 from algoperf import records
 from algoperf import trial_checkpoint
-from tests.conftest import ALGOPERF_STYLE
 from tests.conftest import REPO
+from tests.conftest import slowed_submission
 
 pytestmark = pytest.mark.serial
 
@@ -40,17 +40,6 @@ study_driver.run_trials([study_driver.Plan(spec, jobs)],
                         study_driver.Dispatch(study_backends.LOCAL))
 '''
 
-
-def _slow_submission(tmp_path):
-  """The fixture submission, 30 ms slower per step: room to kill mid-run."""
-  source = ALGOPERF_STYLE.joinpath('submission.py').read_text()
-  marker = '  return next(input_queue)\n'
-  assert marker in source
-  directory = tmp_path / 'slow'
-  directory.mkdir()
-  directory.joinpath('submission.py').write_text(source.replace(
-    marker, '  __import__("time").sleep(0.03)\n' + marker))
-  return directory
 
 
 def _driver(submission, experiment_dir):
@@ -82,7 +71,7 @@ def _on_clock(measurement: dict) -> dict:
 
 def test_a_resumed_trial_compiles_nothing_again(tmp_path):
   experiment_dir = tmp_path / 'exp'
-  submission = _slow_submission(tmp_path)
+  submission = slowed_submission(tmp_path, 0.03)
   trial = records.trial_dir(experiment_dir, 'cache', 0, 'mnist', 1)
   _kill_after_checkpoint(_driver(submission, experiment_dir), trial, 9)
   killed = records.read_json(trial / records.STATUS)

@@ -19,9 +19,9 @@ import pytest
 from algoperf import records
 from algoperf import runner
 from algoperf import trial_checkpoint
-from tests.conftest import ALGOPERF_STYLE
 from tests.conftest import REPO
 from tests.conftest import load_fixture_submission
+from tests.conftest import slowed_submission
 
 TIME_COLUMNS = ('accumulated_submission_time', 'accumulated_eval_time',
                 'accumulated_logging_time', 'accumulated_checkpoint_time',
@@ -141,17 +141,6 @@ NUM_KILL_POINTS = 5
 EVAL_STEPS = list(range(1, 40, 4))  # 1, 5, ..., 37; then the final 40.
 
 
-def _slow_submission(tmp_path):
-  """The test submission, 30 ms slower per step: room to kill mid-run."""
-  source = ALGOPERF_STYLE.joinpath('submission.py').read_text()
-  marker = '  return next(input_queue)\n'
-  assert marker in source
-  directory = tmp_path / 'slow'
-  directory.mkdir()
-  directory.joinpath('submission.py').write_text(source.replace(
-    marker, '  __import__("time").sleep(0.03)\n' + marker))
-  return directory
-
 
 def _start(name, submission, experiment_dir):
   env = {**os.environ, 'JAX_PLATFORMS': 'cpu'}
@@ -200,7 +189,7 @@ def _kill_all_at(runs, timeout=240):
 
 @pytest.mark.slow  # ~13 JAX processes: over a minute on 2 busy cores.
 def test_sigkilled_trials_resume_to_the_uninterrupted_result(tmp_path):
-  submission = _slow_submission(tmp_path)
+  submission = slowed_submission(tmp_path, 0.03)
   experiments = tmp_path / 'exp'
   chooser = random.Random(20261127)
   points = [(chooser.choice(EVAL_STEPS[1:-2]), chooser.uniform(0, 0.1))

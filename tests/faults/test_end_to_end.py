@@ -18,6 +18,7 @@ from algoperf import records
 from tests.algoperf.conftest import run_cli
 from tests.conftest import ALGOPERF_STYLE
 from tests.conftest import REPO
+from tests.conftest import slowed_submission
 
 KILL_SEED = 20261201
 NUM_KILLS = 20
@@ -42,15 +43,6 @@ outcome = study_driver.run_trials([study_driver.Plan(spec, tuple(jobs))],
 sys.exit(study_driver.exit_code(outcome.summaries))
 '''.replace('%d', str(MAX_STEPS), 1).replace('%d', str(EVERY), 1)
 
-
-def _slow_submission(tmp_path):
-  source = ALGOPERF_STYLE.joinpath('submission.py').read_text()
-  marker = '  return next(input_queue)\n'
-  directory = tmp_path / 'slow'
-  directory.mkdir()
-  directory.joinpath('submission.py').write_text(source.replace(
-    marker, '  __import__("time").sleep(0.02)\n' + marker))
-  return directory
 
 
 def _start(name, submission, experiments):
@@ -120,7 +112,7 @@ def test_kill_loop_resumes_to_the_unkilled_records(tmp_path):
   """The same command, SIGKILLed at 20 seeded moments and rerun each time,
   ends with the eval records of an unkilled run."""
   print(f'kill loop seed {KILL_SEED}')
-  submission = _slow_submission(tmp_path)
+  submission = slowed_submission(tmp_path, 0.02)
   experiments = tmp_path / 'exp'
   reference = _start('reference', submission, experiments)
   chooser = random.Random(KILL_SEED)
