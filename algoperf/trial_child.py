@@ -160,7 +160,7 @@ def _load(job, beat, workload, warmup: bool = False):
              for name in _CALLS if getattr(submission, name) is not None}
   _watch_evals(workload, beat)
   clock.observe(beat.on_charge)
-  return dataclasses.replace(submission, **guarded), budget
+  return dataclasses.replace(submission, **guarded)
 
 
 def _warmup_notes(scratch: pathlib.Path) -> dict:
@@ -177,7 +177,7 @@ def _train(job, beat, scratch: pathlib.Path):
   from algoperf import runner
 
   workload = registry.make_workload(job.workload)
-  submission, _ = _load(job, beat, workload)
+  submission = _load(job, beat, workload)
   if job.synthetic_data:
     workload.use_synthetic_data(job.synthetic_data)
   # No display here: the supervisor shows the trial from the heartbeat and
@@ -197,7 +197,7 @@ def _warm_up(job, beat) -> dict:
 
   started = time.monotonic()
   workload = registry.make_workload(job.workload)
-  submission, _ = _load(job, beat, workload, warmup=True)
+  submission = _load(job, beat, workload, warmup=True)
   # The hang rule keeps the trial's budget (set above); the runner none.
   workload.override_facts(max_allowed_runtime_sec=math.inf)
   workload.use_synthetic_data(WARMUP_EXAMPLES)
