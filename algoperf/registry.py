@@ -15,6 +15,11 @@ data). Each file describes one suite at its current benchmark version::
    "earlier_versions": {"0.5": {"held_out_workloads": [...],
                                 "workloads": {"wmt": {"step_hint": ...}}}}}
 
+A suite whose evals follow AlgoPerf's clock (``"eval_schedule": "time"``,
+the AlgoPerf suite: every ``eval_period_time_sec`` of submission time)
+needs no ``eval_every_steps``; the CPU suite's step schedule (the default,
+``"steps"``) does.
+
 A variant states only what differs from its base (its targets, at least);
 every other fact is its base's. ``import`` is an import string, not an
 import: nothing here imports a workload until ``get_workload_class`` is
@@ -96,6 +101,8 @@ REQUIRED_TO_RUN = ('target_metric_name', 'metric_direction',
                    'validation_target_value', 'test_target_value',
                    'targets_are_provisional', 'max_allowed_runtime_sec',
                    'eval_period_time_sec', 'eval_every_steps', 'step_hint')
+# How a suite's evals are scheduled (docs/design.md §6).
+EVAL_SCHEDULES = ('steps', 'time')
 _ENTRY_KEYS = frozenset(('import', 'base_name') + FACT_FIELDS)
 
 
@@ -111,6 +118,7 @@ class Suite:
   workloads: dict  # name -> WorkloadFacts, in the file's order.
   path: pathlib.Path
   earlier_versions: tuple = ()  # Benchmark versions ``version()`` knows.
+  eval_schedule: str = 'steps'  # Or 'time': AlgoPerf's eval_period_time_sec.
 
   def held_out_variant(self, base: str) -> str:
     for name in self.held_out_workloads:
@@ -178,6 +186,10 @@ def _parse(raw: dict, path: pathlib.Path) -> Suite:
   if not isinstance(name, str) or not isinstance(entries, dict):
     raise WorkloadError(f'{path}: needs "suite" (a name) and "workloads" '
                         '(an object of workload entries).')
+  schedule = raw.get('eval_schedule', 'steps')
+  if schedule not in EVAL_SCHEDULES:
+    raise WorkloadError(f'{path}: "eval_schedule" is {schedule!r}; use one '
+                        f'of {", ".join(EVAL_SCHEDULES)}.')
   workloads = {}
   for workload, entry in entries.items():
     unknown = set(entry) - _ENTRY_KEYS
@@ -199,7 +211,7 @@ def _parse(raw: dict, path: pathlib.Path) -> Suite:
     workloads[workload] = WorkloadFacts(
       name=workload, suite=name, import_path=entry.get('import'),
       base_name=base, **facts)
-    _check_facts(path, workloads[workload])
+    _check_facts(path, workloads[workload], schedule)
   bases = tuple(raw.get('base_workloads', ()))
   held_out = tuple(raw.get('held_out_workloads', ()))
   for listed, what in ((bases, 'base_workloads'),
@@ -211,10 +223,11 @@ def _parse(raw: dict, path: pathlib.Path) -> Suite:
   return Suite(name=name, benchmark_version=str(raw['benchmark_version']),
                description=raw.get('description', ''), base_workloads=bases,
                held_out_workloads=held_out, workloads=workloads, path=path,
-               earlier_versions=tuple(raw.get('earlier_versions', {})))
+               earlier_versions=tuple(raw.get('earlier_versions', {})),
+               eval_schedule=schedule)
 
 
-def _check_facts(path, facts: WorkloadFacts) -> None:
+def _check_facts(path, facts: WorkloadFacts, schedule: str) -> None:
   where = f'{path}: workloads.{facts.name}'
   if facts.metric_direction not in DIRECTIONS:
     raise WorkloadError(f'{where}.metric_direction is '
@@ -225,7 +238,9 @@ def _check_facts(path, facts: WorkloadFacts) -> None:
                         'validation_target_value (or a base_name to inherit '
                         'them from).')
   if facts.runnable:
-    missing = [k for k in REQUIRED_TO_RUN if getattr(facts, k) is None]
+    required = [k for k in REQUIRED_TO_RUN
+                if not (k == 'eval_every_steps' and schedule == 'time')]
+    missing = [k for k in required if getattr(facts, k) is None]
     if missing:
       raise WorkloadError(
         f'{where} has an "import" but no {", ".join(missing)}: a workload '

@@ -54,8 +54,9 @@ def add_arguments(parser):
   target = parser.add_mutually_exclusive_group(required=True)
   target.add_argument('--workload', help='workload name (see `algoperf '
                       'workloads`)')
-  target.add_argument('--suite', choices=['cpu'],
-                      help='run every base workload of the suite')
+  target.add_argument('--suite', choices=['cpu', 'algoperf'],
+                      help='run every base workload of the suite (algoperf: '
+                      'AlgoPerf\'s eight full-size workloads, for GPUs)')
   parser.add_argument('--submission', required=True,
                       help='submission directory (holding submission.py)')
   parser.add_argument('--ruleset', choices=['external', 'self'],

@@ -19,8 +19,9 @@ def add_arguments(parser):
                       help='submission directory (holding submission.py)')
   target = parser.add_mutually_exclusive_group(required=True)
   target.add_argument('--workloads', help='comma-separated workload names')
-  target.add_argument('--suite', choices=['cpu'],
-                      help='every base workload of the suite')
+  target.add_argument('--suite', choices=['cpu', 'algoperf'],
+                      help='every base workload of the suite (algoperf: '
+                      'AlgoPerf\'s eight full-size workloads, for GPUs)')
   parser.add_argument('--ruleset', choices=['external', 'self'],
                       default='external')
   parser.add_argument('--search-space', help='tuning search space JSON '

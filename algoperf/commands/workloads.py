@@ -4,6 +4,9 @@
 def add_arguments(parser):
   parser.add_argument('--details', action='store_true',
                       help='also show parameter counts and data sizes')
+  parser.add_argument('--suite', default='cpu', choices=['cpu', 'algoperf'],
+                      help='which suite to list (default: cpu; algoperf: '
+                      'AlgoPerf\'s eight families and their variants)')
 
 
 def run(args) -> int:
@@ -11,6 +14,6 @@ def run(args) -> int:
   from algoperf import workload_info
 
   rows = [workload_info.describe(name, details=args.details)
-          for name in registry.names()]
+          for name in registry.names(args.suite)]
   workload_info.print_table(rows, details=args.details)
   return 0
