@@ -37,8 +37,14 @@ def check_data(spec: study_lib.StudySpec) -> None:
 
   if spec.synthetic_data:
     return
+  from algoperf.data import raw
+
   data_dir = dirs.resolve_data_dir(spec.data_dir)
   for name in spec.workloads:
+    dataset = raw.dataset_for(name)
+    if dataset is not None:  # AlgoPerf suite: prepared from --source.
+      dataset.verify(data_dir, name, full=False)
+      continue
     builder = registry.get_workload_class(name).dataset_builder
     if builder is not None and not prepared.is_prepared(builder, data_dir):
       raise DataError(

@@ -6,7 +6,9 @@ def _names_arguments(parser) -> None:
   parser.add_argument('names', nargs='*', metavar='NAME',
                       help='workload names (their datasets are used)')
   parser.add_argument('--all', action='store_true',
-                      help='the datasets of every registered workload')
+                      help='the datasets of every CPU-suite workload (the '
+                      'AlgoPerf suite\'s are prepared one by one, each from '
+                      'its --source)')
   parser.add_argument('--data-dir', default=None,
                       help='where prepared data lives (default: '
                       '$ALGOPERF_DATA_DIR or ~/.cache/algoperf/data)')
@@ -17,6 +19,10 @@ def add_arguments(parser):
                               required=True)
   prep = sub.add_parser('prepare', help='prepare datasets for workloads')
   _names_arguments(prep)
+  prep.add_argument('--source', default=None, metavar='DIR',
+                    help='AlgoPerf suite: the folder holding your copy of '
+                    'the raw files AlgoPerf\'s data instructions produce '
+                    '(README: "AlgoPerf suite"); ignored by the CPU suite')
   prep.add_argument('--force', action='store_true',
                     help='delete the prepared copy first and prepare it '
                     'again (repairs corrupted data)')
@@ -30,12 +36,13 @@ def run(args) -> int:
   from algoperf.data import catalog
   from algoperf.errors import UsageError
 
-  names = registry.names() if args.all else args.names
+  names = registry.names(registry.DEFAULT_SUITE) if args.all else args.names
   if not names:
     raise UsageError('Name at least one workload, or pass --all. '
                      f'Known: {", ".join(registry.names())}.')
   if args.data_command == 'verify':
     catalog.verify_workloads(names, args.data_dir)
   else:
-    catalog.prepare_workloads(names, args.data_dir, args.force)
+    catalog.prepare_workloads(names, args.data_dir, args.force,
+                              source=args.source)
   return 0

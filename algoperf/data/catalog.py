@@ -13,13 +13,21 @@ def _size_bytes(path: pathlib.Path) -> int:
   return sum(p.stat().st_size for p in path.rglob('*') if p.is_file())
 
 
+def _builder(name):
+  """A TFDS builder class (CPU suite), a ``raw.RawDataset`` (AlgoPerf
+  suite, found without importing the workload) or None."""
+  from algoperf import registry
+  from algoperf.data import raw
+
+  return raw.dataset_for(name) or (
+    registry.get_workload_class(name).dataset_builder)
+
+
 def _datasets(names) -> dict:
   """{builder class: the workload names that use it}."""
-  from algoperf import registry
-
   builders = {}
   for name in names:
-    builder_cls = registry.get_workload_class(name).dataset_builder
+    builder_cls = _builder(name)
     if builder_cls is not None:
       builders.setdefault(builder_cls, []).append(name)
   return builders
@@ -33,9 +41,21 @@ def verify_workloads(names, data_dir=None) -> list[dict]:
   """
   from algoperf.errors import DataError
 
+  from algoperf.data import raw
+
   data_dir = dirs.resolve_data_dir(data_dir)
   rows, bad = [], []
   for builder_cls, users in _datasets(names).items():
+    if isinstance(builder_cls, raw.RawDataset):
+      try:
+        builder_cls.verify(data_dir, users[0], full=True)
+        found = []
+      except DataError as e:
+        found = [str(e)]
+      rows.append({'dataset': builder_cls.name, 'workloads': ', '.join(users),
+                   'status': 'ok' if not found else found[0]})
+      bad += found
+      continue
     directory = pathlib.Path(prepared.make_builder(builder_cls,
                                                    data_dir).data_dir)
     if not (directory / 'dataset_info.json').exists():
@@ -79,21 +99,30 @@ def _print(rows, title) -> None:
   console.console().print(table(rows, title))
 
 
-def prepare_workloads(names, data_dir=None, force: bool = False) -> list[dict]:
+def prepare_workloads(names, data_dir=None, force: bool = False,
+                      source=None) -> list[dict]:
   """Prepares each distinct dataset used by ``names``; prints a summary.
 
   ``force``: delete each prepared copy first (repairs a corrupted one).
+  ``source``: the raw files of an AlgoPerf-suite dataset (one dataset).
   """
   from algoperf import fs
   from algoperf import progress
-  from algoperf import registry
+  from algoperf.data import raw
+  from algoperf.errors import UsageError
 
   data_dir = fs.check_writable_dir(dirs.resolve_data_dir(data_dir),
                                    '--data-dir')
   builders = {}
   for name in names:
-    builder_cls = registry.get_workload_class(name).dataset_builder
-    builders.setdefault(builder_cls, []).append(name)
+    builders.setdefault(_builder(name), []).append(name)
+  builders.pop(None, None)
+  raw_ones = [b.name for b in builders if isinstance(b, raw.RawDataset)]
+  if source is not None and len(raw_ones) != 1:
+    raise UsageError(
+      '--source is the raw files of one AlgoPerf-suite dataset; name one '
+      f'workload of one family (named datasets: {", ".join(raw_ones) or "none"}'
+      ').')
   out = console.console()
   rows = []
   # Progress on stderr (a live line, or a line per dataset in a log).
@@ -102,7 +131,15 @@ def prepare_workloads(names, data_dir=None, force: bool = False) -> list[dict]:
     for done, (builder_cls, users) in enumerate(builders.items()):
       shown.phase(f'preparing {builder_cls.name}', completed=done,
                   detail=f'for {", ".join(users)}')
-      rows.append(_prepare_one(builder_cls, users, data_dir, force))
+      if isinstance(builder_cls, raw.RawDataset):
+        row = builder_cls.prepare(source, data_dir, force, users[0],
+                                  report=lambda text: shown.phase(
+                                    f'preparing {builder_cls.name}',
+                                    completed=done, detail=text))
+        rows.append({'dataset': row['dataset'], 'workloads': ', '.join(users),
+                     **{k: v for k, v in row.items() if k != 'dataset'}})
+      else:
+        rows.append(_prepare_one(builder_cls, users, data_dir, force))
     shown.update(len(builders))
   out.print(table(rows, f'Prepared data in {data_dir}'))
   return rows

@@ -1,0 +1,184 @@
+"""Batches read by index from prepared records: data larger than memory.
+
+``ShuffledBatches`` (base_workload) gathers batch ``k`` from in-memory
+arrays through a per-epoch permutation, so the data position (batches
+handed out) resumes a trial exactly. ``RecordBatches`` keeps that same
+permutation stream and position, and only changes where examples come
+from: it reads batch ``k``'s records by index from the split's
+array_record file and decodes / augments them with the workload's
+``decode_batch`` (seeded by (seed, k), so batch ``k`` is the same after a
+resume), in a few threads (JPEG and FLAC decoding release the GIL), then
+places the batch on the devices split along its first axis. The
+producer thread of ``ShuffledBatches`` prepares the next batches while the
+current step computes (prefetch to device).
+
+``RecordWorkload`` is the mixin an ``ArrayWorkload`` subclass opts into
+(``class W(RecordWorkload, ArrayWorkload)``): training, evaluation and the
+index view read the prepared records; synthetic data (``use_synthetic_data``)
+and every CPU-suite workload keep the in-memory path unchanged.
+"""
+
+import concurrent.futures
+import math
+import os
+
+import numpy as np
+
+from algoperf import base_workload
+from algoperf import jax_sharding_utils
+from algoperf.data import dirs
+
+# Decode threads per queue: enough to overlap JPEG/FLAC decoding with I/O.
+_DEFAULT_WORKERS = min(8, os.cpu_count() or 1)
+
+
+class RecordBatches(base_workload.ShuffledBatches):
+  """Infinite, deterministic, resumable batches read from records."""
+
+  _PREFETCH = 4
+
+  def __init__(self, reader, decode_batch, global_batch_size: int, seed: int,
+               position: int = 0, workers: int = _DEFAULT_WORKERS):
+    self._reader = reader
+    self._decode = decode_batch
+    self._batch_size = global_batch_size
+    self._seed = seed
+    self._num = len(reader)
+    self.position = position
+    self._perm_cache = {}
+    self._ready = None
+    self._workers = max(1, workers)
+    self._pool = None
+
+  def _read(self, indices) -> list:
+    """Records at ``indices``, read in chunks by the worker threads."""
+    if self._workers == 1 or len(indices) < 2 * self._workers:
+      return self._reader.read(indices)
+    if self._pool is None:
+      self._pool = concurrent.futures.ThreadPoolExecutor(self._workers)
+    chunks = np.array_split(np.asarray(indices), self._workers)
+    parts = self._pool.map(self._reader.read, chunks)
+    return [record for part in parts for record in part]
+
+  def host_batch_at(self, position: int) -> dict:
+    """Batch ``position`` as numpy arrays (before placement on devices)."""
+    idx = self.indices_for(position)
+    rng = np.random.default_rng([self._seed, position, 1])
+    return self._decode(self._read(idx), rng)
+
+  def batch_at(self, position: int):
+    return jax_sharding_utils.shard_along_batch_dim(
+      self.host_batch_at(position))
+
+  def close(self):
+    super().close()
+    if self._pool is not None:
+      self._pool.shutdown(wait=False)
+      self._pool = None
+
+
+def padded_record_batches(reader, decode_batch, num_examples: int,
+                          batch_size: int, num_devices: int = 1):
+  """Fixed-shape eval batches over the first ``num_examples`` records.
+
+  Yields ``(batch, mask)`` as numpy arrays: the last batch repeats its final
+  record to fill the shape and masks the copies out (0), so every batch has
+  one shape and one compiled eval step serves all of them.
+  """
+  batch_size = math.ceil(batch_size / num_devices) * num_devices
+  num_examples = min(num_examples, len(reader))
+  for start in range(0, num_examples, batch_size):
+    stop = min(start + batch_size, num_examples)
+    indices = list(range(start, stop))
+    indices += [stop - 1] * (batch_size - len(indices))
+    batch = decode_batch(reader.read(indices), None)
+    mask = np.zeros(batch_size, np.float32)
+    mask[:stop - start] = 1.0
+    yield batch, mask
+
+
+class RecordWorkload:
+  """Opt-in mixin: an ArrayWorkload whose splits are prepared records.
+
+  The subclass sets ``dataset_builder`` to its family's ``RawDataset`` and
+  implements ``decode_batch(records, split, rng)``: the list of stored
+  examples -> the batch dict ``model_fn`` receives (AlgoPerf's batch
+  format), augmenting when ``rng`` is given (training) and not otherwise.
+  """
+
+  decode_workers: int = _DEFAULT_WORKERS
+
+  def decode_batch(self, records: list, split: str, rng) -> dict:
+    raise NotImplementedError
+
+  def _reader(self, split: str, data_dir):
+    data_dir = dirs.resolve_data_dir(data_dir)
+    split = 'train' if split == 'eval_train' else split
+    key = ('reader', split, str(data_dir))
+    cache = self.__dict__.setdefault('_readers', {})
+    if key not in cache:
+      cache[key] = self.dataset_builder.open_split(data_dir, split, self.name)
+    return cache[key]
+
+  def _build_input_queue(self, data_rng, split: str, data_dir: str,
+                         global_batch_size: int, cache=None,
+                         repeat_final_dataset=None, num_batches=None,
+                         start_position: int = 0):
+    if self._synthetic is not None:
+      return super()._build_input_queue(
+        data_rng, split, data_dir, global_batch_size, cache,
+        repeat_final_dataset, num_batches, start_position)
+    reader = self._reader(split, data_dir)
+
+    def decode(records, rng):
+      return self.decode_batch(records, split, rng if split == 'train'
+                               else None)
+
+    return RecordBatches(reader, decode, global_batch_size,
+                         base_workload.seed_from_key(data_rng),
+                         start_position, self.decode_workers)
+
+  def _eval_model_on_split(self, split: str, num_examples: int,
+                           global_batch_size: int, params, model_state, rng,
+                           data_dir: str, global_step: int = 0):
+    if self._synthetic is not None:
+      return super()._eval_model_on_split(
+        split, num_examples, global_batch_size, params, model_state, rng,
+        data_dir, global_step)
+    import jax
+    import jax.numpy as jnp
+
+    reader = self._reader(split, data_dir)
+    num_examples = min(num_examples, len(reader))
+    totals = None
+    for batch, mask in padded_record_batches(
+        reader, lambda records, _: self.decode_batch(records, split, None),
+        num_examples, self.eval_batch_size, len(jax.devices())):
+      batch, mask = jax_sharding_utils.shard_along_batch_dim((batch, mask))
+      sums = self._eval_step(params, model_state, batch, mask)
+      totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
+    return self.eval_averages(jax.device_get(totals), num_examples)
+
+  def train_data_view(self, data_dir):
+    if self._synthetic is not None:
+      return super().train_data_view(data_dir)
+    return RecordTrainData(self._reader('train', data_dir),
+                           lambda records: self.decode_batch(
+                             records, 'train', None))
+
+
+class RecordTrainData:
+  """``TrainData`` over records: examples by index, decoded without
+  augmentation (docs/design.md §3's extension for data selection)."""
+
+  def __init__(self, reader, decode):
+    self._reader = reader
+    self._decode = decode
+    self.num_examples = len(reader)
+
+  def __len__(self):
+    return self.num_examples
+
+  def get_batch(self, indices):
+    batch = self._decode(self._reader.read(np.asarray(indices)))
+    return jax_sharding_utils.shard_along_batch_dim(batch)
