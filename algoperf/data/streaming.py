@@ -64,7 +64,11 @@ class RecordBatches(base_workload.ShuffledBatches):
     """Batch ``position`` as numpy arrays (before placement on devices)."""
     idx = self.indices_for(position)
     rng = np.random.default_rng([self._seed, position, 1])
-    return self._decode(self._read(idx), rng)
+    records = self._read(idx)
+    for record, index in zip(records, idx):
+      # For per-example randomness fixed over a run (fastMRI's masks).
+      record['_index'], record['_seed'] = int(index), self._seed
+    return self._decode(records, rng)
 
   def batch_at(self, position: int):
     return jax_sharding_utils.shard_along_batch_dim(
