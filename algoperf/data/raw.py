@@ -58,6 +58,13 @@ class RawDataset:
   splits: tuple = ('train', 'validation', 'test')
   # What --source must hold, one paragraph (README and errors quote it).
   source_layout: str = ''
+  # Input queue split -> the stored split it reads (the rest: itself).
+  queue_splits = {'eval_train': 'train'}
+
+  def split_features(self, split: str) -> dict:
+    """The stored features of ``split`` (one set for most datasets)."""
+    del split
+    return self.features
 
   # --- What a family implements. ---
   def plan(self, source: pathlib.Path) -> Plan:
@@ -145,7 +152,7 @@ class RawDataset:
       counts = {}
       for split in self.splits:
         writer = recordio.Writer(partial / f'{split}.array_record',
-                                 self.features)
+                                 self.split_features(split))
         try:
           for example in self.examples(split, plan, source):
             writer.write(example)
@@ -159,7 +166,9 @@ class RawDataset:
       for file_name, data in self.extra_files(plan, source).items():
         (partial / file_name).write_bytes(data)
       info = {'name': self.name, 'version': self.version,
-              'features': self.features, 'splits': counts,
+              'features': {split: self.split_features(split)
+                           for split in self.splits},
+              'splits': counts,
               'source': str(source)}
       (partial / INFO).write_text(json.dumps(info, indent=2) + '\n')
       manifest.write(partial)
@@ -197,10 +206,10 @@ class RawDataset:
         f'--data-dir {data_dir}`.')
 
   def open_split(self, data_dir, split: str, workload_name: str):
-    """The split's records (``recordio.Reader``), sizes checked first."""
+    """The stored split's records (``recordio.Reader``), sizes checked."""
     self.verify(data_dir, workload_name, full=False)
     path = self.directory(data_dir) / f'{split}.array_record'
-    reader = recordio.Reader(path, self.info(data_dir)['features'])
+    reader = recordio.Reader(path, self.info(data_dir)['features'][split])
     expected = self.info(data_dir)['splits'][split]
     if len(reader) != expected:
       raise DataError(

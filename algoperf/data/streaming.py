@@ -86,8 +86,8 @@ def padded_record_batches(reader, decode_batch, num_examples: int,
   """Fixed-shape eval batches over the first ``num_examples`` records.
 
   Yields ``(batch, mask)`` as numpy arrays: the last batch repeats its final
-  record to fill the shape and masks the copies out (0), so every batch has
-  one shape and one compiled eval step serves all of them.
+  record to fill the shape, marks the copies ``_padding`` and masks them out
+  (0), so every batch has one shape and one compiled eval step serves all.
   """
   batch_size = math.ceil(batch_size / num_devices) * num_devices
   num_examples = min(num_examples, len(reader))
@@ -95,7 +95,12 @@ def padded_record_batches(reader, decode_batch, num_examples: int,
     stop = min(start + batch_size, num_examples)
     indices = list(range(start, stop))
     indices += [stop - 1] * (batch_size - len(indices))
-    batch = decode_batch(reader.read(indices), None)
+    records = reader.read(indices)
+    for row, record in enumerate(records):
+      # Filler rows: masked out, and left out where a batch is assembled
+      # from its records (ogbg's graph packing).
+      record['_index'], record['_padding'] = indices[row], row >= stop - start
+    batch = decode_batch(records, None)
     mask = np.zeros(batch_size, np.float32)
     mask[:stop - start] = 1.0
     yield batch, mask
@@ -117,7 +122,7 @@ class RecordWorkload:
 
   def _reader(self, split: str, data_dir):
     data_dir = dirs.resolve_data_dir(data_dir)
-    split = 'train' if split == 'eval_train' else split
+    split = self.dataset_builder.queue_splits.get(split, split)
     key = ('reader', split, str(data_dir))
     cache = self.__dict__.setdefault('_readers', {})
     if key not in cache:
