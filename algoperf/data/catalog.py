@@ -39,9 +39,8 @@ def verify_workloads(names, data_dir=None) -> list[dict]:
   Raises:
     DataError: one dataset or more is missing, corrupted or has no manifest.
   """
-  from algoperf.errors import DataError
-
   from algoperf.data import raw
+  from algoperf.errors import DataError
 
   data_dir = dirs.resolve_data_dir(data_dir)
   rows, bad = [], []
@@ -132,10 +131,11 @@ def prepare_workloads(names, data_dir=None, force: bool = False,
       shown.phase(f'preparing {builder_cls.name}', completed=done,
                   detail=f'for {", ".join(users)}')
       if isinstance(builder_cls, raw.RawDataset):
+        def report(text, name=builder_cls.name, done=done):
+          shown.phase(f'preparing {name}', completed=done, detail=text)
+
         row = builder_cls.prepare(source, data_dir, force, users[0],
-                                  report=lambda text: shown.phase(
-                                    f'preparing {builder_cls.name}',
-                                    completed=done, detail=text))
+                                  report=report)
         rows.append({'dataset': row['dataset'], 'workloads': ', '.join(users),
                      **{k: v for k, v in row.items() if k != 'dataset'}})
       else:

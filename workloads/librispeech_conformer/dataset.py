@@ -130,7 +130,8 @@ def load_tokenizer(path):
     return sentencepiece.SentencePieceProcessor(model_proto=path.read_bytes())
   except (OSError, RuntimeError) as e:
     raise DataError(f'{path} is not a SentencePiece model ({e}); restore '
-                    'the one AlgoPerf\'s librispeech_tokenizer wrote.') from None
+                    'the one AlgoPerf\'s librispeech_tokenizer wrote.'
+                    ) from None
 
 
 DATASET = LibriSpeech()
