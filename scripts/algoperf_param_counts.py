@@ -17,7 +17,8 @@ Writes ``tests/workloads/algoperf_params/<family>.json``::
 
 workloads in ``algoperf_models()`` order, leaf paths ``/``-joined and
 sorted. ``--check`` compares instead of writing (exit 1 on a difference).
-AlgoPerf's GNN needs jraph in the subprocess's environment (``--python``).
+AlgoPerf's GNN needs jraph in the subprocess's environment (``--python``);
+torch is not needed (AlgoPerf's spec.py imports it: placeholders stand in).
 """
 
 import argparse
@@ -42,6 +43,34 @@ import os, types
 if not os.path.exists(os.path.join(algoperf_dir, 'algoperf', '_version.py')):
   # An export, not an install: setuptools_scm never wrote _version.py.
   sys.modules['algoperf._version'] = types.SimpleNamespace(version='export')
+try:
+  import torch  # noqa: F401
+except ImportError:
+  # AlgoPerf's algoperf/spec.py imports torch for its PyTorch half; the JAX
+  # models never call it. Without torch, placeholder modules let the import
+  # succeed (any torch.* name is a placeholder; calling one fails loudly).
+  import importlib.abc, importlib.machinery
+
+  class _Placeholder(types.ModuleType):
+    __path__ = []
+    def __getattr__(self, name):
+      if name.startswith('__'):
+        raise AttributeError(name)
+      return _Placeholder(f'{self.__name__}.{name}')
+    def __call__(self, *args, **kwargs):
+      raise RuntimeError(f'{self.__name__}: torch is not installed')
+
+  class _TorchFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+      if name == 'torch' or name.startswith('torch.'):
+        return importlib.machinery.ModuleSpec(name, self, is_package=True)
+      return None
+    def create_module(self, spec):
+      return _Placeholder(spec.name)
+    def exec_module(self, module):
+      pass
+
+  sys.meta_path.insert(0, _TorchFinder())
 spec = importlib.util.spec_from_file_location('_algoperf_params', family_file)
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
