@@ -221,6 +221,13 @@ class ArrayWorkload(spec.Workload):
     return logits, model_state
 
   # --- Input pipeline. ---
+  def _reads_records(self) -> bool:
+    """Whether the splits are prepared records read by index (the AlgoPerf
+    suite's data, larger than memory: algoperf/data/streaming.py) rather
+    than in-memory arrays. Synthetic data is always in memory."""
+    return self._synthetic is None and getattr(
+      self.dataset_builder, 'reads_by_index', False)
+
   def _build_input_queue(
     self,
     data_rng,
@@ -233,6 +240,11 @@ class ArrayWorkload(spec.Workload):
     start_position: int = 0,
   ) -> Iterator[dict[str, Any]]:
     del cache, repeat_final_dataset, num_batches
+    if self._reads_records():
+      from algoperf.data import streaming
+
+      return streaming.input_queue(self, data_rng, split, data_dir,
+                                   global_batch_size, start_position)
     arrays = self.split_arrays(split, data_dir)
     arrays = {k: arrays[k] for k in self.input_keys if k in arrays}
     return self.make_batches(split, arrays, global_batch_size,
@@ -246,6 +258,10 @@ class ArrayWorkload(spec.Workload):
 
   def train_data_view(self, data_dir) -> 'TrainData':
     """Index-level view of the training split for data-selection methods."""
+    if self._reads_records():
+      from algoperf.data import streaming
+
+      return streaming.train_data(self, data_dir)
     arrays = self.split_arrays('train', data_dir)
     return TrainData({k: arrays[k] for k in self.input_keys if k in arrays})
 
@@ -276,6 +292,11 @@ class ArrayWorkload(spec.Workload):
     global_step: int = 0,
   ) -> dict[str, float]:
     del global_batch_size, rng, global_step
+    if self._reads_records():
+      from algoperf.data import streaming
+
+      return streaming.evaluate(self, split, num_examples, params,
+                                model_state, data_dir)
     arrays = self.split_arrays(split, data_dir)
     arrays = {k: arrays[k][:num_examples] for k in self.input_keys}
     num_examples = len(next(iter(arrays.values())))

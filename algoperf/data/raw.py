@@ -24,6 +24,7 @@ import json
 import os
 import pathlib
 import shutil
+import sys
 import time
 
 from algoperf.data import manifest
@@ -52,6 +53,9 @@ class Plan:
 class RawDataset:
   """One AlgoPerf dataset, prepared from raw files into records."""
 
+  # ArrayWorkload reads such a dataset by index (algoperf/data/streaming.py).
+  reads_by_index = True
+
   name: str  # Folder under <data_dir>/algoperf/.
   version: str = '1.0.0'
   features: dict  # Feature name -> numpy dtype name, in record order.
@@ -74,6 +78,12 @@ class RawDataset:
   def examples(self, split: str, plan: Plan, source: pathlib.Path):
     """Yields the split's stored examples (``{feature: array}``)."""
     raise NotImplementedError
+
+  def decode_batch(self, records: list, split: str, rng) -> dict:
+    """Stored examples -> the batch ``model_fn`` receives: the function
+    ``decode_batch`` of the module defining this dataset's class."""
+    module = sys.modules[type(self).__module__]
+    return module.decode_batch(records, split, rng)
 
   def extra_files(self, plan: Plan, source: pathlib.Path) -> dict:
     """{file name: bytes} stored beside the records (e.g. a tokenizer)."""

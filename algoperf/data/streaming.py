@@ -12,10 +12,12 @@ places the batch on the devices split along its first axis. The
 producer thread of ``ShuffledBatches`` prepares the next batches while the
 current step computes (prefetch to device).
 
-``RecordWorkload`` is the mixin an ``ArrayWorkload`` subclass opts into
-(``class W(RecordWorkload, ArrayWorkload)``): training, evaluation and the
-index view read the prepared records; synthetic data (``use_synthetic_data``)
-and every CPU-suite workload keep the in-memory path unchanged.
+An ``ArrayWorkload`` opts in by its ``dataset_builder``: a dataset that
+reads by index (``raw.RawDataset``, the AlgoPerf suite's) routes its input
+queue, evaluation and index view here (``input_queue``, ``evaluate``,
+``train_data``), decoding with the workload's ``decode_batch`` if it has one,
+else the dataset's. Synthetic data (``use_synthetic_data``) and every
+CPU-suite workload (TFDS builders) keep the in-memory path unchanged.
 """
 
 import concurrent.futures
@@ -106,74 +108,63 @@ def padded_record_batches(reader, decode_batch, num_examples: int,
     yield batch, mask
 
 
-class RecordWorkload:
-  """Opt-in mixin: an ArrayWorkload whose splits are prepared records.
+def _decoder(workload):
+  """The workload's ``decode_batch`` if it has one, else its dataset's."""
+  return getattr(workload, 'decode_batch', None) or (
+    workload.dataset_builder.decode_batch)
 
-  The subclass sets ``dataset_builder`` to its family's ``RawDataset`` and
-  implements ``decode_batch(records, split, rng)``: the list of stored
-  examples -> the batch dict ``model_fn`` receives (AlgoPerf's batch
-  format), augmenting when ``rng`` is given (training) and not otherwise.
-  """
 
-  decode_workers: int = _DEFAULT_WORKERS
+def _reader(workload, split: str, data_dir):
+  """The stored split an input queue of ``split`` reads (cached)."""
+  data_dir = dirs.resolve_data_dir(data_dir)
+  dataset = workload.dataset_builder
+  split = dataset.queue_splits.get(split, split)
+  key = (split, str(data_dir))
+  cache = workload.__dict__.setdefault('_record_readers', {})
+  if key not in cache:
+    cache[key] = dataset.open_split(data_dir, split, workload.name)
+  return cache[key]
 
-  def decode_batch(self, records: list, split: str, rng) -> dict:
-    raise NotImplementedError
 
-  def _reader(self, split: str, data_dir):
-    data_dir = dirs.resolve_data_dir(data_dir)
-    split = self.dataset_builder.queue_splits.get(split, split)
-    key = ('reader', split, str(data_dir))
-    cache = self.__dict__.setdefault('_readers', {})
-    if key not in cache:
-      cache[key] = self.dataset_builder.open_split(data_dir, split, self.name)
-    return cache[key]
+def input_queue(workload, data_rng, split: str, data_dir,
+                global_batch_size: int, start_position: int = 0):
+  """``_build_input_queue`` over prepared records (ArrayWorkload calls it
+  when its ``dataset_builder`` reads by index)."""
+  reader = _reader(workload, split, data_dir)
+  decode_batch = _decoder(workload)
 
-  def _build_input_queue(self, data_rng, split: str, data_dir: str,
-                         global_batch_size: int, cache=None,
-                         repeat_final_dataset=None, num_batches=None,
-                         start_position: int = 0):
-    if self._synthetic is not None:
-      return super()._build_input_queue(
-        data_rng, split, data_dir, global_batch_size, cache,
-        repeat_final_dataset, num_batches, start_position)
-    reader = self._reader(split, data_dir)
+  def decode(records, rng):
+    return decode_batch(records, split, rng if split == 'train' else None)
 
-    def decode(records, rng):
-      return self.decode_batch(records, split, rng if split == 'train'
-                               else None)
+  return RecordBatches(reader, decode, global_batch_size,
+                       base_workload.seed_from_key(data_rng), start_position,
+                       getattr(workload, 'decode_workers', _DEFAULT_WORKERS))
 
-    return RecordBatches(reader, decode, global_batch_size,
-                         base_workload.seed_from_key(data_rng),
-                         start_position, self.decode_workers)
 
-  def _eval_model_on_split(self, split: str, num_examples: int,
-                           global_batch_size: int, params, model_state, rng,
-                           data_dir: str, global_step: int = 0):
-    if self._synthetic is not None:
-      return super()._eval_model_on_split(
-        split, num_examples, global_batch_size, params, model_state, rng,
-        data_dir, global_step)
-    import jax
-    import jax.numpy as jnp
+def evaluate(workload, split: str, num_examples: int, params, model_state,
+             data_dir) -> dict:
+  """``_eval_model_on_split`` over prepared records: padded batches, the
+  workload's one jitted eval step, its ``eval_averages``."""
+  import jax
+  import jax.numpy as jnp
 
-    reader = self._reader(split, data_dir)
-    num_examples = min(num_examples, len(reader))
-    totals = None
-    for batch, mask in padded_record_batches(
-        reader, lambda records, _: self.decode_batch(records, split, None),
-        num_examples, self.eval_batch_size, len(jax.devices())):
-      batch, mask = jax_sharding_utils.shard_along_batch_dim((batch, mask))
-      sums = self._eval_step(params, model_state, batch, mask)
-      totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
-    return self.eval_averages(jax.device_get(totals), num_examples)
+  reader = _reader(workload, split, data_dir)
+  decode_batch = _decoder(workload)
+  num_examples = min(num_examples, len(reader))
+  totals = None
+  for batch, mask in padded_record_batches(
+      reader, lambda records, _: decode_batch(records, split, None),
+      num_examples, workload.eval_batch_size, len(jax.devices())):
+    batch, mask = jax_sharding_utils.shard_along_batch_dim((batch, mask))
+    sums = workload._eval_step(params, model_state, batch, mask)  # noqa: SLF001
+    totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
+  return workload.eval_averages(jax.device_get(totals), num_examples)
 
-  def train_data_view(self, data_dir):
-    if self._synthetic is not None:
-      return super().train_data_view(data_dir)
-    return RecordTrainData(self._reader('train', data_dir),
-                           lambda records: self.decode_batch(
-                             records, 'train', None))
+
+def train_data(workload, data_dir) -> 'RecordTrainData':
+  decode_batch = _decoder(workload)
+  return RecordTrainData(_reader(workload, 'train', data_dir),
+                         lambda records: decode_batch(records, 'train', None))
 
 
 class RecordTrainData:

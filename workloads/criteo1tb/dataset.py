@@ -124,3 +124,6 @@ def decode_batch(records: list, split: str, rng) -> dict:
     'inputs': np.stack([r['inputs'] for r in records]),
     'targets': np.array([float(r['targets']) for r in records], np.float32),
   }
+
+# The name the model side imports (workload.py: dataset_builder).
+BUILDER = DATASET

@@ -134,3 +134,6 @@ def decode_batch(records: list, split: str, rng) -> dict:
     slices.append(process_slice(record['kspace'], record['target'],
                                 record['volume_max'], slice_rng))
   return {k: np.stack([s[k] for s in slices]) for k in slices[0]}
+
+# The name the model side imports (workload.py: dataset_builder).
+BUILDER = DATASET

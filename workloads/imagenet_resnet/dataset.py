@@ -209,3 +209,6 @@ def decode_batch(records: list, split: str, rng) -> dict:
     'inputs': np.stack(list(images)),
     'targets': np.array([int(r['label']) for r in records], np.int32),
   }
+
+# The name the model side imports (workload.py: dataset_builder).
+BUILDER = DATASET

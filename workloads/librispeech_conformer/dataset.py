@@ -165,3 +165,6 @@ def decode_batch(records: list, split: str, rng) -> dict:
     ids[row, :m] = record['targets']
     id_paddings[row, :m] = 0.0
   return {'inputs': (audio, audio_paddings), 'targets': (ids, id_paddings)}
+
+# The name the model side imports (workload.py: dataset_builder).
+BUILDER = DATASET

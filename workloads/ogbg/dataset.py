@@ -158,3 +158,6 @@ def decode_batch(records: list, split: str, rng, num_devices=None) -> dict:
   return concat_sub_batches([
     pack(records[d * per_device:(d + 1) * per_device], per_device)
     for d in range(num_devices)])
+
+# The name the model side imports (workload.py: dataset_builder).
+BUILDER = DATASET

@@ -169,3 +169,9 @@ def decode_batch(records: list, split: str, rng) -> dict:
       real[row] = 0.0
   return {'inputs': inputs, 'targets': targets,
           'weights': (targets > 0).astype(np.float32) * real}
+
+# The name the model side imports (workload.py: dataset_builder).
+BUILDER = DATASET
+
+# The name the model side imports (workload.py: detokenizer).
+detokenizer = load_detokenizer

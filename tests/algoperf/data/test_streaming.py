@@ -1,8 +1,8 @@
 """Batches read by index from prepared records: resumable, sharded, evaluated.
 
 A small model on the prepared Criteo fixture stands in for the full DLRM:
-what is under test is the input path (``RecordBatches``, the
-``RecordWorkload`` mixin), driven by the real runner.
+what is under test is the input path (``RecordBatches``, ArrayWorkload's
+record path), driven by the real runner.
 """
 
 import flax.linen as nn
@@ -72,8 +72,9 @@ class _Linear(nn.Module):
     return nn.Dense(1, name='Dense_out')(x / 1e7)[:, 0]
 
 
-class _TinyCriteo(streaming.RecordWorkload, base_workload.ArrayWorkload):
-  """criteo1tb's facts and prepared data, a one-layer model."""
+class _TinyCriteo(base_workload.ArrayWorkload):
+  """criteo1tb's facts and prepared data (a dataset read by index: the
+  record path), a one-layer model."""
 
   name = 'criteo1tb'
   num_train_examples = 46
@@ -89,9 +90,6 @@ class _TinyCriteo(streaming.RecordWorkload, base_workload.ArrayWorkload):
 
   def init_inputs(self):
     return jnp.zeros((1, 39), jnp.float32)
-
-  def decode_batch(self, records, split, rng):
-    return criteo.decode_batch(records, split, rng)
 
   def eval_metrics(self, logits, batch, mask):
     return {'loss': self.loss_fn(batch['targets'], logits, mask)['summed']}
