@@ -62,6 +62,9 @@ class RawDataset:
   splits: tuple = ('train', 'validation', 'test')
   # What --source must hold, one paragraph (README and errors quote it).
   source_layout: str = ''
+  # Fixed shapes per feature: stored as memory-mapped columns
+  # (recordio.ColumnWriter) instead of one record per example.
+  columns: dict | None = None
   # Input queue split -> the stored split it reads (the rest: itself).
   queue_splits = {'eval_train': 'train'}
 
@@ -161,8 +164,12 @@ class RawDataset:
     try:
       counts = {}
       for split in self.splits:
-        writer = recordio.Writer(partial / f'{split}.array_record',
-                                 self.split_features(split))
+        if self.columns:
+          writer = recordio.ColumnWriter(partial, split, self.features,
+                                         self.columns)
+        else:
+          writer = recordio.Writer(partial / f'{split}.array_record',
+                                   self.split_features(split))
         try:
           for example in self.examples(split, plan, source):
             writer.write(example)
@@ -218,9 +225,18 @@ class RawDataset:
   def open_split(self, data_dir, split: str, workload_name: str):
     """The stored split's records (``recordio.Reader``), sizes checked."""
     self.verify(data_dir, workload_name, full=False)
+    info = self.info(data_dir)
+    expected = info['splits'][split]
+    if self.columns:
+      try:
+        return recordio.ColumnReader(self.directory(data_dir), split,
+                                     info['features'][split], self.columns,
+                                     expected)
+      except DataError as e:
+        raise DataError(f'{e}. Repair it with `{prepare_command(workload_name)}'
+                        ' --force`.') from None
     path = self.directory(data_dir) / f'{split}.array_record'
-    reader = recordio.Reader(path, self.info(data_dir)['features'][split])
-    expected = self.info(data_dir)['splits'][split]
+    reader = recordio.Reader(path, info['features'][split])
     if len(reader) != expected:
       raise DataError(
         f'{path} has {len(reader)} records, {INFO} says {expected}. Repair '

@@ -52,8 +52,11 @@ class RecordBatches(base_workload.ShuffledBatches):
     self._workers = max(1, workers)
     self._pool = None
 
-  def _read(self, indices) -> list:
-    """Records at ``indices``, read in chunks by the worker threads."""
+  def _read(self, indices):
+    """Records at ``indices`` (read in chunks by the worker threads), or
+    ``{feature: array}`` from a columnar split (one gather per feature)."""
+    if hasattr(self._reader, 'read_columns'):
+      return self._reader.read_columns(indices)
     if self._workers == 1 or len(indices) < 2 * self._workers:
       return self._reader.read(indices)
     if self._pool is None:
@@ -67,6 +70,8 @@ class RecordBatches(base_workload.ShuffledBatches):
     idx = self.indices_for(position)
     rng = np.random.default_rng([self._seed, position, 1])
     records = self._read(idx)
+    if isinstance(records, dict):  # Columns: nothing per example to mark.
+      return self._decode(records, rng)
     for record, index in zip(records, idx):
       # For per-example randomness fixed over a run (fastMRI's masks).
       record['_index'], record['_seed'] = int(index), self._seed
@@ -97,15 +102,22 @@ def padded_record_batches(reader, decode_batch, num_examples: int,
     stop = min(start + batch_size, num_examples)
     indices = list(range(start, stop))
     indices += [stop - 1] * (batch_size - len(indices))
+    if hasattr(reader, 'read_columns'):
+      yield decode_batch(reader.read_columns(indices), None), _mask(
+        batch_size, stop - start)
+      continue
     records = reader.read(indices)
     for row, record in enumerate(records):
       # Filler rows: masked out, and left out where a batch is assembled
       # from its records (ogbg's graph packing).
       record['_index'], record['_padding'] = indices[row], row >= stop - start
-    batch = decode_batch(records, None)
-    mask = np.zeros(batch_size, np.float32)
-    mask[:stop - start] = 1.0
-    yield batch, mask
+    yield decode_batch(records, None), _mask(batch_size, stop - start)
+
+
+def _mask(size: int, valid: int) -> np.ndarray:
+  mask = np.zeros(size, np.float32)
+  mask[:valid] = 1.0
+  return mask
 
 
 def _decoder(workload):
@@ -180,5 +192,7 @@ class RecordTrainData:
     return self.num_examples
 
   def get_batch(self, indices):
-    batch = self._decode(self._reader.read(np.asarray(indices)))
+    indices = np.asarray(indices)
+    read = getattr(self._reader, 'read_columns', self._reader.read)
+    batch = self._decode(read(indices))
     return jax_sharding_utils.shard_along_batch_dim(batch)

@@ -8,7 +8,9 @@ AlgoPerf's model input, stored per example: ``inputs`` float32 [39]
 categorical field ``i`` hashed as TensorFlow's ``to_hash_bucket_fast(field
 + str(i), VOCAB_SIZES[i])`` -- FarmHash Fingerprint64 modulo the column's
 vocabulary -- and cast to float32 as AlgoPerf does) and ``targets``
-float32. Splits: train = days 0-22; from day 23's 36 files, test =
+float32, as memory-mapped columns (``<split>.inputs.bin``,
+``<split>.targets.bin``: a batch of random indices is one gather). Splits:
+train = days 0-22; from day 23's 36 files, test =
 ``day_23_00`` .. ``day_23_18``, validation = ``day_23_19`` .. ``day_23_35``.
 
 ``--source`` holds what AlgoPerf's ``dataset_setup.py --criteo1tb``
@@ -32,13 +34,16 @@ VOCAB_SIZES = (
 NUM_DAY_23_FILES = 36
 NUM_TEST_FILES = NUM_DAY_23_FILES // 2 + 1  # AlgoPerf: test gets the odd one.
 _DAY_FILE = re.compile(r'^day_(\d+)(?:_(\d+)|\.csv)?$')
-# Bytes per stored example: 39 + 1 float32 and the record's shape headers.
-_RECORD_BYTES = 4 * 40 + 24
+# Bytes per stored example: 39 + 1 float32 columns.
+_RECORD_BYTES = 4 * 40
 
 
 class Criteo1TB(raw.RawDataset):
   name = 'criteo1tb'
   features = {'inputs': 'float32', 'targets': 'float32'}
+  # 4.4 billion fixed-shape clicks: memory-mapped columns, one gather per
+  # batch (recordio.ColumnWriter), not one record per click.
+  columns = {'inputs': (39,), 'targets': ()}
   source_layout = (
     'day_0_00 .. day_22_<nn> and day_23_00 .. day_23_35 (tab-separated '
     'Criteo 1TB day files split by AlgoPerf\'s dataset_setup.py '
@@ -117,9 +122,16 @@ def parse_line(line: bytes, path='<line>', number: int = 0) -> dict:
 DATASET = Criteo1TB()
 
 
-def decode_batch(records: list, split: str, rng) -> dict:
-  """Stored examples -> {'inputs': [B, 39] f32, 'targets': [B] f32}."""
+def decode_batch(records, split: str, rng) -> dict:
+  """Stored examples -> {'inputs': [B, 39] f32, 'targets': [B] f32}.
+
+  ``records``: the columns of the batch (``{feature: array}``, the input
+  queue's form) or a list of examples.
+  """
   del split, rng
+  if isinstance(records, dict):
+    return {'inputs': np.asarray(records['inputs'], np.float32),
+            'targets': np.asarray(records['targets'], np.float32)}
   return {
     'inputs': np.stack([r['inputs'] for r in records]),
     'targets': np.array([float(r['targets']) for r in records], np.float32),

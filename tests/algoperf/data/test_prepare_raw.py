@@ -32,6 +32,17 @@ def _read_all(dataset, data_dir, split):
   return reader.read(range(len(reader)))
 
 
+def test_variants_and_sibling_families_share_one_prepared_copy():
+  from algoperf.data import raw
+
+  assert raw.dataset_for('imagenet_vit_map') is raw.dataset_for(
+    'imagenet_resnet')
+  assert raw.dataset_for('librispeech_deepspeech_tanh') is raw.dataset_for(
+    'librispeech_conformer')
+  assert raw.dataset_for('wmt_glu_tanh') is wmt.DATASET
+  assert raw.dataset_for('mnist') is None  # The CPU suite: TFDS builders.
+
+
 def test_imagenet_labels_follow_sorted_wordnet_ids(prepare):
   data_dir = prepare(imagenet, 'imagenet')
   train = _read_all(imagenet.DATASET, data_dir, 'train')
@@ -149,6 +160,10 @@ def test_criteo_matches_algoperf_parsing_of_each_line(prepare):
   assert sizes == {'train': 46, 'validation': 17, 'test': 19}
   batch = criteo.decode_batch([record, record], 'validation', None)
   assert batch['inputs'].shape == (2, 39) and batch['targets'].shape == (2,)
+  # The input queue's form: one gather per column.
+  reader = criteo.DATASET.open_split(data_dir, 'validation', 'test')
+  columns = criteo.decode_batch(reader.read_columns([0, 0]), 'v', None)
+  np.testing.assert_array_equal(columns['inputs'], batch['inputs'])
 
 
 def test_ogbg_graphs_and_their_packed_batch(prepare):
@@ -309,7 +324,7 @@ def test_the_cli_prepares_verifies_and_names_the_repair(tmp_path, capsys):
   assert manifest.problems(directory, full=True) == []
   assert cli.main(['data', 'verify', 'criteo1tb', '--data-dir',
                    data_dir]) == 0
-  victim = directory / 'test.array_record'
+  victim = directory / 'test.inputs.bin'
   victim.write_bytes(victim.read_bytes()[:-10] + b'0123456789')
   assert cli.main(['data', 'verify', 'criteo1tb', '--data-dir',
                    data_dir]) == 1
