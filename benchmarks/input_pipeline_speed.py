@@ -80,14 +80,15 @@ def _families():
            for k in wmt.PACKED_KEYS}
     return row
 
-  # family -> (stored features, example maker, decode, split, batch size)
+  # family -> (stored features, example maker, decode, split, batch size
+  # [, column shapes])
   return {
     'imagenet': (imagenet.DATASET.features, imagenet_example,
                  imagenet.decode_batch, 'train', 64),
     'librispeech': (librispeech.DATASET.features, speech_example,
                     librispeech.decode_batch, 'train', 32),
     'criteo1tb': (criteo.DATASET.features, criteo_example,
-                  criteo.decode_batch, 'train', 4096),
+                  criteo.decode_batch, 'train', 65536, criteo.DATASET.columns),
     'fastmri': (fastmri.DATASET.features, fastmri_example,
                 fastmri.decode_batch, 'train', 32),
     'ogbg': (ogbg.DATASET.features, ogbg_example,
@@ -98,15 +99,23 @@ def _families():
 
 
 def measure(name, spec, directory: pathlib.Path, num_batches: int) -> dict:
-  features, make, decode, split, batch_size = spec
+  features, make, decode, split, batch_size, *columns = spec
+  columns = columns[0] if columns else None
   rng = np.random.default_rng(0)
   path = directory / f'{name}.array_record'
-  writer = recordio.Writer(path, features)
+  if columns:  # Memory-mapped columns (criteo1tb), as prepared.
+    writer = recordio.ColumnWriter(directory, name, features, columns)
+  else:
+    writer = recordio.Writer(path, features)
   pool = [make(rng) for _ in range(min(batch_size, 256))]
   for i in range(batch_size * 2):  # Two batches' worth, reused by index.
     writer.write(pool[i % len(pool)])
   writer.close()
-  reader = recordio.Reader(path, features)
+  if columns:
+    reader = recordio.ColumnReader(directory, name, features, columns,
+                                   writer.count)
+  else:
+    reader = recordio.Reader(path, features)
   batches = streaming.RecordBatches(
     reader, lambda records, r: decode(records, split, r), batch_size, seed=0)
   try:
