@@ -41,6 +41,11 @@ def prepare_command(name: str, source: str = 'DIR') -> str:
   return f'algoperf data prepare {name} --source {source}'
 
 
+class Block(dict):
+  """Many examples at once (``{feature: array [n, ...]}``), which a
+  columnar dataset's ``examples`` may yield instead of single ones."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Plan:
   """What one preparation will read, and about how much it will write."""
@@ -172,7 +177,10 @@ class RawDataset:
                                    self.split_features(split))
         try:
           for example in self.examples(split, plan, source):
-            writer.write(example)
+            if isinstance(example, Block):
+              writer.write_block(example)
+            else:
+              writer.write(example)
         finally:
           writer.close()
         counts[split] = writer.count

@@ -139,6 +139,20 @@ class ColumnWriter:
       self._files[name].write(value.tobytes())
     self.count += 1
 
+  def write_block(self, block: dict) -> None:
+    """Many examples at once: ``{feature: array [n, *shape]}``."""
+    sizes = {len(block[name]) for name in self._features}
+    if len(sizes) != 1:
+      raise DataError(f'a block\'s features have different lengths {sizes}')
+    for name, dtype in self._features.items():
+      value = np.asarray(block[name], np.dtype(dtype).newbyteorder('<'))
+      if value.shape[1:] != tuple(self._shapes[name]):
+        raise DataError(f'feature {name!r} has shape {value.shape[1:]} per '
+                        f'example, the dataset stores '
+                        f'{tuple(self._shapes[name])}')
+      self._files[name].write(np.ascontiguousarray(value).tobytes())
+    self.count += sizes.pop()
+
   def close(self) -> None:
     for f in self._files.values():
       f.close()

@@ -19,6 +19,7 @@ leaves: ``day_<d>_<nn>`` files (each day split into 5,000,000-line files,
 0-22.
 """
 
+import os
 import re
 
 import numpy as np
@@ -72,10 +73,51 @@ class Criteo1TB(raw.RawDataset):
                     estimate_bytes=int(lines * _RECORD_BYTES) + (1 << 20))
 
   def examples(self, split, plan, source):
-    for path in plan.files[split]:
-      with open(path, 'rb') as f:
-        for number, line in enumerate(f, 1):
-          yield parse_line(line, path, number)
+    """Blocks of parsed lines, in file order, parsed by a process per core
+    (about 24 us of CPU per line: 4.4 billion lines are ~29 CPU-hours)."""
+    chunks = [(path, start, stop) for path in plan.files[split]
+              for start, stop in _byte_ranges(path)]
+    workers = min(os.cpu_count() or 1, len(chunks))
+    if workers <= 1 or raw.file_size(plan.files[split]) < 4 * _CHUNK_BYTES:
+      yield from (parse_chunk(chunk) for chunk in chunks)
+      return
+    import multiprocessing
+
+    with multiprocessing.get_context('spawn').Pool(workers) as pool:
+      yield from pool.imap(parse_chunk, chunks)
+
+
+_CHUNK_BYTES = 32 << 20
+
+
+def _byte_ranges(path):
+  size = path.stat().st_size
+  return [(start, min(start + _CHUNK_BYTES, size))
+          for start in range(0, size, _CHUNK_BYTES)] or [(0, 0)]
+
+
+def parse_chunk(chunk) -> raw.Block:
+  """The lines starting in bytes [start, stop) of a file, as columns (a
+  line belongs to the chunk its first byte is in)."""
+  path, start, stop = chunk
+  inputs, targets = [], []
+  with open(path, 'rb') as f:
+    f.seek(start)
+    if start:
+      f.seek(start - 1)
+      f.readline()  # The line that began before this chunk.
+    while f.tell() < stop:
+      line = f.readline()
+      if not line:
+        break
+      if not line.strip():
+        continue
+      example = parse_line(line, f'{path}, the line at byte '
+                                 f'{f.tell() - len(line)}')
+      inputs.append(example['inputs'])
+      targets.append(example['targets'])
+  return raw.Block(inputs=np.asarray(inputs, np.float32).reshape(-1, 39),
+                   targets=np.asarray(targets, np.float32))
 
 
 def _mean_line_bytes(path) -> float:
@@ -91,11 +133,11 @@ def _fingerprint64(data: bytes) -> int:
   return farmhash.fingerprint64(data)
 
 
-def parse_line(line: bytes, path='<line>', number: int = 0) -> dict:
+def parse_line(line: bytes, where: str = '<line>') -> dict:
   """One Criteo line -> AlgoPerf's ``inputs`` [39] and ``targets``."""
   fields = line.rstrip(b'\r\n').split(b'\t')
   if len(fields) != 1 + NUM_DENSE + len(VOCAB_SIZES):
-    raise DataError(f'{path}:{number}: {len(fields)} tab-separated fields, '
+    raise DataError(f'{where}: {len(fields)} tab-separated fields, '
                     f'Criteo lines have {1 + NUM_DENSE + len(VOCAB_SIZES)} '
                     '(label, 13 integers, 26 categorical). Restore the file '
                     'from the original day file.')
@@ -107,7 +149,7 @@ def parse_line(line: bytes, path='<line>', number: int = 0) -> dict:
     dense = np.array([float(x) if x else 0.0
                       for x in fields[1:1 + NUM_DENSE]], np.float32)
   except ValueError:
-    raise DataError(f'{path}:{number}: a label or integer field is not a '
+    raise DataError(f'{where}: a label or integer field is not a '
                     'number; restore the file from the original day file.'
                     ) from None
   # In float32, as AlgoPerf's tf ops compute it.

@@ -349,3 +349,40 @@ def test_a_run_without_prepared_data_stops_naming_the_command(tmp_path):
   with pytest.raises(DataError, match=r'algoperf data prepare ogbg_gelu '
                      r'--source DIR --data-dir'):
     study_driver.check_data(spec)
+
+
+def test_criteo_chunks_split_files_at_line_starts(tmp_path, monkeypatch):
+  """Lines are parsed in byte chunks (by a process per core on real
+  data): every line once, in order, whatever the chunk size."""
+  monkeypatch.setattr(criteo, '_CHUNK_BYTES', 97)
+  path = RAW / 'criteo1tb' / 'day_0_00'
+  lines = path.read_bytes().splitlines(keepends=True) * 3
+  copy = tmp_path / 'day_0_00'
+  copy.write_bytes(b''.join(lines))
+  blocks = [criteo.parse_chunk((copy, a, b))
+            for a, b in criteo._byte_ranges(copy)]  # noqa: SLF001
+  assert len(blocks) > 3
+  got = np.concatenate([b['inputs'] for b in blocks])
+  want = np.stack([criteo.parse_line(line)['inputs'] for line in lines])
+  np.testing.assert_array_equal(got, want)
+
+
+def test_a_malformed_criteo_line_is_named(tmp_path):
+  bad = tmp_path / 'day_0_00'
+  bad.write_bytes(b'1\t2\t3\n')
+  with pytest.raises(DataError, match=r'day_0_00, the line at byte 0: 3 '
+                     r'tab-separated fields'):
+    criteo.parse_chunk((bad, 0, bad.stat().st_size))
+
+
+@pytest.mark.slow  # Spawns a process per core.
+def test_criteo_parallel_parsing_gives_the_same_columns(tmp_path, prepare,
+                                                        monkeypatch):
+  monkeypatch.setattr(criteo, '_CHUNK_BYTES', 300)  # Many chunks: a pool.
+  criteo.DATASET.prepare(RAW / 'criteo1tb', tmp_path / 'data')
+  parallel = criteo.DATASET.open_split(tmp_path / 'data', 'train', 'x')
+  serial = criteo.DATASET.open_split(prepare(criteo, 'criteo1tb'), 'train',
+                                     'x')
+  for key in ('inputs', 'targets'):
+    np.testing.assert_array_equal(parallel.read_columns(range(46))[key],
+                                  serial.read_columns(range(46))[key])
