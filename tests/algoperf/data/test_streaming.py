@@ -8,6 +8,7 @@ record path), driven by the real runner.
 import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from algoperf import base_workload
 from algoperf import runner
@@ -107,3 +108,36 @@ def test_the_runner_trains_and_evaluates_from_records(prepare, tmp_path):
   assert result.status == 'max_steps' and result.global_step == 3
   assert np.isfinite(result.last_eval['validation/loss'])
   assert np.isfinite(result.last_eval['test/loss'])
+
+
+_TWO_DEVICES = '''
+import os, sys
+os.environ['XLA_FLAGS'] = '--xla_force_host_platform_device_count=2'
+import jax, numpy as np
+from algoperf.data import streaming
+from workloads.ogbg import dataset as ogbg
+reader = ogbg.DATASET.open_split(sys.argv[1], 'train', 'ogbg')
+batches = streaming.RecordBatches(
+  reader, lambda r, rng: ogbg.decode_batch(r, 'train', rng), 4, seed=0)
+batch = next(batches)
+batches.close()
+nodes = batch['inputs']['nodes']
+print('DEVICES', len(jax.devices()), len(nodes.sharding.device_set),
+      nodes.shape, batch['weights'].shape)
+'''
+
+
+@pytest.mark.slow  # A fresh process with two (fake) devices.
+def test_graph_batches_split_over_two_devices(prepare):
+  import subprocess
+  import sys
+
+  from workloads.ogbg import dataset as ogbg
+
+  data_dir = prepare(ogbg, 'ogbg')
+  done = subprocess.run([sys.executable, '-c', _TWO_DEVICES, str(data_dir)],
+                        capture_output=True, text=True, timeout=300,
+                        check=False)
+  assert done.returncode == 0, done.stderr
+  # b = 2 graphs per device: 2 x (26 b + 1) nodes, 2 x (b + 1) graphs.
+  assert 'DEVICES 2 2 (106, 9) (6, 128)' in done.stdout, done.stdout
