@@ -311,7 +311,9 @@ def test_too_little_disk_stops_before_writing(tmp_path, monkeypatch):
     (tmp_path / 'data' / 'algoperf').rglob('*.array_record'))
 
 
-def test_the_cli_prepares_verifies_and_names_the_repair(tmp_path, capsys):
+def test_the_cli_prepares_verifies_and_names_the_repair(tmp_path, capsys,
+                                                       monkeypatch):
+  monkeypatch.setenv('COLUMNS', '200')  # Every column of the table.
   data_dir = str(tmp_path / 'data')
   code = cli.main(['data', 'prepare', 'criteo1tb_layernorm', '--source',
                    str(RAW / 'criteo1tb'), '--data-dir', data_dir])
