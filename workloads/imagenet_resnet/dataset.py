@@ -10,7 +10,9 @@ index of its WordNet id among the sorted training ids, TFDS
 ``--source`` holds what AlgoPerf's ``dataset_setup.py --imagenet`` leaves:
 ``train/<wnid>/*.JPEG`` and ``val/<wnid>/*.JPEG`` (its PyTorch layout), or
 ``ILSVRC2012_img_train.tar`` (one ``<wnid>.tar`` per class) in place of
-``train/``; and ImageNet-v2 as ``imagenet_v2/<label>/*.jpeg`` (the
+``train/`` and ``ILSVRC2012_img_val.tar`` (labelled by TFDS's bundled
+``validation_labels.txt``, as AlgoPerf's TFDS data is) in place of
+``val/``; and ImageNet-v2 as ``imagenet_v2/<label>/*.jpeg`` (the
 matched-frequency archive's folders, named by label index; also accepted
 under its archive name ``imagenetv2-matched-frequency-format-val``).
 """
@@ -49,8 +51,8 @@ class ImageNet(raw.RawDataset):
   features = {'image': 'uint8', 'label': 'int32'}
   source_layout = (
     'train/<wnid>/*.JPEG (or ILSVRC2012_img_train.tar), val/<wnid>/*.JPEG '
-    'and imagenet_v2/<label>/*.jpeg (AlgoPerf\'s dataset_setup.py '
-    '--imagenet output).')
+    '(or ILSVRC2012_img_val.tar) and imagenet_v2/<label>/*.jpeg '
+    '(AlgoPerf\'s dataset_setup.py --imagenet output).')
 
   def plan(self, source):
     train_tar = source / 'ILSVRC2012_img_train.tar'
@@ -73,21 +75,27 @@ class ImageNet(raw.RawDataset):
     if not wnids:
       raise DataError(f'{source}: no class folders (WordNet ids) in the '
                       'training images.')
-    val_dir = source / 'val'
-    if not val_dir.is_dir():
-      raise self.missing(val_dir, 'the validation images by class')
-    unknown = sorted(p.name for p in val_dir.iterdir()
-                     if p.is_dir() and p.name not in wnids)
-    if unknown:
-      raise DataError(f'{val_dir}: class folders {unknown[:3]} are not '
-                      'training classes; val/ must use the same WordNet ids.')
+    val_dir, val_tar = source / 'val', source / 'ILSVRC2012_img_val.tar'
+    if val_dir.is_dir():
+      unknown = sorted(p.name for p in val_dir.iterdir()
+                       if p.is_dir() and p.name not in wnids)
+      if unknown:
+        raise DataError(f'{val_dir}: class folders {unknown[:3]} are not '
+                        'training classes; val/ must use the same WordNet '
+                        'ids.')
+      validation = [(w, p) for w in wnids if (val_dir / w).is_dir()
+                    for p in _images(val_dir / w)]
+    elif val_tar.is_file():
+      validation = [('tar', val_tar)]
+    else:
+      raise self.missing(val_dir, 'the validation images by class (or '
+                         'ILSVRC2012_img_val.tar)')
     v2 = next((source / n for n in _V2_NAMES if (source / n).is_dir()), None)
     if v2 is None:
       raise self.missing(source / _V2_NAMES[0], 'ImageNet-v2, the test split')
     files = {
       'train': train,
-      'validation': [(w, p) for w in wnids if (val_dir / w).is_dir()
-                     for p in _images(val_dir / w)],
+      'validation': validation,
       'test': [(int(d.name), p) for d in sorted(
         (d for d in v2.iterdir() if d.is_dir()), key=lambda d: int(d.name))
         for p in _images(d)],
@@ -104,7 +112,10 @@ class ImageNet(raw.RawDataset):
       yield from self._train(plan.files['train'], label_of)
     elif split == 'validation':
       for wnid, path in plan.files['validation']:
-        yield _example(path.read_bytes(), label_of[wnid], path)
+        if wnid == 'tar':
+          yield from _validation_tar(path, label_of)
+        else:
+          yield _example(path.read_bytes(), label_of[wnid], path)
     else:
       for label, path in plan.files['test']:
         yield _example(path.read_bytes(), label, path)
@@ -129,8 +140,38 @@ class ImageNet(raw.RawDataset):
                                f'{image.name}')
 
 
+def _validation_tar(path, label_of):
+  """ILSVRC2012_img_val.tar: flat JPEGs, labelled by TFDS's bundled
+  validation_labels.txt (one WordNet id per image, in name order), as
+  TFDS's imagenet2012 builder (AlgoPerf's JAX data) labels them."""
+  wnids = validation_labels()
+  with tarfile.open(path) as tar:
+    members = sorted((m for m in tar.getmembers() if m.isfile()),
+                     key=lambda m: m.name)
+    if len(members) != len(wnids):
+      raise DataError(f'{path} holds {len(members)} images, TFDS\'s '
+                      f'validation labels name {len(wnids)}; download it '
+                      'again.')
+    for member, wnid in zip(members, wnids):
+      yield _example(tar.extractfile(member).read(), label_of[wnid],
+                     f'{path}:{member.name}')
+
+
+def validation_labels() -> list:
+  """The 50,000 validation images' WordNet ids, in image-name order."""
+  import tensorflow_datasets as tfds
+
+  labels_file = tfds.core.tfds_path(
+    'datasets/imagenet2012/validation_labels.txt')
+  return pathlib.Path(str(labels_file)).read_text().split()
+
+
+# ILSVRC 2012 holds a few PNG and CMYK files named .JPEG; PIL decodes both.
+_IMAGE_MAGIC = (b'\xff\xd8', b'\x89PNG')
+
+
 def _example(data: bytes, label: int, where) -> dict:
-  if not data.startswith(b'\xff\xd8'):
+  if not data.startswith(_IMAGE_MAGIC):
     raise DataError(f'{where} is not a JPEG file (ImageNet images are); '
                     'extract it again from the original archive.')
   return {'image': np.frombuffer(data, np.uint8), 'label': np.int32(label)}

@@ -98,6 +98,29 @@ def test_imagenet_from_the_training_tar(tmp_path):
   assert [int(r['label']) for r in train] == [0, 0, 0, 1, 1, 1]
 
 
+def test_imagenet_from_the_validation_tar(tmp_path, monkeypatch):
+  """The flat ILSVRC2012_img_val.tar, labelled in image-name order by
+  TFDS's validation_labels.txt (50,000 lines; here the fixture's two)."""
+  import tarfile
+
+  assert len(imagenet.validation_labels()) == 50_000
+  source = tmp_path / 'source'
+  shutil.copytree(RAW / 'imagenet', source)
+  images = sorted((source / 'val').rglob('*.JPEG'), key=lambda p: p.name)
+  expected = [(p.read_bytes(), ['n01440764', 'n01443537'].index(
+    p.parent.name)) for p in images]
+  with tarfile.open(source / 'ILSVRC2012_img_val.tar', 'w') as tar:
+    for image in reversed(images):  # Tar order is not name order.
+      tar.add(image, arcname=image.name)
+  monkeypatch.setattr(imagenet, 'validation_labels',
+                      lambda: [p.parent.name for p in images])
+  shutil.rmtree(source / 'val')
+  imagenet.DATASET.prepare(source, tmp_path / 'data')
+  validation = _read_all(imagenet.DATASET, tmp_path / 'data', 'validation')
+  assert [(r['image'].tobytes(), int(r['label']))
+          for r in validation] == expected
+
+
 def _transcripts(subsets):
   lines = []
   for subset in subsets:
