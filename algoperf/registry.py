@@ -312,7 +312,19 @@ def get_workload_class(name: str):
       'facts (for scoring) but no implementation here; runnable: '
       f'{", ".join(names())}.')
   module_name, class_name = workload_facts.import_path.split(':')
-  return getattr(importlib.import_module(module_name), class_name)
+  try:
+    module = importlib.import_module(module_name)
+  except ModuleNotFoundError as e:
+    if e.name is None or not module_name.startswith(e.name):
+      raise  # A dependency of the module is missing: its own message.
+    raise WorkloadError(
+      f'Workload {name!r} is registered in {suite_of(name).path.name} as '
+      f'{workload_facts.import_path!r}, but {module_name} does not exist in '
+      'this installation.') from None
+  if not hasattr(module, class_name):
+    raise WorkloadError(f'{module_name} has no class {class_name!r}, which '
+                        f'{suite_of(name).path.name} names for {name!r}.')
+  return getattr(module, class_name)
 
 
 def make_workload(name: str, **fact_changes):

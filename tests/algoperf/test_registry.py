@@ -187,3 +187,19 @@ def test_adding_a_variant_touches_its_package_and_the_facts_only(
     workload, submission_lib.load_submission(FIXTURES / 'sgd'), config)
   assert result.status == 'max_steps' and result.global_step == 2
   assert 'validation/accuracy' in result.last_eval
+
+
+def test_a_registered_module_that_does_not_exist_is_named(suites_dir):
+  _edit(suites_dir / 'cpu.json', lambda raw: raw['workloads'].update(
+    mnist_ghost={'import': 'workloads.ghost.workload:GhostWorkload',
+                 'base_name': 'mnist', 'validation_target_value': 0.9,
+                 'test_target_value': 0.9}))
+  with pytest.raises(WorkloadError, match=r"'mnist_ghost' is registered in "
+                     r"cpu.json as 'workloads.ghost.workload:GhostWorkload'"):
+    registry.get_workload_class('mnist_ghost')
+  _edit(suites_dir / 'cpu.json', lambda raw: raw['workloads'].update(
+    mnist_ghost={'import': 'workloads.mnist.workload:GhostWorkload',
+                 'base_name': 'mnist', 'validation_target_value': 0.9,
+                 'test_target_value': 0.9}))
+  with pytest.raises(WorkloadError, match="no class 'GhostWorkload'"):
+    registry.get_workload_class('mnist_ghost')
