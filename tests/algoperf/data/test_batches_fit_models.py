@@ -37,9 +37,9 @@ def _trace(workload, batch, mode):
   model_state = variables or None
   train = mode == spec.ForwardPassMode.TRAIN
   return jax.eval_shape(
-    lambda p, b: workload.model_fn(p, b, model_state, mode, rng,
-                                   update_batch_norm=train)[0],
-    params, batch)
+    lambda p, s, b: workload.model_fn(p, b, s, mode, rng,
+                                      update_batch_norm=train)[0],
+    params, model_state, batch)
 
 
 @pytest.mark.slow  # Traces every full-size model (seconds each).
