@@ -146,6 +146,10 @@ class ArrayWorkload(spec.Workload):
   def split_arrays(self, split: str, data_dir) -> dict[str, np.ndarray]:
     """The split's arrays. 'eval_train' is the first examples of 'train'."""
     data_dir = dirs.resolve_data_dir(data_dir)
+    if self._reads_records():  # Larger than memory: eval splits only.
+      from algoperf.data import streaming
+
+      return streaming.stored_split(self, split, data_dir)
     if split == 'eval_train':
       train = self.split_arrays('train', data_dir)
       return {k: v[: self.num_eval_train_examples] for k, v in train.items()}

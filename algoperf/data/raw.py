@@ -93,6 +93,9 @@ class RawDataset:
     module = sys.modules[type(self).__module__]
     return module.decode_batch(records, split, rng)
 
+  # A family whose model side reads whole eval splits in memory defines
+  # ``stored_arrays(records, split) -> {key: array}`` (streaming.stored_split).
+
   def extra_files(self, plan: Plan, source: pathlib.Path) -> dict:
     """{file name: bytes} stored beside the records (e.g. a tokenizer)."""
     del plan, source

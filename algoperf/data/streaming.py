@@ -173,6 +173,42 @@ def evaluate(workload, split: str, num_examples: int, params, model_state,
   return workload.eval_averages(jax.device_get(totals), num_examples)
 
 
+def stored_split(workload, split: str, data_dir) -> dict:
+  """``split_arrays`` for prepared records: the split in the model side's
+  in-memory stored form (the dataset's ``stored_arrays``), for workloads
+  whose own evaluation reads whole splits. eval_train is the first
+  ``num_eval_train_examples`` training examples, never the whole split.
+  Cached per workload instance.
+
+  Raises:
+    WorkloadError: the dataset has no in-memory stored form.
+  """
+  from algoperf.errors import WorkloadError
+
+  dataset = workload.dataset_builder
+  if not hasattr(dataset, 'stored_arrays'):
+    raise WorkloadError(
+      f'{workload.name} asked for the whole {split!r} split in memory '
+      f'(split_arrays), but {dataset.name} is read by index from prepared '
+      'records and has no in-memory form; read batches through '
+      '_build_input_queue / algoperf.data.streaming instead.')
+  key = (split, str(dirs.resolve_data_dir(data_dir)))
+  cache = workload.__dict__.setdefault('_stored_splits', {})
+  if key not in cache:
+    reader = _reader(workload, split, data_dir)
+    count = len(reader)
+    if split == 'eval_train':
+      count = min(count, workload.num_eval_train_examples)
+    records = []
+    for start in range(0, count, 4096):
+      records += reader.read(range(start, min(start + 4096, count)))
+    arrays = dataset.stored_arrays(records, split)
+    for array in arrays.values():
+      array.setflags(write=False)
+    cache[key] = arrays
+  return cache[key]
+
+
 def train_data(workload, data_dir) -> 'RecordTrainData':
   decode_batch = _decoder(workload)
   return RecordTrainData(_reader(workload, 'train', data_dir),

@@ -92,6 +92,12 @@ class Wmt(raw.RawDataset):
   def extra_files(self, plan, source):
     return {TOKENIZER: (source / TOKENIZER).read_bytes()}
 
+  def stored_arrays(self, records, split):
+    """An eval split in memory, the model side's stored form: ``inputs``,
+    ``targets`` int32 [N, 256] and ``weights`` (its own evaluation decodes
+    and scores BLEU over whole splits)."""
+    return decode_batch(records, split, None)
+
 
 def pack(pairs, length: int = MAX_LENGTH):
   """Greedy packing into rows of ``length`` (AlgoPerf's pack_dataset).

@@ -69,3 +69,30 @@ def test_batches_fit_the_model(family, tmp_path_factory):
     reader, lambda records, _: decode(records, 'validation', None),
     len(reader), 2))
   _trace(workload, eval_batch, spec.ForwardPassMode.EVAL)
+
+
+@pytest.mark.slow  # Runs the model side's own evaluation (small models).
+@pytest.mark.parametrize('family', ['ogbg', 'wmt', 'librispeech_conformer'])
+def test_the_model_sides_own_evaluation_reads_prepared_splits(
+    family, tmp_path_factory):
+  """These families evaluate over whole splits (mAP, BLEU, WER) through
+  ``split_arrays``: for prepared records it serves the eval split in their
+  stored form (eval_train: only its first examples)."""
+  if importlib.util.find_spec(f'workloads.{family}.workload') is None:
+    pytest.skip(f'workloads/{family}/workload.py (the model side) is not '
+                'in this checkout yet')
+  workload = registry.make_workload(family)
+  data_dir = tmp_path_factory.mktemp(family)
+  workload.dataset_builder.prepare(RAW / FAMILIES[family], data_dir)
+  arrays = workload.split_arrays('validation', data_dir)
+  reader = workload.dataset_builder.open_split(data_dir, 'validation', 'x')
+  assert {len(v) for v in arrays.values()} == {len(reader)}
+  for key in workload.input_keys:
+    if key in arrays:
+      synthetic = workload.synthetic_arrays(2, 0)[key]
+      assert arrays[key].shape[2:] == synthetic.shape[2:], key
+      assert arrays[key].dtype.kind == synthetic.dtype.kind, key
+  eval_train = workload.split_arrays('eval_train', data_dir)
+  assert {len(v) for v in eval_train.values()} == {
+    min(workload.num_eval_train_examples, len(
+      workload.dataset_builder.open_split(data_dir, 'train', 'x')))}
