@@ -18,6 +18,8 @@ pieces, unigram; despite its name the file is the serialized model). The
 model is copied into the prepared dataset: the WER detokenises with it.
 """
 
+import functools
+import os
 import pathlib
 
 import numpy as np
@@ -75,20 +77,19 @@ class LibriSpeech(raw.RawDataset):
                     + (1 << 20))
 
   def examples(self, split, plan, source):
-    tokenizer = load_tokenizer(source / TOKENIZER)
-    for trans in plan.files[split]:
-      for utterance, text in _transcripts(trans):
-        if len(text) > TRANSCRIPTION_MAX_LENGTH:
-          continue
-        flac = trans.parent / f'{utterance}.flac'
-        if not flac.is_file():
-          raise DataError(f'{flac} is missing: {trans} lists it. Extract the '
-                          'subset\'s archive again.')
-        audio = _read_flac(flac)
-        if len(audio) > AUDIO_MAX_LENGTH:
-          continue
-        ids = tokenizer.encode(text) + [tokenizer.eos_id()]
-        yield {'audio': audio, 'targets': np.asarray(ids, np.int32)}
+    """Utterances chapter by chapter, in order; FLAC decoding runs in a
+    process per core when there are many chapters (~10 ms each: the 280k
+    utterances take ~45 CPU-minutes)."""
+    tasks = [(trans, source / TOKENIZER) for trans in plan.files[split]]
+    if len(tasks) < _PARALLEL_CHAPTERS or (os.cpu_count() or 1) < 2:
+      for task in tasks:
+        yield from chapter_examples(task)
+      return
+    import multiprocessing
+
+    with multiprocessing.get_context('spawn').Pool(os.cpu_count()) as pool:
+      for chapter in pool.imap(chapter_examples, tasks):
+        yield from chapter
 
   def extra_files(self, plan, source):
     return {TOKENIZER: (source / TOKENIZER).read_bytes()}
@@ -103,6 +104,36 @@ class LibriSpeech(raw.RawDataset):
                                                    batch['targets'])
     return {'inputs': audio, 'input_paddings': audio_paddings,
             'targets': ids, 'target_paddings': id_paddings}
+
+
+_PARALLEL_CHAPTERS = 64
+
+
+@functools.cache
+def _tokenizer(path):
+  return load_tokenizer(path)
+
+
+def chapter_examples(task) -> list:
+  """The stored utterances of one chapter's .trans.txt, AlgoPerf's filters
+  applied (transcript > 256 characters or audio > 320,000 samples:
+  dropped)."""
+  trans, tokenizer_path = task
+  tokenizer = _tokenizer(tokenizer_path)
+  out = []
+  for utterance, text in _transcripts(trans):
+    if len(text) > TRANSCRIPTION_MAX_LENGTH:
+      continue
+    flac = trans.parent / f'{utterance}.flac'
+    if not flac.is_file():
+      raise DataError(f'{flac} is missing: {trans} lists it. Extract the '
+                      'subset\'s archive again.')
+    audio = _read_flac(flac)
+    if len(audio) > AUDIO_MAX_LENGTH:
+      continue
+    ids = tokenizer.encode(text) + [tokenizer.eos_id()]
+    out.append({'audio': audio, 'targets': np.asarray(ids, np.int32)})
+  return out
 
 
 def _transcripts(path: pathlib.Path):

@@ -411,3 +411,18 @@ def test_criteo_parallel_parsing_gives_the_same_columns(tmp_path, prepare,
   for key in ('inputs', 'targets'):
     np.testing.assert_array_equal(parallel.read_columns(range(46))[key],
                                   serial.read_columns(range(46))[key])
+
+
+@pytest.mark.slow  # Spawns a process per core.
+def test_librispeech_parallel_decoding_keeps_the_order(tmp_path, prepare,
+                                                        monkeypatch):
+  monkeypatch.setattr(librispeech, '_PARALLEL_CHAPTERS', 1)
+  librispeech.DATASET.prepare(RAW / 'librispeech', tmp_path / 'data')
+  serial_dir = prepare(librispeech, 'librispeech')
+  for split in librispeech.SPLITS:
+    parallel = _read_all(librispeech.DATASET, tmp_path / 'data', split)
+    serial = _read_all(librispeech.DATASET, serial_dir, split)
+    assert [r['targets'].tolist() for r in parallel] == [
+      r['targets'].tolist() for r in serial]
+    assert all(np.array_equal(a['audio'], b['audio'])
+               for a, b in zip(parallel, serial))
