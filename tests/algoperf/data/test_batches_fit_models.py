@@ -27,6 +27,11 @@ FAMILIES = {'criteo1tb': 'criteo1tb', 'fastmri': None,
             'wmt': 'wmt'}
 
 
+def _signature(batch):
+  return jax.tree_util.tree_structure(batch), [
+    (tuple(x.shape), str(x.dtype)) for x in jax.tree_util.tree_leaves(batch)]
+
+
 def _trace(workload, batch, mode):
   rng = jax.random.PRNGKey(0)
   variables = jax.eval_shape(
@@ -63,6 +68,18 @@ def test_batches_fit_the_model(family, tmp_path_factory):
   finally:
     queue.close()
   _trace(workload, train_batch, spec.ForwardPassMode.TRAIN)
+  # The warm-up process compiles on synthetic batches: the records' batches
+  # must have the same structure, shapes and dtypes, or the timed process
+  # compiles again, on the clock.
+  synthetic = registry.make_workload(family)
+  synthetic.use_synthetic_data(8)
+  queue = synthetic._build_input_queue(  # noqa: SLF001
+    jax.random.PRNGKey(0), 'train', None, 2)
+  try:
+    synthetic_batch = next(queue)
+  finally:
+    queue.close()
+  assert _signature(train_batch) == _signature(synthetic_batch)
   reader = streaming._reader(workload, 'validation', data_dir)  # noqa: SLF001
   decode = streaming._decoder(workload)  # noqa: SLF001
   eval_batch, _ = next(streaming.padded_record_batches(
