@@ -7,6 +7,8 @@ the target metric is validation BLEU (higher is better). Facts (targets,
 budget, step hint, eval period) live in algoperf/suites/algoperf.json.
 """
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -15,6 +17,8 @@ import optax
 
 from algoperf import base_workload
 from algoperf import spec
+from workloads.wmt import bleu
+from workloads.wmt import decode
 from workloads.wmt import model
 
 # What model_fn passes to the model, when the batch has it (eval batches
@@ -132,6 +136,63 @@ class WmtWorkload(base_workload.ArrayWorkload):
     tokens = float(totals['num_tokens'])
     return {'loss': float(totals['loss']) / tokens,
             'accuracy': float(totals['accuracy']) / tokens}
+
+
+  # --- Evaluation: per-token loss and accuracy, then BLEU. ---
+  max_predict_length = model.MAX_LENGTH  # AlgoPerf's max_predict_length.
+  beam_size = 4
+
+  def detokenizer(self, data_dir):
+    """A function from token ids (to EOS) to text.
+
+    With data on disk: the data side's SentencePiece detokeniser
+    (``workloads/wmt/dataset.py`` defines ``detokenizer(data_dir)``). On
+    synthetic data there is no vocabulary: token ``i`` reads as ``w<i>``,
+    which keeps BLEU's whole path (decode, cut, tokenise, count) running.
+    """
+    if self._synthetic is not None:
+      return lambda ids: ' '.join(f'w{int(i)}' for i in ids
+                                  if i != model.EOS_ID)
+    from workloads.wmt import dataset
+
+    return dataset.detokenizer(data_dir)
+
+  @functools.cached_property
+  def _translate(self):
+    """One jitted beam search per workload instance."""
+    settings = {s: getattr(self, s) for s in self.model_settings}
+    decode_model = self.model_class(**settings, decode=True)
+    return jax.jit(functools.partial(
+      decode.translate, decode_model, max_decode_len=self.max_predict_length,
+      beam_size=self.beam_size, eos_id=model.EOS_ID))
+
+  def _eval_model_on_split(self, split, num_examples, global_batch_size,
+                           params, model_state, rng, data_dir,
+                           global_step=0):
+    """Loss and accuracy per target token, and corpus BLEU of beam-search
+    translations against the targets (AlgoPerf's order and definitions;
+    eval rows are not packed, so only the keys present are used)."""
+    del global_batch_size, rng, global_step
+    arrays = self.split_arrays(split, data_dir)
+    arrays = {k: v[:num_examples] for k, v in arrays.items()
+              if k in self.input_keys}
+    totals = None
+    hypotheses, references = [], []
+    detokenize = self.detokenizer(data_dir)
+    for batch, mask in base_workload.padded_batches(arrays,
+                                                    self.eval_batch_size):
+      sums = self._eval_step(params, model_state, batch, mask)
+      totals = sums if totals is None else jax.tree.map(jnp.add, totals,
+                                                        sums)
+      predicted = np.asarray(jax.device_get(
+        self._translate(params, batch['inputs'])))
+      targets = np.asarray(jax.device_get(batch['targets']))
+      for row in np.flatnonzero(np.asarray(jax.device_get(mask))):
+        hypotheses.append(detokenize(decode.strip_after_eos(predicted[row])))
+        references.append(detokenize(decode.strip_after_eos(targets[row])))
+    results = self.eval_averages(jax.device_get(totals), num_examples)
+    results['bleu'] = bleu.corpus_bleu(hypotheses, references)
+    return results
 
 
 class WmtPostLnWorkload(WmtWorkload):
