@@ -5,7 +5,7 @@ Fast: every variant's parameter tree equals AlgoPerf's table leaf by leaf
 below were computed with AlgoPerf's own ``corpus_bleu`` at 2c90454; where
 sacrebleu 2.6 differs, on degenerate corpora, AlgoPerf's is the one
 matched); beam search keeps a worse first token when it leads to a better
-sentence. Slow: packed rows give each sentence the logits it gets alone;
+sentence. Slow: packed rows keep their sentences apart;
 the cached one-token decoder reproduces the teacher-forced logits; a
 forward + backward pass at AlgoPerf's shapes ([2, 256]); a whole
 evaluation (loss, accuracy, beam search, BLEU) with a small Transformer.
@@ -35,7 +35,7 @@ CLASSES = {
 COUNTS = {'wmt': 133_521_408, 'wmt_post_ln': 133_517_312,
           'wmt_attention_temp': 133_521_408, 'wmt_glu_tanh': 146_116_608}
 TINY = dict(vocab_size=40, emb_dim=16, num_heads=2, num_layers=2, qkv_dim=16,
-            mlp_dim=32, max_len=24)
+            mlp_dim=32, max_len=256)
 
 
 def test_the_table_lists_exactly_our_workloads():
@@ -151,20 +151,33 @@ def _packed_pair():
 
 
 @pytest.mark.slow
-def test_packed_rows_give_each_sentence_its_own_logits():
+def test_packed_rows_keep_sentences_apart():
+  """Each source sentence in a packed row is encoded as if alone; the
+  first target sentence gets the logits it gets alone. (The second does
+  not, in AlgoPerf either: the decoder shifts the whole packed row right,
+  so its first input is the previous sentence's EOS, not 0.)"""
   transformer = model.Transformer(**TINY)
   packed, alone, tgt = _packed_pair()
   batch = jax.tree.map(lambda x: jnp.asarray(x)[None], packed)
   variables = transformer.init(jax.random.PRNGKey(0), batch, train=False)
+  encoded = transformer.apply(variables, batch['inputs'],
+                              batch['inputs_position'],
+                              batch['inputs_segmentation'],
+                              method=transformer.encode)[0]
   logits = transformer.apply(variables, batch, train=False)[0]
+  singles = [jax.tree.map(lambda x: jnp.asarray(x)[None], one)
+             for one in alone]
   start = 0
-  for single, target in zip(alone, tgt):
-    one = jax.tree.map(lambda x: jnp.asarray(x)[None], single)
-    expected = transformer.apply(variables, one, train=False)[0]
-    span = slice(start, start + len(target))
-    np.testing.assert_allclose(logits[span], expected[:len(target)],
-                               rtol=1e-4, atol=1e-5)
-    start += len(target)
+  for single in singles:
+    length = int((single['inputs'] > 0).sum())
+    expected = transformer.apply(variables, single['inputs'],
+                                 method=transformer.encode)[0]
+    np.testing.assert_allclose(encoded[start:start + length],
+                               expected[:length], rtol=1e-4, atol=1e-5)
+    start += length
+  first = transformer.apply(variables, singles[0], train=False)[0]
+  np.testing.assert_allclose(logits[:len(tgt[0])], first[:len(tgt[0])],
+                             rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.slow

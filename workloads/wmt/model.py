@@ -96,8 +96,8 @@ class AddPositions(nn.Module):
       if started:  # Not while the cache is being initialised.
         i = index.value
         index.value = i + 1
-        return x + lax.dynamic_slice(table, (0, i, 0),
-                                     (1, 1, table.shape[-1]))
+        start = (0, i.astype(jnp.int32), 0)
+        return x + lax.dynamic_slice(table, start, (1, 1, table.shape[-1]))
     if positions is None:
       return x + table[:, :x.shape[1]]
     return x + jnp.take(table[0, :x.shape[1]], positions, axis=0)
