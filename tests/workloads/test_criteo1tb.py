@@ -5,7 +5,8 @@ Fast: every variant's parameter tree equals AlgoPerf's table leaf by leaf
 interactions, the id handling and the loss. Slow: a forward + backward pass
 at AlgoPerf's input shape with the embedding table of AlgoPerf's own test
 workload (65,536 rows), and at the full table size (2 GB of parameters,
-2 GB of gradients).
+2 GB of gradients); AlgoPerf's own models (when its code is present) and
+ours give the same outputs on the same parameters.
 """
 
 import jax
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from algoperf import spec
+from tests.workloads import algoperf_outputs_seqgraph as reference
 from tests.workloads import param_table
 from workloads.criteo1tb import model
 from workloads.criteo1tb import workload as criteo
@@ -127,3 +129,22 @@ def test_forward_backward_with_algoperfs_test_table_size(name):
 @pytest.mark.parametrize('name', sorted(CLASSES))
 def test_forward_backward_at_full_table_size(name):
   _forward_backward(CLASSES[name]())
+
+
+@pytest.mark.slow
+def test_outputs_equal_algoperfs_models_on_the_same_parameters(tmp_path):
+  cases = reference.algoperf_outputs(FAMILY, tmp_path)
+  ours = {
+    'dlrm': model.DlrmSmall(vocab_size=reference.CRITEO_VOCAB),
+    'dlrm_layernorm': model.DlrmSmall(vocab_size=reference.CRITEO_VOCAB,
+                                      use_layer_norm=True),
+    'dlrm_embed_init': model.DlrmSmall(vocab_size=reference.CRITEO_VOCAB,
+                                       embedding_init_multiplier=1.0),
+    'resnet': model.DlrmResNet(vocab_size=reference.CRITEO_VOCAB),
+  }
+  assert set(ours) == set(cases)
+  for case, arrays in cases.items():
+    params = param_table.unflatten(arrays, 'p')
+    out = ours[case].apply({'params': params}, jnp.asarray(arrays['inputs']),
+                           train=False)
+    reference.assert_same_outputs(out, arrays['out'], case)

@@ -5,7 +5,9 @@ Fast: every variant's parameter tree equals AlgoPerf's table leaf by leaf
 dynamically_batch / pad_with_graphs / batch_np make them; average precision
 as scikit-learn defines it; the masked, smoothed loss. Slow: garbage in
 padding slots leaves real graphs' logits unchanged; a forward + backward
-pass and an evaluation at AlgoPerf's input layout with batch size 2.
+pass and an evaluation at AlgoPerf's input layout with batch size 2;
+AlgoPerf's own GNN (when its code and jraph are present) and ours give the
+same outputs on the same parameters.
 """
 
 import jax
@@ -14,6 +16,7 @@ import numpy as np
 import pytest
 
 from algoperf import spec
+from tests.workloads import algoperf_outputs_seqgraph as reference
 from tests.workloads import param_table
 from workloads.ogbg import graphs
 from workloads.ogbg import metrics
@@ -214,3 +217,18 @@ def test_forward_backward_and_eval_at_algoperfs_layout(name):
   assert set(result) == {'accuracy', 'loss', 'mean_average_precision'}
   assert 0.0 <= result['mean_average_precision'] <= 1.0
   assert 0.0 < result['loss'] < 10.0
+
+
+@pytest.mark.slow
+def test_outputs_equal_algoperfs_gnn_on_the_same_parameters(tmp_path):
+  cases = reference.algoperf_outputs(FAMILY, tmp_path)
+  ours = {'gnn': model.GNN(),
+          'gnn_model_size': model.GNN(latent_dim=128, hidden_dims=(256, 256),
+                                      num_message_passing_steps=3,
+                                      activation=jax.nn.gelu)}
+  assert set(ours) == set(cases)
+  for case, arrays in cases.items():
+    graph = {k: jnp.asarray(arrays[k]) for k in model.GRAPH_KEYS}
+    out = ours[case].apply({'params': param_table.unflatten(arrays, 'p')},
+                           graph, train=False)
+    reference.assert_same_outputs(out, arrays['out'], case)

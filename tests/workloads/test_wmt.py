@@ -8,7 +8,9 @@ matched); beam search keeps a worse first token when it leads to a better
 sentence. Slow: packed rows keep their sentences apart;
 the cached one-token decoder reproduces the teacher-forced logits; a
 forward + backward pass at AlgoPerf's shapes ([2, 256]); a whole
-evaluation (loss, accuracy, beam search, BLEU) with a small Transformer.
+evaluation (loss, accuracy, beam search, BLEU) with a small Transformer;
+AlgoPerf's own Transformer (when its code is present) and ours give the
+same logits on the same parameters, for every variant's settings.
 """
 
 import functools
@@ -19,6 +21,7 @@ import numpy as np
 import pytest
 
 from algoperf import spec
+from tests.workloads import algoperf_outputs_seqgraph as reference
 from tests.workloads import param_table
 from workloads.wmt import bleu
 from workloads.wmt import decode
@@ -257,3 +260,18 @@ def test_evaluation_reports_loss_accuracy_and_bleu():
   assert 0.0 <= result['bleu'] <= 100.0
   assert 0.0 <= result['accuracy'] <= 1.0
   assert result['loss'] == pytest.approx(np.log(TINY['vocab_size']), rel=0.5)
+
+
+@pytest.mark.slow
+def test_logits_equal_algoperfs_transformer_on_the_same_parameters(tmp_path):
+  cases = reference.algoperf_outputs(FAMILY, tmp_path)
+  ours = {'transformer': {}, 'post_ln': {'pre_ln': False},
+          'glu_tanh': {'glu': True, 'activation': jnp.tanh},
+          'attention_temp': {'attention_temp': 4.0}}
+  assert set(ours) == set(cases)
+  for case, arrays in cases.items():
+    transformer = model.Transformer(**reference.WMT_SMALL, **ours[case])
+    batch = {k: jnp.asarray(arrays[k]) for k in ('inputs', 'targets')}
+    out = transformer.apply({'params': param_table.unflatten(arrays, 'p')},
+                            batch, train=False)
+    reference.assert_same_outputs(out, arrays['out'], case)
