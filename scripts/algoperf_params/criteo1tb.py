@@ -15,6 +15,7 @@ def _dlrm_shapes(resnet: bool, use_layer_norm: bool,
                  embedding_init_multiplier):
   import jax
   import jax.numpy as jnp
+
   from algoperf.workloads.criteo1tb.criteo1tb_jax import models
 
   if resnet:  # Criteo1TbDlrmSmallResNetWorkload's class attributes.

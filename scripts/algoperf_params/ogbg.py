@@ -16,6 +16,7 @@ def _gnn_shapes(activation: str, latent_dim: int, hidden_dims: tuple,
   import jax
   import jax.numpy as jnp
   import jraph
+
   from algoperf.workloads.ogbg.ogbg_jax import models
 
   num_outputs = 128

@@ -16,6 +16,7 @@ def _transformer_shapes(pre_ln: bool, attention_temp: float,
   import jax
   import jax.numpy as jnp
   from flax import linen as nn
+
   from algoperf.workloads.wmt.wmt_jax import models
 
   # As WmtWorkload.init_model_fn maps its `activation` property.

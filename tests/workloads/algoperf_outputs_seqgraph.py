@@ -98,6 +98,7 @@ def _algoperf_apply(family, settings, inputs):
     args = (jnp.asarray(inputs['inputs']),)
   elif family == 'ogbg':
     import jraph
+
     from algoperf.workloads.ogbg.ogbg_jax import models
 
     module = models.GNN(128, **settings)
