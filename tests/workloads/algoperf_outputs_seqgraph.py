@@ -3,6 +3,7 @@
 A script, run in a subprocess by tests/workloads/test_<family>.py::
 
     python algoperf_outputs_seqgraph.py ALGOPERF_DIR FAMILY OUT_DIR
+    python algoperf_outputs_seqgraph.py ALGOPERF_DIR FAMILY --table
 
 with AlgoPerf's checkout (mlcommons/algorithmic-efficiency at 2c90454)
 first on sys.path and this repository off it (both packages are named
@@ -13,7 +14,10 @@ eval mode to fixed inputs. Saved to OUT_DIR/<case>.npz: ``p/<path>`` (the
 parameters applied), the inputs and ``out``. The tests load the parameters
 into our model of the same settings and compare outputs. Small settings
 (vocab, width) keep it fast; the code paths are AlgoPerf's full ones.
-ogbg needs jraph importable; without it the script exits 3.
+With ``--table`` it prints, as JSON, the parameter table that
+scripts/algoperf_params/FAMILY.py reads from AlgoPerf's code (the tests
+compare it with the committed one). ogbg needs jraph importable; without
+it the script exits 3.
 """
 
 import pathlib
@@ -124,6 +128,26 @@ def _algoperf_apply(family, settings, inputs):
   return params, module.apply({'params': params}, *args, **kwargs)
 
 
+def _table(repo, family):
+  """Prints {workload: {num_params, shapes}} from AlgoPerf's code, as
+  scripts/algoperf_params/FAMILY.py reads it."""
+  import json
+  import runpy
+
+  import jax
+
+  family_file = repo / 'scripts' / 'algoperf_params' / f'{family}.py'
+  table = {}
+  for name, shapes in runpy.run_path(str(family_file))[
+      'algoperf_models']().items():
+    leaves = jax.tree_util.tree_flatten_with_path(shapes())[0]
+    flat = {'/'.join(str(k.key) for k in path): list(leaf.shape)
+            for path, leaf in leaves}
+    table[name] = {'num_params': int(sum(np.prod(s) for s in flat.values())),
+                   'shapes': dict(sorted(flat.items()))}
+  print(json.dumps(table))
+
+
 def main(algoperf_dir, family, out_dir):
   repo = pathlib.Path(__file__).resolve().parents[2]
   sys.path = [p for p in sys.path
@@ -137,6 +161,9 @@ def main(algoperf_dir, family, out_dir):
       import jraph  # noqa: F401
     except ImportError:
       sys.exit(3)
+  if out_dir == '--table':
+    _table(repo, family)
+    return
   inputs = INPUTS[family]()
   for case, settings in CASES[family].items():
     params, out = _algoperf_apply(family, settings, inputs)
@@ -145,12 +172,9 @@ def main(algoperf_dir, family, out_dir):
              **arrays, **inputs)
 
 
-def algoperf_outputs(family: str, out_dir) -> dict:
-  """For the tests: runs this script (a subprocess) -> {case: arrays}.
-
-  Skips the calling test when AlgoPerf's code (or, for ogbg, jraph) is
-  absent.
-  """
+def _run(family: str, out_dir: str) -> str:
+  """Runs this script in a subprocess; its stdout. Skips the calling test
+  when AlgoPerf's code (or, for ogbg, jraph) is absent."""
   import subprocess
 
   import pytest
@@ -162,13 +186,30 @@ def algoperf_outputs(family: str, out_dir) -> dict:
     pytest.skip('AlgoPerf\'s code is absent: set ALGOPERF_SRC to a checkout '
                 'of mlcommons/algorithmic-efficiency at 2c90454.')
   done = subprocess.run([sys.executable, __file__, str(source), family,
-                         str(out_dir)], capture_output=True, text=True,
+                         out_dir], capture_output=True, text=True,
                         timeout=1800)
   if done.returncode == 3:
     pytest.skip('AlgoPerf\'s ogbg model needs jraph: pip install jraph.')
   assert done.returncode == 0, done.stderr[-3000:]
+  return done.stdout
+
+
+def algoperf_outputs(family: str, out_dir) -> dict:
+  """For the tests: AlgoPerf's outputs per case -> {case: arrays}."""
+  _run(family, str(out_dir))
   return {case: dict(np.load(pathlib.Path(out_dir) / f'{case}.npz'))
           for case in CASES[family]}
+
+
+def assert_table_is_algoperfs(family: str) -> None:
+  """The committed table equals what scripts/algoperf_params/FAMILY.py
+  reads from AlgoPerf's code now."""
+  import json
+
+  from tests.workloads import param_table
+
+  fresh = json.loads(_run(family, '--table').strip().splitlines()[-1])
+  assert fresh == param_table.table(family)['workloads']
 
 
 def assert_same_outputs(ours, theirs, case: str) -> None:

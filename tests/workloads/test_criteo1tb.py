@@ -152,3 +152,8 @@ def test_outputs_equal_algoperfs_models_on_the_same_parameters(tmp_path):
     out = ours[case].apply({'params': params}, jnp.asarray(arrays['inputs']),
                            train=False)
     reference.assert_same_outputs(out, arrays['out'], case)
+
+
+@pytest.mark.slow
+def test_committed_table_is_what_algoperfs_code_gives_now():
+  reference.assert_table_is_algoperfs(FAMILY)

@@ -236,3 +236,8 @@ def test_outputs_equal_algoperfs_gnn_on_the_same_parameters(tmp_path):
     out = ours[case].apply({'params': param_table.unflatten(arrays, 'p')},
                            graph, train=False)
     reference.assert_same_outputs(out, arrays['out'], case)
+
+
+@pytest.mark.slow
+def test_committed_table_is_what_algoperfs_code_gives_now():
+  reference.assert_table_is_algoperfs(FAMILY)

@@ -276,3 +276,8 @@ def test_logits_equal_algoperfs_transformer_on_the_same_parameters(tmp_path):
     out = transformer.apply({'params': param_table.unflatten(arrays, 'p')},
                             batch, train=False)
     reference.assert_same_outputs(out, arrays['out'], case)
+
+
+@pytest.mark.slow
+def test_committed_table_is_what_algoperfs_code_gives_now():
+  reference.assert_table_is_algoperfs(FAMILY)
