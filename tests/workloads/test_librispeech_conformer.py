@@ -238,6 +238,7 @@ def train_and_evaluate(name: str) -> dict:
   samples, and an evaluation of 2 examples, through the workload API."""
   workload = CLASSES[name]()
   workload.use_synthetic_data(num_examples=2)
+  workload.eval_batch_size = 2  # AlgoPerf's 256 pads 2 examples to 256 rows.
   params, model_state = workload.init_model_fn(jax.random.PRNGKey(0))
   batch = next(workload._build_input_queue(
     jax.random.PRNGKey(1), 'train', None, 2))
