@@ -3,7 +3,8 @@
 Run only with AlgoPerf's code (mlcommons/algorithmic-efficiency, commit
 2c90454) first on ``sys.path`` and without ours: both top-level packages are
 named ``algoperf``. ``scripts/algoperf_param_counts.py`` does that in a
-subprocess and writes tests/workloads/algoperf_params/librispeech_conformer.json.
+subprocess and writes
+tests/workloads/algoperf_params/librispeech_conformer.json.
 """
 
 import functools
@@ -15,6 +16,7 @@ _NUM_SAMPLES = 320_000
 def _conformer_shapes(**config):
   import jax
   import jax.numpy as jnp
+
   from algoperf.workloads.librispeech_conformer.librispeech_jax import models
 
   model = models.Conformer(models.ConformerConfig(**config))

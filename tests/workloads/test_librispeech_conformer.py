@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 from algoperf import spec
-from workloads.espeak_conformer import ctc
 from workloads.librispeech_conformer import frontend
+from workloads.librispeech_conformer import model as conformer_model
 from workloads.librispeech_conformer import specaugment
 from workloads.librispeech_conformer import wer
 from workloads.librispeech_conformer import workload as conformer_workload
@@ -297,3 +297,55 @@ def regenerate_table(family: str, tmp_path) -> dict:
 def test_table_regenerates_from_algoperf(tmp_path):
   got = regenerate_table('librispeech_conformer', tmp_path)
   assert got['workloads'] == algoperf_table('librispeech_conformer')
+
+
+def algoperf_outputs(family: str, tmp_path):
+  """AlgoPerf's variables, logits and log-mels on fixed audio (its code
+  run in a subprocess, with it first on sys.path), and the audio."""
+  if not (ALGOPERF_SRC / 'algoperf' / 'workloads').is_dir():
+    pytest.skip(f'AlgoPerf\'s code is not at {ALGOPERF_SRC} (set '
+                'ALGOPERF_SRC to a checkout of commit 2c90454)')
+  out = tmp_path / f'{family}.npz'
+  script = REPO / 'scripts' / 'algoperf_params' / 'librispeech_outputs.py'
+  # Run from tmp_path with only AlgoPerf on PYTHONPATH: our package of the
+  # same name must not shadow it.
+  subprocess.run([sys.executable, str(script), family, str(out)],
+                 check=True, cwd=tmp_path,
+                 env={**os.environ, 'PYTHONPATH': str(ALGOPERF_SRC),
+                      'JAX_PLATFORMS': 'cpu'})
+  arrays = dict(np.load(out))
+  variables = {}
+  for key, value in arrays.items():
+    if key.startswith(('params/', 'batch_stats/')):
+      *parents, leaf = key.split('/')
+      node = variables
+      for parent in parents:
+        node = node.setdefault(parent, {})
+      node[leaf] = value
+  sys.path.insert(0, str(script.parent))
+  try:
+    import librispeech_outputs
+  finally:
+    sys.path.remove(str(script.parent))
+  return variables, arrays, librispeech_outputs.inputs()
+
+
+def assert_outputs_equal_algoperfs(module, family: str, tmp_path):
+  """Our model, given AlgoPerf's parameters, gives AlgoPerf's outputs."""
+  variables, reference, (audio, paddings) = algoperf_outputs(family,
+                                                             tmp_path)
+  features, feature_paddings = frontend.log_mel(audio, paddings)
+  np.testing.assert_allclose(features, reference['features'], atol=1e-3)
+  np.testing.assert_array_equal(feature_paddings,
+                                reference['feature_paddings'])
+  logits, logit_paddings = jax.jit(functools.partial(
+    module.apply, train=False))(variables, (audio, paddings))
+  np.testing.assert_allclose(logits, reference['logits'], atol=1e-4,
+                             rtol=1e-4)
+  np.testing.assert_array_equal(logit_paddings, reference['logit_paddings'])
+
+
+@pytest.mark.slow
+def test_outputs_equal_algoperfs_given_its_parameters(tmp_path):
+  assert_outputs_equal_algoperfs(
+    conformer_model.Conformer(), 'librispeech_conformer', tmp_path)

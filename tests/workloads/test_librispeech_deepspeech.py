@@ -13,6 +13,9 @@ import pytest
 
 from tests.workloads.test_librispeech_conformer import algoperf_table
 from tests.workloads.test_librispeech_conformer import assert_matches_algoperf
+from tests.workloads.test_librispeech_conformer import (
+  assert_outputs_equal_algoperfs,
+)
 from tests.workloads.test_librispeech_conformer import param_shapes
 from tests.workloads.test_librispeech_conformer import regenerate_table
 from tests.workloads.test_librispeech_conformer import train_and_evaluate
@@ -98,3 +101,9 @@ def test_forward_and_backward_at_algoperf_shapes(name):
 def test_table_regenerates_from_algoperf(tmp_path):
   got = regenerate_table('librispeech_deepspeech', tmp_path)
   assert got['workloads'] == algoperf_table('librispeech_deepspeech')
+
+
+@pytest.mark.slow
+def test_outputs_equal_algoperfs_given_its_parameters(tmp_path):
+  assert_outputs_equal_algoperfs(model.Deepspeech(), 'librispeech_deepspeech',
+                                 tmp_path)

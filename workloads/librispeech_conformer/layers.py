@@ -1,4 +1,4 @@
-"""Layers both LibriSpeech families share, as AlgoPerf's speech models have them.
+"""Layers both LibriSpeech families share, as in AlgoPerf's speech models.
 
 Module class names are AlgoPerf's (``LayerNorm``, ``BatchNorm``,
 ``Conv2dSubsampling``) because flax names parameters after them: our
@@ -72,7 +72,7 @@ class BatchNorm(nn.Module):
 
 
 class Conv2dSubsampling(nn.Module):
-  """A stride-2 3x3 convolution over (time, bins), activation, padding zeroed."""
+  """Stride-2 3x3 convolution over (time, bins), activation, padding zeroed."""
 
   features: int
   activation: object = nn.relu

@@ -90,8 +90,8 @@ class Bidirectional(nn.Module):
   @nn.compact
   def __call__(self, x_BTD, lengths_B):
     return jnp.concatenate([
-      LSTMSequenceEncoder(self.hidden, reverse, name=f'LSTMSequenceEncoder_{i}')(
-        x_BTD, lengths_B)
+      LSTMSequenceEncoder(self.hidden, reverse,
+                          name=f'LSTMSequenceEncoder_{i}')(x_BTD, lengths_B)
       for i, reverse in enumerate((False, True))], axis=-1)
 
 
