@@ -233,10 +233,10 @@ def test_synthetic_batch_is_in_the_documented_format():
 # --- A real step and an evaluation at AlgoPerf's shapes. ---
 
 
-def train_and_evaluate(name: str) -> dict:
+def train_and_evaluate(workload_class) -> dict:
   """Init, one forward + backward in training mode at batch 2 of 320,000
   samples, and an evaluation of 2 examples, through the workload API."""
-  workload = CLASSES[name]()
+  workload = workload_class()
   workload.use_synthetic_data(num_examples=2)
   workload.eval_batch_size = 2  # AlgoPerf's 256 pads 2 examples to 256 rows.
   params, model_state = workload.init_model_fn(jax.random.PRNGKey(0))
@@ -268,7 +268,7 @@ def train_and_evaluate(name: str) -> dict:
 
 @pytest.mark.slow
 def test_forward_and_backward_at_algoperf_shapes():
-  train_and_evaluate('librispeech_conformer')
+  train_and_evaluate(CLASSES['librispeech_conformer'])
 
 
 # --- The parity table comes from AlgoPerf's code. ---

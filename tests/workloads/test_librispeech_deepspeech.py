@@ -94,7 +94,7 @@ def test_backward_lstm_starts_at_the_last_real_frame():
 @pytest.mark.parametrize('name', ['librispeech_deepspeech',
                                   'librispeech_deepspeech_norm_and_spec_aug'])
 def test_forward_and_backward_at_algoperf_shapes(name):
-  train_and_evaluate(name)
+  train_and_evaluate(CLASSES[name])
 
 
 @pytest.mark.slow
