@@ -288,7 +288,7 @@ def regenerate_table(family: str, tmp_path) -> dict:
   out = tmp_path / 'out'
   subprocess.run(
     [sys.executable, str(DRIVER), '--algoperf-dir', str(ALGOPERF_SRC),
-     '--family', family, '--output-dir', str(out)],
+     '--family', family, '--out-dir', str(out)],
     check=True, cwd=REPO)
   return json.loads((out / f'{family}.json').read_text())
 
