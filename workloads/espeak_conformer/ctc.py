@@ -13,10 +13,16 @@ import optax
 BLANK_ID = 0
 
 
-def ctc_loss(logits_BTV, logit_paddings_BT, labels_BL):
-  """Per-utterance CTC loss [B]; labels padded with BLANK_ID."""
-  return optax.ctc_loss(logits_BTV, logit_paddings_BT, labels_BL,
-                        (labels_BL == BLANK_ID).astype(jnp.float32),
+def ctc_loss(logits_BTV, logit_paddings_BT, labels_BL, label_paddings_BL=None):
+  """Per-utterance CTC loss [B].
+
+  Label paddings default to the labels equal to BLANK_ID (labels padded
+  with it); LibriSpeech's batches carry their own.
+  """
+  if label_paddings_BL is None:
+    label_paddings_BL = (labels_BL == BLANK_ID).astype(jnp.float32)
+  return optax.ctc_loss(logits_BTV, logit_paddings_BT,
+                        labels_BL.astype(jnp.int32), label_paddings_BL,
                         blank_id=BLANK_ID)
 
 
