@@ -41,8 +41,8 @@ def _models(use_post_layer_norm: bool):
   return fixed
 
 
-def _vit_shapes(use_glu: bool, use_post_layer_norm: bool, use_map: bool):
-  import jax
+def _vit(use_glu: bool, use_post_layer_norm: bool, use_map: bool):
+  """AlgoPerf's module and its init input (as its init_model_fn builds)."""
   import jax.numpy as jnp
   from algoperf.workloads.imagenet_vit.workload import decode_variant
 
@@ -50,19 +50,37 @@ def _vit_shapes(use_glu: bool, use_post_layer_norm: bool, use_map: bool):
   model = models.ViT(num_classes=1000, use_glu=use_glu,
                      use_post_layer_norm=use_post_layer_norm,
                      use_map=use_map, **decode_variant('S/16'))
+  return model, jnp.ones((1, 224, 224, 3))
+
+
+def _vit_shapes(use_glu: bool, use_post_layer_norm: bool, use_map: bool):
+  import jax
+
+  model, inputs = _vit(use_glu, use_post_layer_norm, use_map)
   variables = jax.eval_shape(model.init, {'params': jax.random.PRNGKey(0)},
-                             jnp.ones((1, 224, 224, 3)))
+                             inputs)
   return variables['params']
+
+
+# The flags each AlgoPerf workload class passes to ViT
+# (imagenet_jax/workload.py), on top of decode_variant('S/16'):
+# (use_glu, use_post_layer_norm, use_map).
+_SETTINGS = {
+  'imagenet_vit': (False, False, False),
+  'imagenet_vit_glu': (True, False, False),
+  'imagenet_vit_post_ln': (False, True, False),
+  'imagenet_vit_map': (False, False, True),
+}
 
 
 def algoperf_models() -> dict:
   """Workload name -> a function returning AlgoPerf's parameter shapes."""
-  # The flags each AlgoPerf workload class passes to ViT
-  # (imagenet_jax/workload.py), on top of decode_variant('S/16').
-  return {
-    'imagenet_vit': functools.partial(_vit_shapes, False, False, False),
-    'imagenet_vit_glu': functools.partial(_vit_shapes, True, False, False),
-    'imagenet_vit_post_ln': functools.partial(
-      _vit_shapes, False, True, False),
-    'imagenet_vit_map': functools.partial(_vit_shapes, False, False, True),
-  }
+  return {name: functools.partial(_vit_shapes, *settings)
+          for name, settings in _SETTINGS.items()}
+
+
+def algoperf_modules() -> dict:
+  """Workload name -> a function returning (AlgoPerf's flax module, its init
+  input): for comparing outputs (tests/workloads/algoperf_outputs.py)."""
+  return {name: functools.partial(_vit, *settings)
+          for name, settings in _SETTINGS.items()}

@@ -53,3 +53,113 @@ def assert_matches_table(family: str, workload) -> int:
   count = sum(int(np.prod(s)) for s in ours.values())
   assert count == expected['num_params']
   return count
+
+
+# --- Outputs: AlgoPerf's model and ours on the same variables and inputs. ---
+
+OUTPUTS_SCRIPT = pathlib.Path(__file__).resolve().parent / 'algoperf_outputs.py'
+
+
+def algoperf_dir():
+  """AlgoPerf's checkout ($ALGOPERF_SRC, else /work/algoperf_src), or None."""
+  import os
+
+  path = pathlib.Path(os.environ.get('ALGOPERF_SRC', '/work/algoperf_src'))
+  if (path / 'algoperf' / 'workloads').is_dir():
+    return path
+  return None
+
+
+def algoperf_outputs(family: str, workloads, out_dir) -> dict:
+  """Runs AlgoPerf's models (a subprocess) -> {workload: npz arrays}."""
+  import subprocess
+  import sys
+
+  source = algoperf_dir()
+  done = subprocess.run(
+    [sys.executable, str(OUTPUTS_SCRIPT), str(source), family, str(out_dir),
+     *workloads], capture_output=True, text=True, timeout=1800)
+  assert done.returncode == 0, done.stderr[-3000:]
+  return {w: dict(np.load(pathlib.Path(out_dir) / f'{w}.npz'))
+          for w in workloads}
+
+
+def unflatten(arrays: dict, prefix: str) -> dict:
+  """``{'prefix/a/b': x}`` -> ``{'a': {'b': x}}``."""
+  tree = {}
+  for key, value in arrays.items():
+    if not key.startswith(prefix + '/'):
+      continue
+    *parents, leaf = key[len(prefix) + 1:].split('/')
+    node = tree
+    for name in parents:
+      node = node.setdefault(name, {})
+    node[leaf] = value
+  return tree
+
+
+def assert_same_init(ours: dict, theirs: dict, name: str) -> None:
+  """Same initial distribution per leaf (flat ``{path: array}`` dicts).
+
+  Constant leaves (zeros, ones, a BatchNorm scale of 8) must be equal;
+  random ones must have the same mean and standard deviation (to sampling
+  error: the random streams differ between the two implementations).
+  """
+  assert set(ours) == set(theirs), name
+  for path, expected in theirs.items():
+    got = np.asarray(ours[path], np.float64)
+    expected = np.asarray(expected, np.float64)
+    spread = expected.std()
+    if spread == 0:
+      np.testing.assert_array_equal(got, expected, err_msg=f'{name} {path}')
+      continue
+    assert abs(got.std() / spread - 1) < 0.15, (name, path, got.std(), spread)
+    assert abs(got.mean() - expected.mean()) < 0.25 * spread, (name, path)
+
+
+def flat_arrays(tree) -> dict:
+  leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+  return {'/'.join(str(k.key) for k in path): np.asarray(leaf)
+          for path, leaf in leaves}
+
+
+def forward_backward(workload, batch_size: int = 2):
+  """One training step's loss and gradients at AlgoPerf's input shapes.
+
+  Through the workload API (init_model_fn, model_fn in train mode with
+  BatchNorm updates and dropout 0.1, loss_fn with label smoothing 0.1) on
+  ``synthetic_arrays``. Returns (params, state, batch, loss, logits,
+  new_state, grads).
+  """
+  import jax.numpy as jnp
+
+  from algoperf import spec
+
+  params, state = workload.init_model_fn(jax.random.PRNGKey(0))
+  batch = {k: jnp.asarray(v)
+           for k, v in workload.synthetic_arrays(batch_size, 0).items()}
+
+  def loss(params):
+    logits, new_state = workload.model_fn(
+      params, batch, state, spec.ForwardPassMode.TRAIN,
+      jax.random.PRNGKey(1), update_batch_norm=True, dropout_rate=0.1)
+    summed = workload.loss_fn(batch['targets'], logits,
+                              label_smoothing=0.1)['summed']
+    return summed / batch_size, (logits, new_state)
+
+  (value, (logits, new_state)), grads = jax.jit(
+    jax.value_and_grad(loss, has_aux=True))(params)
+  return params, state, batch, value, logits, new_state, grads
+
+
+def assert_sane_step(workload, step) -> None:
+  """Finite loss and gradients, one gradient per parameter, and a nonzero
+  gradient for the output layer."""
+  params, _, _, value, _, _, grads = step
+  assert np.isfinite(float(value)), workload.name
+  assert (jax.tree_util.tree_structure(grads)
+          == jax.tree_util.tree_structure(params))
+  for path, g in flat_arrays(grads).items():
+    assert np.isfinite(g).all(), (workload.name, path)
+  output = flat_arrays(grads[workload.output_layer_name])
+  assert any(np.abs(g).max() > 0 for g in output.values()), workload.name
