@@ -8,7 +8,12 @@ on sys.path and this repository off it: both top-level packages are named
 (``algoperf_modules``), is initialised with PRNGKey(0) on AlgoPerf's init
 input, and applied to two random examples of that input's shape: in eval
 mode, and for BatchNorm models also in train mode (batch statistics used
-and updated). The test loads the same variables into our model and compares. Each workload's arrays go to OUT_DIR/WORKLOAD.npz.
+and updated). For the outputs, every parameter that starts constant (zero
+heads and biases, BatchNorm and LayerNorm scales) is first perturbed with
+noise, so that no part of the network is switched off at initialisation
+and hidden from the comparison. Saved: the initial variables
+('variables/...'), the variables applied ('applied/...'), the inputs and
+outputs. The test loads 'applied' into our model and compares. Each workload's arrays go to OUT_DIR/WORKLOAD.npz.
 """
 
 import pathlib
@@ -50,6 +55,17 @@ def _flatten(tree, prefix=''):
   return flat
 
 
+def _unflatten(flat):
+  tree = {}
+  for key, value in flat.items():
+    *parents, leaf = key.split('/')
+    node = tree
+    for name in parents:
+      node = node.setdefault(name, {})
+    node[leaf] = value
+  return tree
+
+
 def main(algoperf_dir, family, out_dir, *workloads):
   repo = pathlib.Path(__file__).resolve().parents[2]
   sys.path = [p for p in sys.path
@@ -72,9 +88,15 @@ def _save_outputs(family, module, init_input, out):
   else:
     init = jax.jit(module.init)
   variables = init({'params': jax.random.PRNGKey(0)}, init_input)
-  inputs = np.random.default_rng(0).standard_normal(
-    (2,) + init_input.shape[1:]).astype(np.float32)
-  saved = {f'variables/{k}': v for k, v in _flatten(variables).items()}
+  rng = np.random.default_rng(0)
+  inputs = rng.standard_normal((2,) + init_input.shape[1:]).astype(np.float32)
+  initial = _flatten(variables)
+  applied = {k: v + rng.normal(0, 0.1, v.shape).astype(v.dtype)
+             if k.startswith('params/') and v.std() == 0 else v
+             for k, v in initial.items()}
+  variables = _unflatten(applied)
+  saved = {f'variables/{k}': v for k, v in initial.items()}
+  saved.update({f'applied/{k}': v for k, v in applied.items()})
   saved['inputs'] = inputs
   if family == 'imagenet_resnet':
     saved['eval_outputs'] = module.apply(variables, inputs,
