@@ -14,6 +14,7 @@ def _unet(num_channels: int, num_pool_layers: int, use_tanh: bool,
           use_layer_norm: bool):
   """AlgoPerf's module and its init input (as its init_model_fn builds)."""
   import jax.numpy as jnp
+
   from algoperf.workloads.fastmri.fastmri_jax.models import UNet
 
   model = UNet(num_pool_layers=num_pool_layers, num_channels=num_channels,

@@ -14,6 +14,7 @@ def _resnet(act_name: str, bn_init_scale: float):
   """AlgoPerf's module and its init input (as its init_model_fn builds)."""
   import jax.numpy as jnp
   from flax import linen as nn
+
   from algoperf.workloads.imagenet_resnet.imagenet_jax import models
 
   model = models.ResNet50(num_classes=1000, act=getattr(nn, act_name),

@@ -44,6 +44,7 @@ def _models(use_post_layer_norm: bool):
 def _vit(use_glu: bool, use_post_layer_norm: bool, use_map: bool):
   """AlgoPerf's module and its init input (as its init_model_fn builds)."""
   import jax.numpy as jnp
+
   from algoperf.workloads.imagenet_vit.workload import decode_variant
 
   models = _models(use_post_layer_norm)

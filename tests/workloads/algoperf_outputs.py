@@ -13,7 +13,8 @@ heads and biases, BatchNorm and LayerNorm scales) is first perturbed with
 noise, so that no part of the network is switched off at initialisation
 and hidden from the comparison. Saved: the initial variables
 ('variables/...'), the variables applied ('applied/...'), the inputs and
-outputs. The test loads 'applied' into our model and compares. Each workload's arrays go to OUT_DIR/WORKLOAD.npz.
+outputs, one OUT_DIR/WORKLOAD.npz per workload. The test loads 'applied'
+into our model and compares.
 """
 
 import pathlib
