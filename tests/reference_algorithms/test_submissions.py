@@ -158,6 +158,7 @@ _CONSTANT = {'schedule': 'constant', 'warmup_factor': 0.0}
 ALGORITHMS = (
   {'name': 'adadagrad'},
   {'name': 'adamw'},
+  {'name': 'ghost_bn'},
   {'name': 'linear_decay_nadamw'},
   {'name': 'lion', 'shows': every_coordinate_moves_by_the_learning_rate,
    'hyperparameters': {**_CONSTANT, 'learning_rate': 1e-3,
