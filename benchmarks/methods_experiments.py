@@ -20,7 +20,7 @@ live side by side.
 Sections (seeds = studies; every arm of a seed runs before the next seed,
 so slow and fast periods of a shared machine fall on every arm alike):
   adaptive_batch  reference_algorithms/adadagrad on mnist at equal
-                  submission time (5x mnist's budget): the norm test
+                  submission time (10x mnist's budget: 20 s): the norm test
                   growing K from 2 to at most 16, against fixed K = 2 and
                   K = 8 (min = max: the test is logged, never acted on).
                   Supervised trials with the warm-up (the clock as
@@ -112,7 +112,7 @@ def _run_plans(plans, backend):
 
 def run_adaptive_batch(version, seeds):
   adadagrad = ALGORITHMS / 'adadagrad'
-  base = {'learning_rate': 0.3, 'norm_test_eta': 0.5,
+  base = {'learning_rate': 3.0, 'norm_test_eta': 1.0,
           'initial_accumulator': 0.01}
   arms = [('adaptive_batch_adaptive', adadagrad,
            {**base, 'min_micro_batches': 2, 'max_micro_batches': 16}),
@@ -120,7 +120,7 @@ def run_adaptive_batch(version, seeds):
            {**base, 'min_micro_batches': 2, 'max_micro_batches': 2}),
           ('adaptive_batch_fixed_8', adadagrad,
            {**base, 'min_micro_batches': 8, 'max_micro_batches': 8})]
-  _run_plans(_plans(version, arms, 'mnist', seeds, budget_multiplier=5.0,
+  _run_plans(_plans(version, arms, 'mnist', seeds, budget_multiplier=10.0,
                     checkpoint_every_sec=None), 'local')
   return arms
 

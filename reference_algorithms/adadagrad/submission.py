@@ -36,13 +36,13 @@ from reference_algorithms.common import norm_test
 MICRO_BATCHES = 'micro_batches'
 
 DEFAULTS = {
-  'learning_rate': 0.3,
+  'learning_rate': 3.0,
   'initial_accumulator': 0.01,  # b_0.
   'weight_decay': 0.0,
   'warmup_factor': 0.0,
   'schedule': 'constant',
   'step_hint_factor': 1.0,
-  'norm_test_eta': 0.5,  # The test passes when T <= eta^2.
+  'norm_test_eta': 1.0,  # The test passes when T <= eta^2.
   'min_micro_batches': 2,  # The sample variance needs two.
   'max_micro_batches': 16,
   'dropout_rate': 0.0,
