@@ -102,7 +102,10 @@ def _apply(tx_update, params, tx_state, counts, accumulator, count, eta,
            min_count, max_count):
   grad_sum, squared_sum, loss_sum = accumulator
   mean, statistic, _ = norm_test.statistic(grad_sum, squared_sum, count)
-  decision = norm_test.next_count(statistic, count, eta, min_count, max_count)
+  # Never below the pending decision: K in force lags it by a step, and
+  # the batch only grows.
+  decision = jnp.maximum(norm_test.next_count(
+    statistic, count, eta, min_count, max_count), counts['pending'])
   updates, tx_state = tx_update(mean, tx_state, params)
   params = optax.apply_updates(params, updates)
   metrics = {'norm_test_statistic': statistic,
