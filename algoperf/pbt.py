@@ -142,9 +142,12 @@ def run_population(pbt: PbtSpec, jobs: list, workload, space, run_jobs,
   spent_from = {m: (0.0, 0) for m in active}  # (time, step) at start.
   for generation in range(1, pbt.generations + 1):
     summaries = {}
+
+    def record_summary(job, summary, into=summaries):
+      into[job.config.trial] = summary
+
     run_jobs([_member_job(by_member[m], hps[m], generation, pbt)
-              for m in active],
-             lambda job, s: summaries.__setitem__(job.config.trial, s))
+              for m in active], record_summary)
     record = {'generation': generation, 'members': {}, 'scores': {},
               'hyperparameters': {m: hps[m] for m in active}}
     for member in active:

@@ -10,7 +10,8 @@ then regenerates the sections of ``docs/experiments.md`` from them
 
   nice -n 19 .venv/bin/python benchmarks/methods_experiments.py run \
       adaptive_batch --suite-version cpu-0.3 [--seeds 5]
-  .venv/bin/python benchmarks/methods_experiments_page.py --suite-version cpu-0.3
+  .venv/bin/python benchmarks/methods_experiments_page.py \
+      --suite-version cpu-0.3
 
 ``--suite-version`` must be the suite this checkout has (the registry's
 ``benchmark_version``): the experiments are re-run on a recalibrated suite
@@ -191,8 +192,8 @@ def main(argv=None):
   _check_version(args.suite_version)
   os.environ.setdefault('ALGOPERF_NO_PROGRESS', '1')
   sys.path.insert(0, str(ROOT / 'benchmarks'))
-  import methods_experiments_summary as summary
   import methods_experiments_page as page
+  import methods_experiments_summary as summary
 
   if args.command == 'run':
     {'adaptive_batch': run_adaptive_batch, 'ghost_bn': run_ghost_bn,

@@ -1,6 +1,7 @@
 """Issue 22's sections of docs/experiments.md, from the committed summaries.
 
-  .venv/bin/python benchmarks/methods_experiments_page.py --suite-version cpu-0.3
+  .venv/bin/python benchmarks/methods_experiments_page.py \
+      --suite-version cpu-0.3
 
 Reads ``docs/experiments/issue22/<version>/<section>.json`` only (no JAX,
 no training) and rewrites the generated block of each section, between
@@ -168,7 +169,7 @@ def main(argv=None):
     if not pattern.search(new):
       sys.exit(f'{PAGE}: no <!-- issue22:{section} --> block; add the '
                'section (docs/experiments.md) before generating it.')
-    new = pattern.sub(lambda _: block, new)
+    new = pattern.sub(lambda _, block=block: block, new)
   if args.check:
     sys.exit(0 if new == text else 1)
   PAGE.write_text(new)

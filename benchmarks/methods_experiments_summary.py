@@ -8,7 +8,6 @@ the adaptive batch, the effective batch over the run).
 """
 
 import csv
-import json
 import math
 import pathlib
 

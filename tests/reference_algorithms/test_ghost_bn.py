@@ -8,7 +8,6 @@ import pytest
 
 from algoperf import registry
 from algoperf import submission as submission_lib
-from reference_algorithms.common import batch_norm
 from tests.conftest import REPO
 
 ROOT = REPO / 'reference_algorithms'
@@ -57,7 +56,7 @@ def test_ghost_statistics_are_the_papers_merge_of_per_ghost_statistics():
   momentum, _ = _momentum_and_statistic(workload, params, start, batch, rng)
   expected = start
   for i in range(count):
-    part = jax.tree.map(lambda x: x[i * ghost:(i + 1) * ghost], batch)
+    part = jax.tree.map(lambda x, i=i: x[i * ghost:(i + 1) * ghost], batch)
     _, statistic = _momentum_and_statistic(workload, params, start, part, rng)
     # r <- m r + (1 - m) s_i, ghost batch after ghost batch (Algorithm 1).
     expected = jax.tree.map(lambda r, m, s: m * r + (1 - m) * s, expected,
