@@ -4,6 +4,7 @@ population of mnist trials that exploit and explore each other."""
 import dataclasses
 import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -142,3 +143,31 @@ def test_the_cli_refuses_a_population_of_one(tmp_path, capsys):
                    '--synthetic-data', '64'])
   assert code != 0
   assert 'population of at least 2' in capsys.readouterr().err
+
+
+def test_a_paused_trial_keeps_its_checkpoint_and_resumes_from_it(tmp_path):
+  from algoperf import registry
+  from algoperf import runner
+
+  workload = registry.make_workload('mnist')
+  workload.use_synthetic_data(64)
+  workload.override_facts(max_allowed_runtime_sec=3600)
+  submission = submission_lib.load_submission(
+    REPO / 'reference_algorithms' / 'nadamw')
+  config = runner.RunConfig(
+    experiment_dir=str(tmp_path), experiment_name='x', max_steps=6,
+    eval_every_steps=3, checkpoint_every_sec=1e9, pause_at_step=3,
+    progress=False)
+  paused = runner.run_trial(workload, submission, config)
+  # Evals come after step 1, then every 3: the first at or past 3 is 4.
+  assert (paused.status, paused.global_step) == (records.PAUSED, 4)
+  status = records.read_json(pathlib.Path(paused.trial_dir) / records.STATUS)
+  assert status['status'] == records.RUNNING  # Not finished: resumable.
+  assert trial_checkpoint.load_latest(paused.trial_dir)['global_step'] == 4
+  done = runner.run_trial(workload, submission, dataclasses.replace(
+    config, pause_at_step=None))
+  assert (done.status, done.global_step) == (records.MAX_STEPS, 6)
+  rows = records.read_rows_csv(pathlib.Path(done.trial_dir)
+                               / records.EVAL_MEASUREMENTS)
+  assert [r['global_step'] for r in rows] == [1, 4, 6]
+  assert trial_checkpoint.load_latest(done.trial_dir) is None
