@@ -145,6 +145,7 @@ def test_the_cli_refuses_a_population_of_one(tmp_path, capsys):
   assert 'population of at least 2' in capsys.readouterr().err
 
 
+@pytest.mark.slow  # Two trial attempts, each compiling.
 def test_a_paused_trial_keeps_its_checkpoint_and_resumes_from_it(tmp_path):
   from algoperf import registry
   from algoperf import runner

@@ -99,6 +99,7 @@ def _run(num_steps, hyperparameters, num_examples):
   return drawn, compiles, state
 
 
+@pytest.mark.slow  # ~10 s idle, 40 s on the loaded 2-core machine.
 def test_the_batch_grows_when_the_test_fails_without_compiling():
   # Random labels on 512 examples: gradients of micro-batches disagree, so
   # a strict test (eta 0.1) fails and K grows.
@@ -114,6 +115,7 @@ def test_the_batch_grows_when_the_test_fails_without_compiling():
   assert sum(compiles[2:]) == 0, compiles
 
 
+@pytest.mark.slow
 def test_the_batch_stays_when_the_test_passes():
   # One batch of 16 examples served again and again: every micro-batch
   # gradient is the same, the variance is 0 and the test always passes.
