@@ -97,7 +97,7 @@ def adaptive_batch(summary):
 def ghost_bn(summary):
   trials = summary['trials']
   lines = _arm_table(trials)
-  lines += ['', 'Validation accuracy per seed at the last eval (step 120):',
+  lines += ['', 'Validation accuracy per seed at the last eval (step 60):',
             '']
   for arm, rows in _by_arm(trials).items():
     finals = ', '.join(_fmt(r['curve'][-1][1] if r['curve'] else None)
