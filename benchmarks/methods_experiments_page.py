@@ -113,17 +113,15 @@ def pbt(summary):
   members = [t for t in trials if t['arm'].startswith('pbt_population')]
   pops = summary.get('populations', [])
   head = ['seed', 'Halton: best val', 'Halton: reached', 'Halton: steps',
-          'Halton: submission s', 'PBT: best val', 'PBT: reached',
-          'PBT: steps', 'PBT: submission s', 'PBT: exploits']
+          'Halton: submission s', 'Halton: compiled on the clock',
+          'PBT: best val', 'PBT: reached', 'PBT: steps', 'PBT: submission s',
+          'PBT: compiled on the clock', 'PBT: exploits', 'PBT: wall s']
   lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
   seeds = sorted({t['arm'].rsplit('seed', 1)[1] for t in trials})
   for seed in seeds:
     h = [t for t in halton if t['arm'].endswith('seed' + seed)]
     m = [t for t in members if t['arm'].endswith('seed' + seed)]
-    pop = next((p for p in pops if p.get('name', '').endswith(
-      'seed' + seed) or p.get('seed_name') == seed), None)
-    if pop is None and int(seed) < len(pops):
-      pop = pops[int(seed)]
+    pop = next((p for p in pops if p['arm'].endswith('seed' + seed)), None)
     exploits = sum(d['action'] == 'exploit' for r in (pop or {}).get(
       'history', []) for d in r.get('decisions', []))
     cells = [seed,
@@ -131,11 +129,14 @@ def pbt(summary):
              f'{sum(t["steps_to_target"] is not None for t in h)}/{len(h)}',
              str(sum(t['global_step'] for t in h)),
              _fmt(sum(t['submission_s'] or 0 for t in h), 3),
+             str(sum(t['compiled_on_clock'] for t in h)),
              _fmt(max((t['best_val'] or 0) for t in m) if m else None),
              f'{sum(t["steps_to_target"] is not None for t in m)}/{len(m)}',
              str(pop['compute']['steps']) if pop else '-',
              _fmt(pop['compute']['submission_time'], 3) if pop else '-',
-             str(exploits)]
+             str(sum(t['compiled_on_clock'] for t in m)),
+             str(exploits),
+             _fmt(pop['wall_seconds'], 3) if pop else '-']
     lines.append('| ' + ' | '.join(cells) + ' |')
   lines += ['', f'Load average over these trials: {_loads(trials)}.']
   return lines

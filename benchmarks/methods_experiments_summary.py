@@ -91,8 +91,10 @@ def write(section: str, experiments: pathlib.Path, out: pathlib.Path):
   entries = []
   for experiment in sorted(experiments.glob(PREFIX[section] + '*')):
     for trial in _trials(experiment):
-      if not (trial / records.STATUS).exists():
-        continue
+      status = trial / records.STATUS
+      if not status.exists() or not records.is_final(
+          records.read_json(status)):
+        continue  # Still running (or paused): a rerun finishes it.
       row = {'arm': experiment.name, **trial_row(trial)}
       if section == 'adaptive_batch':
         row.update(batch_growth(trial))
@@ -100,7 +102,8 @@ def write(section: str, experiments: pathlib.Path, out: pathlib.Path):
   summary = {'section': section, 'trials': entries}
   if section == 'pbt':
     summary['populations'] = [
-      records.read_json(p) for p in sorted(experiments.glob(
+      {'arm': p.parents[2].name, **records.read_json(p)}
+      for p in sorted(experiments.glob(
         'pbt_population_*/.algoperf/pbt/*.json'))]
   for entry in entries:  # Paths on this machine say nothing elsewhere.
     entry['trial_dir'] = str(pathlib.Path(entry['trial_dir']).relative_to(
