@@ -128,7 +128,20 @@ def run_adaptive_batch(version, seeds):
   return arms
 
 
+def _compilation_cache(version):
+  """Trials run in this process share a persistent compilation cache, as
+  a supervised trial's attempts do (docs/design.md §6): a seed whose
+  programs an earlier seed compiled loads them."""
+  import jax
+
+  path = experiment_dir(version) / 'compilation_cache'
+  jax.config.update('jax_compilation_cache_dir', str(path))
+  jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)
+  jax.config.update('jax_persistent_cache_min_entry_size_bytes', -1)
+
+
 def run_ghost_bn(version, seeds):
+  _compilation_cache(version)
   arms = [('ghost_bn_plain', HERE / 'nadamw_b512', {}),
           ('ghost_bn_ghost_32', HERE / 'ghost_bn_b512',
            {'ghost_batch_size': 32})]
