@@ -49,6 +49,9 @@ ERROR = 'error'
 FAILED = 'failed'
 TIMEOUT = 'timeout'
 RUNNING = 'running'
+# A trial a tuner stopped at a generation boundary (RunConfig.pause_at_step):
+# not finished; its checkpoint resumes it. Never written to status.json.
+PAUSED = 'paused'
 # The outcomes of a trial that will not run again.
 FINISHED = (TARGET_REACHED, BUDGET_EXHAUSTED, TRAINING_COMPLETE, MAX_STEPS,
             DIVERGED, ERROR, FAILED, TIMEOUT)

@@ -65,6 +65,11 @@ class RunConfig:
   # Recorded in flags_<n>.json: where the hyperparameters came from.
   search_space: str | None = None
   search_seed: int | None = None
+  # A tuner's generation boundary (population-based training, algoperf/
+  # pbt.py): at the first eval at or past this step the trial checkpoints
+  # and returns with status 'paused', its status.json still 'running'; the
+  # next attempt resumes from that checkpoint. Needs checkpoint_every_sec.
+  pause_at_step: int | None = None
 
 
 @dataclasses.dataclass
@@ -193,6 +198,14 @@ def run_trial(
       raise
     finally:
       getattr(input_queue, 'close', lambda: None)()
+  if loop.status == records.PAUSED:  # Kept resumable: no finish, no cleanup.
+    clock.charge(_LOG)
+    return TrialResult(
+      status=loop.status, message=loop.message, global_step=loop.global_step,
+      accumulated_submission_time=clock.submission_time,
+      num_evals=len(loop.eval_rows), trial_dir=str(writer.directory),
+      last_eval=loop.eval_rows[-1] if loop.eval_rows else {},
+      clock_check=clock.self_check())
   measurement = _measurement(context)
   if loop.status != records.TARGET_REACHED and (
       loop.goals.validation is not None or loop.goals.test is not None):
@@ -392,6 +405,18 @@ def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
   ctx.clock.charge(_LOG)
   if loop.status is None and _checkpoint_due(ctx, loop):
     _checkpoint(ctx, loop)
+  elif _pause_due(ctx, loop):
+    _checkpoint(ctx, loop)  # The tuner resumes (or copies) this one.
+  if _pause_due(ctx, loop):
+    loop.status = records.PAUSED
+    loop.message = f'Paused by the tuner at step {loop.global_step}.'
+
+
+def _pause_due(ctx: _Context, loop: _Loop) -> bool:
+  at = ctx.config.pause_at_step
+  return (loop.status is None and at is not None
+          and ctx.config.checkpoint_every_sec is not None
+          and loop.global_step >= at)
 
 
 def _checkpoint_due(ctx: _Context, loop: _Loop) -> bool:

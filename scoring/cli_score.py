@@ -30,9 +30,11 @@ def add_common_arguments(parser) -> None:
                       'recorded with the trials, else the builtin whose '
                       'workloads the logs cover; the first line printed '
                       'says which)')
-  parser.add_argument('--ruleset', choices=('external', 'self'),
+  parser.add_argument('--ruleset', choices=('external', 'self', 'pbt'),
                       default=None,
                       help='tuning ruleset (self: one trial per study; '
+                      'pbt: population-based training, scored only on its '
+                      'own; '
                       'default: what the logs\' flags_*.json say, else a '
                       'self_tuning/external_tuning folder name, else '
                       'external)')

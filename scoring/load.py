@@ -252,7 +252,7 @@ def _note_version(pool: Pool, trial_path: str) -> None:
       continue
     if version is not None:
       pool.versions.setdefault(str(version), path)
-    if ruleset in ('external', 'self'):
+    if ruleset in ('external', 'self', 'pbt'):
       pool.rulesets.setdefault(ruleset, path)
 
 

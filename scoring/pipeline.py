@@ -22,7 +22,11 @@ from scoring import workload_targets
 from scoring.errors import Problems
 from scoring.errors import ScoringError
 
-RULESETS = ('external', 'self')
+RULESETS = ('external', 'self', 'pbt')
+# Population-based training (algoperf study --tuner pbt): its trials
+# interact, so it is no AlgoPerf ruleset and is never scored as one, nor
+# together with one.
+SEPARATE_RULESETS = ('pbt',)
 FOLDER_RULESETS = {'external_tuning': 'external', 'self_tuning': 'self'}
 RULES = ('v0.5', 'v0.6')
 TIME_COLUMNS = load.TIME_COLUMNS
@@ -31,7 +35,7 @@ TIME_COLUMNS = load.TIME_COLUMNS
 @dataclasses.dataclass(frozen=True)
 class ScoreOptions:
   targets: str | None = None  # builtin or path; None: default_targets.
-  ruleset: str | None = None  # 'external'/'self'; None: from the logs.
+  ruleset: str | None = None  # 'external'/'self'/'pbt'; None: the logs'.
   rules: str | None = None  # 'v0.5' (held-out rule) / 'v0.6'; None: by file.
   time_col: str = 'score'  # or 'global_step' (score by steps).
   strict: bool = False  # count mismatches become errors.
@@ -146,6 +150,14 @@ def _ruleset(pool, requested: str | None, problems) -> tuple[str, str]:
       'ruleset separately.')
   logged = next(iter(pool.rulesets), None)
   if requested:
+    if logged and requested != logged and (
+        {requested, logged} & set(SEPARATE_RULESETS)):
+      raise ScoringError(
+        f'Logs under {pool.root} were run under the {logged!r} ruleset '
+        f'(e.g. {pool.rulesets[logged]}); they cannot be scored as '
+        f'{requested!r}: population-based training (pbt) is scored only on '
+        'its own, never with external or self tuning. Drop --ruleset or '
+        f'pass --ruleset {logged}.')
     if logged and requested != logged:
       problems.add('ruleset mismatch', pool.rulesets[logged],
                    f'logs were run under the {logged!r} ruleset, scored as '

@@ -56,6 +56,20 @@ def add_arguments(parser):
   parser.add_argument('--data-dir', default=None)
   parser.add_argument('--no-progress', action='store_true',
                       help='no live table; print the table at the end')
+  parser.add_argument(
+    '--tuner', choices=['halton', 'pbt'], default='halton',
+    help='halton (default): independent trials at Halton points, '
+    "AlgoPerf's external tuning; pbt: population-based training, the "
+    '--trials of a study exploit and explore each other at the eval ending '
+    'each generation (logs under ruleset pbt, never scored with external '
+    'tuning)')
+  parser.add_argument('--generations', type=_positive_int, default=4,
+                      help='pbt: generations (exploit/explore between them)')
+  parser.add_argument('--steps-per-generation', type=_positive_int,
+                      default=100, help='pbt: steps of each generation (an '
+                      'eval ends each)')
+  parser.add_argument('--pbt-quantile', type=float, default=0.25,
+                      help='pbt: the bottom quantile copies the top one')
 
 
 def spec_from_args(args):
@@ -85,7 +99,40 @@ def spec_from_args(args):
 def run(args) -> int:
   from algoperf import study_driver
 
+  if args.tuner == 'pbt':
+    return _run_pbt(args)
+
   summaries = study_driver.run_study(
     spec_from_args(args), backend=args.backend, address=args.address,
     max_workers=args.max_workers, progress=not args.no_progress)
   return study_driver.exit_code(summaries.values(), 'study')
+
+
+def _run_pbt(args) -> int:
+  from algoperf import fs
+  from algoperf import pbt
+  from algoperf import study_backends
+  from algoperf import study_driver
+  from algoperf import submission as submission_lib
+
+  spec = spec_from_args(args)
+  study_driver.check_spec(spec)
+  submission = submission_lib.load_submission(spec.submission)
+  backend = args.backend or study_backends.LOCAL
+  if backend != study_backends.RAY:
+    study_driver.check_data(spec)
+  fs.check_writable_dir(spec.experiment_dir, '--experiment-dir')
+  summaries = []
+
+  def run_jobs(jobs, on_done):
+    def done(job, summary):
+      summaries.append(summary)
+      on_done(job, summary)
+    study_backends.run_jobs(jobs, backend, done,
+                            max_workers=args.max_workers,
+                            address=args.address)
+
+  pbt.run_pbt(pbt.PbtSpec(spec, args.generations, args.steps_per_generation,
+                          args.pbt_quantile), submission, run_jobs)
+  finals = [s for s in summaries if s['status'] != 'paused']
+  return study_driver.exit_code(finals, 'study')

@@ -98,6 +98,17 @@ def _train_step(
   )
   loss = summed_loss / n_valid_examples
   grad = jax.tree.map(lambda g: g / n_valid_examples, grad)
+  new_optimizer_state, updated_params, norms = apply_gradient(
+    opt_update_fn, optimizer_state, current_param_container, grad, grad_clip,
+    _mean_loss)
+  return new_optimizer_state, updated_params, new_model_state, loss, norms
+
+
+def apply_gradient(opt_update_fn, optimizer_state, current_param_container,
+                   grad, grad_clip, mean_loss):
+  """Norms, optional clipping and the optimizer update of a mean gradient;
+  (optimizer_state, params, norms). Shared with steps that compute their
+  gradient otherwise (ghost batches)."""
   # Written out: optax's tree norm moved between the optax of AlgoPerf's
   # pinned environment (0.2.2) and the current one.
   grad_norm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree.leaves(grad)))
@@ -108,16 +119,22 @@ def _train_step(
     grad = jax.tree.map(lambda g: g * scale, grad)
 
   updates, new_optimizer_state = opt_update_fn(
-    grad, optimizer_state, current_param_container, obj_fn=_mean_loss
+    grad, optimizer_state, current_param_container, obj_fn=mean_loss
   )
   updated_params = optax.apply_updates(current_param_container, updates)
   norms = {'grad_norm_l2': grad_norm, 'grad_norm_l1': grad_norm_l1}
-  return new_optimizer_state, updated_params, new_model_state, loss, norms
+  return new_optimizer_state, updated_params, norms
 
 
 @functools.cache
 def jitted_train_step():
-  """``_train_step`` jitted once per process with AlgoPerf's shardings.
+  """``_train_step`` jitted once per process with AlgoPerf's shardings."""
+  return jit_step(_train_step)
+
+
+def jit_step(step_fn):
+  """``step_fn`` (``_train_step``'s signature) jitted with AlgoPerf's
+  shardings.
 
   Static: workload, opt_update_fn, dropout_rate (a Python float, so models
   may branch on it, as flax's Dropout does). Donated: model state, optimizer
@@ -126,7 +143,7 @@ def jitted_train_step():
   replicated = jax_sharding_utils.get_replicate_sharding()
   sharded = jax_sharding_utils.get_batch_dim_sharding()
   return jax.jit(
-    _train_step,
+    step_fn,
     static_argnums=(0, 1, 2),
     donate_argnums=(3, 4, 5),
     in_shardings=(
@@ -151,18 +168,21 @@ def update_params(
   optimizer_state: spec.OptimizerState,
   global_step: int,
   rng: spec.RandomState,
+  step=None,
 ) -> spec.UpdateReturn:
   """One training step; returns ``(optimizer_state, params, model_state)``.
 
   ``hp`` may carry ``dropout_rate``, ``label_smoothing`` and ``grad_clip``
   (clip the global gradient norm to this value; None: no clipping).
+  ``step``: a jitted step with ``_train_step``'s signature and outputs
+  (default ``jitted_train_step()``), e.g. the ghost-batch step.
   """
   opt_state, opt_update_fn = optimizer_state
   grad_clip = getattr(hp, 'grad_clip', None)
   label_smoothing = getattr(hp, 'label_smoothing', 0.0)
   dropout_rate = float(getattr(hp, 'dropout_rate', 0.0))
   new_opt_state, new_params, new_model_state, loss, grad_norms = (
-    jitted_train_step()(
+    (step or jitted_train_step())(
       workload,
       opt_update_fn,
       dropout_rate,

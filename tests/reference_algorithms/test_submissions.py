@@ -156,7 +156,9 @@ def the_hessian_is_estimated_every_k_steps(row, tmp_path):
 # its mechanism's short run, and the check that run must pass ('shows').
 _CONSTANT = {'schedule': 'constant', 'warmup_factor': 0.0}
 ALGORITHMS = (
+  {'name': 'adadagrad'},
   {'name': 'adamw'},
+  {'name': 'ghost_bn'},
   {'name': 'linear_decay_nadamw'},
   {'name': 'lion', 'shows': every_coordinate_moves_by_the_learning_rate,
    'hyperparameters': {**_CONSTANT, 'learning_rate': 1e-3,

@@ -142,3 +142,25 @@ def test_ruleset_comes_from_flags_and_mixing_is_an_error(tmp_path):
     json.dumps({'tuning_ruleset': 'external'}))
   with pytest.raises(ScoringError, match='mix tuning rulesets'):
     _score(tmp_path)
+
+
+def test_pbt_logs_are_never_scored_with_or_as_external_tuning(tmp_path):
+  exp = tmp_path / 'exp'
+  synthetic.write_submission(exp, 'a', FULL)
+  synthetic.write_submission(exp, 'b', FULL)
+  for submission, ruleset in (('a', 'pbt'), ('b', 'external')):
+    trial = exp / submission / 'study_0' / 'beta_jax' / 'trial_1'
+    (trial / 'flags_0.json').write_text(json.dumps({'ruleset': ruleset}))
+  with pytest.raises(ScoringError, match='mix tuning rulesets'):
+    _score(tmp_path)
+  # PBT alone scores, under its own name; never relabelled external.
+  trial = exp / 'b' / 'study_0' / 'beta_jax' / 'trial_1'
+  (trial / 'flags_0.json').write_text(json.dumps({'ruleset': 'pbt'}))
+  assert _score(tmp_path).ruleset == 'pbt'
+  with pytest.raises(ScoringError, match='pbt'):
+    _score(tmp_path, ruleset='external')
+  (trial / 'flags_0.json').write_text(json.dumps({'ruleset': 'external'}))
+  (exp / 'a' / 'study_0' / 'beta_jax' / 'trial_1' / 'flags_0.json'
+   ).write_text(json.dumps({'ruleset': 'external'}))
+  with pytest.raises(ScoringError, match='pbt'):
+    _score(tmp_path, ruleset='pbt')
