@@ -3,7 +3,9 @@
 
 def add_arguments(parser):
   parser.add_argument('--details', action='store_true',
-                      help='also show parameter counts and data sizes')
+                      help='also show parameter counts, data sizes, the '
+                      'standard error at each target and the worst-case '
+                      'self-tuning study time')
 
 
 def run(args) -> int:
@@ -13,4 +15,7 @@ def run(args) -> int:
   rows = [workload_info.describe(name, details=args.details)
           for name in registry.names()]
   workload_info.print_table(rows, details=args.details)
+  if args.details:
+    for line in workload_info.study_time_lines(registry.suite()):
+      print(line)
   return 0
