@@ -3,7 +3,8 @@
   # Train each workload's protocol winner to its target, score every
   # validation and test example, bootstrap the SE (cached: a rerun
   # retrains only workloads whose target, splits or winner changed).
-  nice -n 19 .venv/bin/python scripts/target_resolution.py measure --workloads mnist,census_dlrm
+  nice -n 19 .venv/bin/python scripts/target_resolution.py measure \
+    --workloads mnist,census_dlrm
   # Write the committed records' SE into algoperf/suites/cpu.json.
   .venv/bin/python scripts/target_resolution.py apply
   # The split sizes that would meet the goal (0.25% abs / 0.5% rel).

@@ -124,7 +124,8 @@ def train_to_target(workload, algorithm_dir, point: dict | None, seed: int,
           f'train {train_seconds:.1f} s')
       reached = workload.facts.meets(value,
                                      workload.validation_target_value)
-      if reached or best is None or workload.facts.meets(value, best.validation):
+      closer = best is None or workload.facts.meets(value, best.validation)
+      if reached or closer:
         # On the host: the next train step may donate the device buffers.
         best = Trained(jax.device_get(eval_state.params),
                        jax.device_get(eval_state.model_state), step, value,

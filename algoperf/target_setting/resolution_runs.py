@@ -164,7 +164,7 @@ def plan_table(repo: pathlib.Path,
            'test n | SE | needs n | trained |',
            '|---|---:|---:|---:|---:|---:|---:|---:|---|']
   missing = []
-  for name, facts in registry.suite(suite_name).workloads.items():
+  for name in registry.suite(suite_name).workloads:
     record = read_record(repo, name)
     if record is None:
       missing.append(name)
