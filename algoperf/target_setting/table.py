@@ -183,7 +183,7 @@ def _spread(entry: dict) -> str:
 def render(table: dict, provisional: list,
            baseline: dict | None = None,
            version: protocol.Version = protocol.VERSIONS[protocol.CURRENT],
-           ) -> str:
+           resolution_table: str | None = None) -> str:
   """The targets page: the targets, how they were set, and every number."""
   doc_dir = pathlib.PurePosixPath(version.doc).parent
   link = pathlib.PurePosixPath(
@@ -301,6 +301,21 @@ def render(table: dict, provisional: list,
               '`SELF_TUNING_DEFAULTS` in '
               '`reference_algorithms/nadamw/submission.py`: '
               f'{_hyperparameters(baseline["hyperparameters"])}.']
+  if resolution_table is not None:
+    lines += ['', '## Resolution: standard error at the targets', '',
+              'Bootstrap over examples (1,000 resamples) of the target '
+              'metric of each workload\'s protocol winner, trained with one '
+              'new seed until its first eval at the validation target (or, '
+              'where it never got there, at its best eval: "target not '
+              'reached"); `!` marks an SE above issue 18\'s goal (0.25% '
+              'absolute for accuracy, SSIM and WER, 0.5% relative for '
+              'losses), and "needs n" is the split size that would meet it '
+              '(SE ~ 1/sqrt(n)). Records: `docs/targets/resolution/`, made '
+              'by `scripts/target_resolution.py measure`; the SE is the '
+              '`target_standard_error` fact (`algoperf workloads --details`). '
+              'Which data could supply the larger splits, and what exists '
+              'of them: [target_resolution.md](target_resolution.md).', '',
+              resolution_table]
   lines += ['', '## Hardware', '']
   for name, e in table.items():
     lines.append(f'- **{name}**: tuning on {_hardware(e["tuning_hardware"])}; '
@@ -362,7 +377,12 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
   baseline = self_tuning_point(
     root, [n for n in suite.base_workloads if n in table], table)
   provisional = [n for n in suite.workloads if n not in table]
-  text = render(table, provisional, baseline, chosen)
+  resolution_table = None
+  if version == protocol.CURRENT:  # Measured on the current splits.
+    from algoperf.target_setting import resolution_runs
+
+    resolution_table = resolution_runs.plan_table(repo)
+  text = render(table, provisional, baseline, chosen, resolution_table)
   doc = repo / chosen.doc
   if check:
     problems = protocol.check_frozen(chosen, runs_lib().SPACES_DIR)
