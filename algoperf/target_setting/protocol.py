@@ -83,6 +83,10 @@ class Version:
   spaces_sha256: tuple = ()
   budget_range: tuple | None = None  # (min, max) s of a base budget.
   resolving_splits: bool = False  # Target SE within issue 18's goal.
+  # Seconds a self-tuning study may train at most when it misses every
+  # target: each base and its held-out variant (under the base's budget)
+  # at 3x, so the base budgets may add up to a sixth of it.
+  max_worst_case_study_s: float | None = None
 
 
 VERSIONS = {
@@ -96,7 +100,8 @@ VERSIONS = {
                  '1248055130d476ca12ac3fad58757676'),
       ('nesterov', '362de47c524ca29c8b0f6d6f701cb60a'
                    '6447fce2935b51667dff2329d0ba7b6c')),
-    budget_range=(30, 120), resolving_splits=True),
+    budget_range=(30, 120), resolving_splits=True,
+    max_worst_case_study_s=3600),
 }
 CURRENT = 'cpu-0.3'  # The version algoperf/suites/cpu.json's targets are at.
 SEEDS = VERSIONS[CURRENT].seeds
@@ -124,6 +129,20 @@ def check_frozen(protocol_version: Version, spaces_dir) -> list:
         f'frozen with {expected}. A frozen protocol\'s search spaces do not '
         'change; add a new protocol version instead.')
   return problems
+
+
+def study_problems(protocol_version: Version, budgets: list) -> list:
+  """The worst-case self-tuning study over the base ``budgets``, if too long.
+
+  Each base and its held-out variant train for 3x the base's budget.
+  """
+  limit = protocol_version.max_worst_case_study_s
+  worst = 2 * 3 * sum(budgets)
+  if limit is None or worst <= limit:
+    return []
+  return [f'a self-tuning study missing every target would train '
+          f'{worst / 60:.1f} min, over {limit / 60:.0f} min: the base '
+          f'budgets add up to {sum(budgets)} s, at most {limit / 6:.0f} s']
 
 
 def problems(protocol_version: Version, budget: float | None,

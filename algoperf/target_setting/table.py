@@ -232,7 +232,10 @@ def render(table: dict, provisional: list,
     f'- Frozen: search spaces by sha256; a base budget must lie in '
     f'{version.budget_range[0]}-{version.budget_range[1]} s and the '
     'bootstrap standard error at each target (`target_standard_error`, '
-    '`scripts/target_resolution.py`) within 0.25% abs / 0.5% rel; '
+    '`scripts/target_resolution.py`) within 0.25% abs / 0.5% rel; a '
+    'self-tuning study missing every target (each base and its held-out '
+    'variant at 3x the base budget) trains at most '
+    f'{(version.max_worst_case_study_s or 0) / 60:.0f} min; '
     '`table --check` reports every workload that does not.',
   ] if version.budget_range else []) + [
     '',
@@ -431,6 +434,10 @@ def rule_problems(table: dict, chosen: protocol.Version) -> list:
         chosen, entry['max_allowed_runtime_sec'], se and se.validation,
         entry['metric']):
       found.append(f'{name}: {problem} (protocol {chosen.name})')
+  budgets = [e['max_allowed_runtime_sec'] for e in table.values()
+             if e['base'] is None]
+  found += [f'{p} (protocol {chosen.name})'
+            for p in protocol.study_problems(chosen, budgets)]
   return found
 
 

@@ -39,6 +39,10 @@ def test_versions_differ_in_seeds_files_and_rules():
   assert protocol.problems(new, 60, 0.004, 'loss') == []
   assert 'above the goal' in protocol.problems(new, 60, 0.004, 'wer')[0]
   assert 'no measured' in protocol.problems(new, 60, None, 'wer')[0]
+  # 8 bases + 8 held-out at 3x: the base budgets may add up to 600 s.
+  assert protocol.study_problems(new, [75] * 8) == []
+  assert '61.2 min' in protocol.study_problems(new, [76.5] * 8)[0]
+  assert protocol.study_problems(old, [1000]) == []
   with pytest.raises(ValueError, match='cpu-0.3, cpu-1.0'):
     protocol.version('cpu-9')
 
