@@ -44,6 +44,11 @@ def describe(name: str, details: bool = False) -> dict:
     )
     builder = workload.dataset_builder
     row['dataset'] = builder.name if builder else ''
+    if se is not None and (se.validation_examples, se.test_examples) != (
+        workload.num_validation_examples, workload.num_test_examples):
+      # Measured on splits of another size: remeasure before trusting it.
+      row['val SE'] += ' (stale)'
+      row['test SE'] += ' (stale)'
   return row
 
 
