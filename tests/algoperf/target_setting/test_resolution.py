@@ -127,3 +127,18 @@ def test_worst_case_study_time_is_three_budgets_per_trial():
   every, every_trials = workload_info.worst_case_study_seconds(suite, True)
   assert every_trials == 2 * len(suite.families) and every >= seconds
   assert f'{seconds / 60:.1f} min' in workload_info.study_time_lines(suite)[0]
+
+
+def test_details_show_the_se_and_mark_it(suites_dir):
+  fact = {'validation': 0.0087, 'test': 0.0024, 'validation_examples': 750,
+          'test_examples': 750, 'relative': False, 'metric': 0.94}
+  path = suites_dir / 'cpu.json'
+  _edit(path, lambda raw: raw['workloads']['mnist'].update(
+    target_standard_error=fact))
+  row = workload_info.describe('mnist', details=True)
+  assert (row['val SE'], row['test SE']) == ('0.87% abs !', '0.24% abs')
+  assert workload_info.describe('mnist_relu', details=True)['val SE'] == ''
+  _edit(path, lambda raw: raw['workloads']['mnist'].update(
+    target_standard_error=dict(fact, validation_examples=9000)))
+  assert workload_info.describe('mnist', details=True)['val SE'].endswith(
+    '(stale)')
