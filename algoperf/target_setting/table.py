@@ -173,6 +173,10 @@ def _hyperparameters(point: dict) -> str:
   return ', '.join(f'{k}={_fmt(v, 3)}' for k, v in sorted(point.items()))
 
 
+def _relative(path: str, doc_dir) -> pathlib.PurePosixPath:
+  return pathlib.PurePosixPath(path).relative_to(doc_dir)
+
+
 def _spread(entry: dict) -> str:
   """'fastest-slowest (reached/seeds)' of the seeds' times to target."""
   fastest, slowest, reached = entry['time_spread']
@@ -237,7 +241,15 @@ def render(table: dict, provisional: list,
     'variant at 3x the base budget) trains at most '
     f'{(version.max_worst_case_study_s or 0) / 60:.0f} min; '
     '`table --check` reports every workload that does not.',
-  ] if version.budget_range else []) + [
+  ] if version.budget_range else []) + ([
+    '- Next: ' + '; '.join(
+      f'protocol {v.name} ({v.seeds} seeds per winner and variant, search '
+      'spaces frozen by sha256, base budgets '
+      f'{v.budget_range[0]}-{v.budget_range[1]} s, resolving splits) is '
+      f'frozen and not yet run: [{v.doc}]({_relative(v.doc, doc_dir)})'
+      for v in protocol.VERSIONS.values()
+      if v.name != version.name and v.budget_range) + '.',
+  ] if version.name == protocol.CURRENT else []) + [
     '',
     '## Targets',
     '',
