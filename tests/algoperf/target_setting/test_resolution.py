@@ -87,6 +87,8 @@ def test_the_fact_is_read_checked_and_never_inherited(suites_dir):
           'test_examples': 750, 'relative': False, 'metric': 0.94}
   _edit(path, lambda raw: raw['workloads']['mnist'].update(
     target_standard_error=fact))
+  _edit(path, lambda raw: raw['workloads']['mnist_relu'].pop(
+    'target_standard_error', None))
   se = registry.facts('mnist').target_standard_error
   assert (se.validation, se.validation_examples) == (0.0087, 750)
   assert registry.facts('mnist_relu').target_standard_error is None
@@ -135,6 +137,8 @@ def test_details_show_the_se_and_mark_it(suites_dir):
   path = suites_dir / 'cpu.json'
   _edit(path, lambda raw: raw['workloads']['mnist'].update(
     target_standard_error=fact))
+  _edit(path, lambda raw: raw['workloads']['mnist_relu'].pop(
+    'target_standard_error', None))
   row = workload_info.describe('mnist', details=True)
   assert (row['val SE'], row['test SE']) == ('0.87% abs !', '0.24% abs')
   assert workload_info.describe('mnist_relu', details=True)['val SE'] == ''
