@@ -75,6 +75,10 @@ class WorkloadFacts:
   # Steps of every target-setting run of this workload (the CPU suite's
   # protocol); None where targets come from elsewhere.
   target_setting_horizon_steps: int | None = None
+  # How finely the validation and test splits resolve the target metric
+  # (a StandardError, measured by bootstrap: docs/targets.md); None where
+  # not measured. Never inherited: a variant's metric differs from its base's.
+  target_standard_error: 'StandardError | None' = None
 
   @property
   def runnable(self) -> bool:
@@ -92,7 +96,37 @@ class WorkloadFacts:
     return value >= target
 
 
-# Facts a workload's file entry may give; a variant inherits what it omits.
+@dataclasses.dataclass(frozen=True)
+class StandardError:
+  """The bootstrap standard error of the target metric at the target.
+
+  ``validation``/``test``: in the metric's units (``relative`` False:
+  accuracy, SSIM, WER) or as a fraction of the metric (``relative`` True:
+  losses). ``*_examples``: the split sizes it was measured on; ``metric``:
+  the validation metric of the model it was measured on.
+  """
+
+  validation: float
+  test: float
+  validation_examples: int
+  test_examples: int
+  relative: bool
+  metric: float
+
+  @classmethod
+  def from_entry(cls, where: str, entry) -> 'StandardError':
+    fields = [f.name for f in dataclasses.fields(cls)]
+    if not isinstance(entry, dict) or set(entry) != set(fields):
+      raise WorkloadError(
+        f'{where}.target_standard_error must be an object with exactly '
+        f'{", ".join(fields)}; rewrite it with '
+        '`scripts/target_resolution.py apply`.')
+    return cls(**entry)
+
+
+# Facts that belong to one workload entry alone (a variant never inherits).
+NOT_INHERITED = ('target_standard_error',)
+# Facts a workload's file entry may give; a variant inherits the others.
 FACT_FIELDS = tuple(f.name for f in dataclasses.fields(WorkloadFacts)
                     if f.name not in ('name', 'suite', 'import_path',
                                       'base_name'))
@@ -203,11 +237,14 @@ def _parse(raw: dict, path: pathlib.Path) -> Suite:
       raise WorkloadError(f'{path}: workloads.{workload}.base_name {base!r} '
                           'is not a base workload of this suite.')
     inherited = {k: v for k, v in entries.get(base, {}).items()
-                 if k in FACT_FIELDS}
+                 if k in FACT_FIELDS and k not in NOT_INHERITED}
     facts = {k: None for k in FACT_FIELDS}
     facts.update(inherited)
     facts.update({k: v for k, v in entry.items() if k in FACT_FIELDS})
     facts['targets_are_provisional'] = bool(facts['targets_are_provisional'])
+    if facts['target_standard_error'] is not None:
+      facts['target_standard_error'] = StandardError.from_entry(
+        f'{path}: workloads.{workload}', facts['target_standard_error'])
     workloads[workload] = WorkloadFacts(
       name=workload, suite=name, import_path=entry.get('import'),
       base_name=base, **facts)

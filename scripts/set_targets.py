@@ -15,6 +15,10 @@ Stages (each resumable: a rerun skips finished runs and re-summarises):
   .venv/bin/python scripts/set_targets.py table --apply   # + the suite facts
   .venv/bin/python scripts/set_targets.py table --check   # facts == table?
 
+The next version's protocol (cpu-1.0: 5 seeds per winner and variant,
+frozen search spaces, budgets 30-120 s, resolving splits) runs the same
+stages with --protocol cpu-1.0; its table is docs/targets/cpu-1.0.md.
+
 Runs go to --runs-dir (default experiments/target_setting, not committed);
 their summaries to docs/targets/runs/<tune|seeds>/<workload>.json
 (committed). ``pipeline`` chains stages under one deadline (for a lent
@@ -28,6 +32,7 @@ import pathlib
 import sys
 
 from algoperf.errors import AlgoperfError
+from algoperf.target_setting import protocol
 from algoperf.target_setting import stages
 from algoperf.target_setting import table
 
@@ -38,6 +43,14 @@ DEFAULT_RUNS = REPO / 'experiments' / 'target_setting'
 def _stages(text: str) -> list:
   """'tune:base,seeds:variants' -> [('tune', 'base'), ('seeds', ...)]."""
   return [item.partition(':')[::2] for item in text.split(',') if item]
+
+
+def _protocol_argument(parser) -> None:
+  parser.add_argument(
+    '--protocol', choices=list(protocol.VERSIONS), default=protocol.CURRENT,
+    help='protocol version (default: %(default)s, the suite file\'s); '
+    'cpu-1.0: 5 seeds, frozen search spaces, its own summaries under '
+    'docs/targets/cpu-1.0/ and runs under --runs-dir/cpu-1.0')
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--data-dir', default=None)
     p.add_argument('--summarize-only', action='store_true',
                    help='run nothing; re-summarise the finished runs')
+    _protocol_argument(p)
   p = sub.add_parser('table')
+  _protocol_argument(p)
   p.add_argument('--apply', action='store_true',
                  help='also write the targets into algoperf/suites/cpu.json')
   p.add_argument('--check', action='store_true',
@@ -75,11 +90,16 @@ def main(argv=None) -> int:
   args = _parser().parse_args(argv)
   try:
     if args.command == 'table':
-      return table.main(REPO, apply_to_code=args.apply, check=args.check)
+      return table.main(REPO, apply_to_code=args.apply, check=args.check,
+                        version=args.protocol)
+    runs_dir = args.runs_dir
+    if args.protocol != protocol.CURRENT:
+      # A version's runs never share study plans with another's.
+      runs_dir = str(pathlib.Path(runs_dir) / args.protocol)
     options = stages.StageOptions(
-      REPO, args.runs_dir, args.data_dir,
+      REPO, runs_dir, args.data_dir,
       tuple(w for w in args.workloads.split(',') if w), args.workers,
-      args.summarize_only)
+      args.summarize_only, args.protocol)
     if args.command == 'pipeline':
       stages.run_stages(args.stages, options, args.deadline_s)
     else:

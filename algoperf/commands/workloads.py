@@ -3,7 +3,9 @@
 
 def add_arguments(parser):
   parser.add_argument('--details', action='store_true',
-                      help='also show parameter counts and data sizes')
+                      help='also show parameter counts, data sizes, the '
+                      'standard error at each target and the worst-case '
+                      'self-tuning study time')
   parser.add_argument('--suite', default='cpu', choices=['cpu', 'algoperf'],
                       help='which suite to list (default: cpu; algoperf: '
                       'AlgoPerf\'s eight families and their variants)')
@@ -16,4 +18,7 @@ def run(args) -> int:
   rows = [workload_info.describe(name, details=args.details)
           for name in registry.names(args.suite)]
   workload_info.print_table(rows, details=args.details)
+  if args.details:
+    for line in workload_info.study_time_lines(registry.suite(args.suite)):
+      print(line)
   return 0

@@ -45,6 +45,16 @@ the CPU suite (docs/targets.md shows the outcome):
 A seed that never reaches the median counts as an infinite time, which the
 median absorbs as long as most seeds reach it (the median of the best
 values guarantees that at least half do).
+
+Versions (``VERSIONS``): each benchmark version's targets come from one
+frozen version of the protocol. ``cpu-0.3`` (the targets in
+algoperf/suites/cpu.json) used 3 seeds. ``cpu-1.0`` (issue 18; frozen
+before any transfer check, not yet run) uses 5 seeds per winner and per
+variant, new rerun seeds, its own committed summaries, search spaces
+frozen by hash (``check_frozen``: a changed space fails the tests, so the
+targets cannot be re-tuned after AlgoPerf's configuration is run against
+them), and holds each base workload's budget to 30-120 s and each target
+to a resolving split (``problems``).
 """
 
 import dataclasses
@@ -56,7 +66,102 @@ TUNED_ALGORITHMS = ('nadamw', 'nesterov')
 SELF_TUNING_BASELINE = 'nadamw'
 BASE_POINTS = 8
 VARIANT_POINTS = 4
-SEEDS = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Version:
+  """One frozen version of the protocol, named by the benchmark version
+  whose targets it sets."""
+
+  name: str
+  seeds: int  # Reruns of each winner (base and variant).
+  rerun_seed: int  # Seeds the reruns' study plan (never the tuning's).
+  summaries: str  # Repository folder of its committed run summaries.
+  doc: str  # The generated page.
+  # sha256 of each tuned algorithm's search space (spaces/<alg>.json) as
+  # frozen; {}: not frozen by hash (cpu-0.3 predates the rule).
+  spaces_sha256: tuple = ()
+  budget_range: tuple | None = None  # (min, max) s of a base budget.
+  resolving_splits: bool = False  # Target SE within issue 18's goal.
+  # Seconds a self-tuning study may train at most when it misses every
+  # target: each base and its held-out variant (under the base's budget)
+  # at 3x, so the base budgets may add up to a sixth of it.
+  max_worst_case_study_s: float | None = None
+
+
+VERSIONS = {
+  'cpu-0.3': Version('cpu-0.3', seeds=3, rerun_seed=1,
+                     summaries='docs/targets/runs', doc='docs/targets.md'),
+  'cpu-1.0': Version(
+    'cpu-1.0', seeds=5, rerun_seed=3,
+    summaries='docs/targets/cpu-1.0/runs', doc='docs/targets/cpu-1.0.md',
+    spaces_sha256=(
+      ('nadamw', '81742a6aa58ae513da9d9e00a2e540a1'
+                 '1248055130d476ca12ac3fad58757676'),
+      ('nesterov', '362de47c524ca29c8b0f6d6f701cb60a'
+                   '6447fce2935b51667dff2329d0ba7b6c')),
+    budget_range=(30, 120), resolving_splits=True,
+    max_worst_case_study_s=3600),
+}
+CURRENT = 'cpu-0.3'  # The version algoperf/suites/cpu.json's targets are at.
+SEEDS = VERSIONS[CURRENT].seeds
+
+
+def version(name: str) -> Version:
+  if name not in VERSIONS:
+    raise ValueError(f'unknown protocol version {name!r}; known: '
+                     f'{", ".join(VERSIONS)}')
+  return VERSIONS[name]
+
+
+def check_frozen(protocol_version: Version, spaces_dir) -> list:
+  """Problems: a frozen version whose search spaces changed since."""
+  import hashlib
+  import pathlib
+
+  problems = []
+  for algorithm, expected in protocol_version.spaces_sha256:
+    path = pathlib.Path(spaces_dir) / f'{algorithm}.json'
+    found = hashlib.sha256(path.read_bytes()).hexdigest()
+    if found != expected:
+      problems.append(
+        f'{path}: sha256 {found}, but protocol {protocol_version.name} was '
+        f'frozen with {expected}. A frozen protocol\'s search spaces do not '
+        'change; add a new protocol version instead.')
+  return problems
+
+
+def study_problems(protocol_version: Version, budgets: list) -> list:
+  """The worst-case self-tuning study over the base ``budgets``, if too long.
+
+  Each base and its held-out variant train for 3x the base's budget.
+  """
+  limit = protocol_version.max_worst_case_study_s
+  worst = 2 * 3 * sum(budgets)
+  if limit is None or worst <= limit:
+    return []
+  return [f'a self-tuning study missing every target would train '
+          f'{worst / 60:.1f} min, over {limit / 60:.0f} min: the base '
+          f'budgets add up to {sum(budgets)} s, at most {limit / 6:.0f} s']
+
+
+def problems(protocol_version: Version, budget: float | None,
+             standard_error=None, metric: str | None = None) -> list:
+  """What a base workload's outcome breaks of the version's rules."""
+  from algoperf.target_setting import resolution
+
+  found = []
+  if protocol_version.budget_range and budget is not None:
+    low, high = protocol_version.budget_range
+    if not low <= budget <= high:
+      found.append(f'budget {budget} s outside {low}-{high} s')
+  if protocol_version.resolving_splits:
+    if standard_error is None:
+      found.append('no measured standard error at the target')
+    elif not resolution.resolves(standard_error, metric):
+      shown = resolution.format_se(standard_error, metric)
+      found.append(f'standard error {shown} above the goal')
+  return found
 BUDGET_FACTOR = 4.0 / 3.0
 EVALS_PER_RUN = 25
 # Consecutive evals averaged before taking a run's best (step 2): 3 of 25
@@ -243,6 +348,13 @@ class Targets:
   def budget(self) -> int:
     """AlgoPerf v0.5: 4/3 x the median time to target, whole seconds."""
     return math.ceil(BUDGET_FACTOR * self.median_time_to_target)
+
+  def time_spread(self) -> tuple:
+    """(fastest, slowest, seeds reaching) of the seeds' times to target."""
+    times = [o.reached_time for o in self.seeds if o.reached_time is not None]
+    if not times:
+      return (math.inf, math.inf, 0)
+    return (min(times), max(times), len(times))
 
 
 def derive_targets(seed_runs: Sequence[Run], direction: str,

@@ -34,7 +34,9 @@ ALGORITHM_DIRS = {name: pathlib.Path(__file__).resolve().parents[2]
                   / 'reference_algorithms' / name
                   for name in protocol.TUNED_ALGORITHMS}
 TUNE_SEED = 0  # Seeds the Halton search and the tuning runs.
-RERUN_SEED = 1  # Seeds the reruns: never the tuning runs' seeds.
+# Seeds the reruns (never the tuning runs' seed): cpu-0.3's, and the
+# default; each protocol version names its own (protocol.Version).
+RERUN_SEED = protocol.VERSIONS['cpu-0.3'].rerun_seed
 NO_TIME_LIMIT = 1e6  # Budget multiplier: runs stop at their horizon only.
 
 
@@ -88,12 +90,13 @@ def tuning_plan(workload, algorithm: str, num_points: int, runs_dir,
 
 
 def rerun_plan(workload, algorithm: str, hyperparameters: dict,
-               num_seeds: int, runs_dir, data_dir=None) -> study_driver.Plan:
+               num_seeds: int, runs_dir, data_dir=None,
+               rerun_seed: int = RERUN_SEED) -> study_driver.Plan:
   """The winning point, once per seed (one study per seed)."""
   space = pathlib.Path(runs_dir) / 'winners' / f'{workload.name}.json'
   records.write_json(space, [hyperparameters])
   return _plan(workload, algorithm, stage_name('seeds', algorithm), space, 1,
-               num_seeds, RERUN_SEED, runs_dir, data_dir)
+               num_seeds, rerun_seed, runs_dir, data_dir)
 
 
 def _check_same_point(job) -> None:

@@ -26,9 +26,18 @@ class StageOptions:
   workloads: tuple = ()  # A subset of the group's workloads; () = all.
   workers: int = 1
   summarize_only: bool = False  # Run nothing; re-summarise finished runs.
+  version: str = protocol.CURRENT  # The protocol version (its seeds, files).
+
+  @property
+  def protocol(self) -> protocol.Version:
+    return protocol.version(self.version)
+
+  @property
+  def summaries(self) -> pathlib.Path:
+    return self.repo / self.protocol.summaries
 
   def summary(self, kind: str, workload: str) -> pathlib.Path:
-    return self.repo / table.SUMMARIES / kind / f'{workload}.json'
+    return self.summaries / kind / f'{workload}.json'
 
 
 def _workloads(group: str, only: tuple) -> list:
@@ -43,7 +52,7 @@ def _workloads(group: str, only: tuple) -> list:
 
 def _winner(workload: str, options: StageOptions, first: str):
   """The best tuning run of ``workload``; ``first`` says what to run if none."""
-  summary = table.read_summary(options.repo / table.SUMMARIES, 'tune',
+  summary = table.read_summary(options.summaries, 'tune',
                                workload)
   if summary is None:
     raise TargetSettingError(
@@ -66,8 +75,8 @@ def _tuning_plans(workload, group: str, options: StageOptions) -> dict:
 def _seed_plans(workload, group: str, options: StageOptions) -> dict:
   best = _winner(workload.name, options, f'run `tune --stage {group}` first')
   return {best.algorithm: runs.rerun_plan(
-    workload, best.algorithm, best.hyperparameters, protocol.SEEDS,
-    options.runs_dir, options.data_dir)}
+    workload, best.algorithm, best.hyperparameters, options.protocol.seeds,
+    options.runs_dir, options.data_dir, options.protocol.rerun_seed)}
 
 
 def _plans(kind: str, group: str, options: StageOptions) -> list:
@@ -123,6 +132,9 @@ def run_stages(stages: list, options: StageOptions,
       raise TargetSettingError(
         f'stage {kind}:{group}: expected KIND:STAGE, KIND one of '
         f'{"/".join(KINDS)} and STAGE one of {"/".join(GROUPS)}.')
+  problems = protocol.check_frozen(options.protocol, runs.SPACES_DIR)
+  if problems:
+    raise TargetSettingError(' '.join(problems))
   deadline = time.monotonic() + deadline_s if deadline_s else None
   return sum(run_stage(kind, group, options, deadline)
              for kind, group in stages)

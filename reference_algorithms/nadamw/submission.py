@@ -8,24 +8,15 @@ T = ``step_hint * step_hint_factor`` (``step_hint_factor`` defaults to 1).
 
 
 from algoperf import spec
+from reference_algorithms.common import algoperf_self_tuning
 from reference_algorithms.common import batch_sizes
 from reference_algorithms.common import hyperparameters as hparams_lib
 from reference_algorithms.common import nadamw
 from reference_algorithms.common import train_step
 
 # AlgoPerf's self-tuning NAdamW baseline: fixed hyperparameters, kept for
-# reference. AlgoPerf chose them as the point of its NAdamW search that did
-# best across its workloads; its label smoothing is 0 because AlgoPerf
-# reads it with hasattr() on a dict, which is False.
-ALGOPERF_SELF_TUNING_DEFAULTS = {
-  'dropout_rate': 0.1,
-  'label_smoothing': 0.0,
-  'learning_rate': 0.0017486387539278373,
-  'one_minus_beta1': 0.06733926164,
-  'beta2': 0.9955159689799007,
-  'weight_decay': 0.08121616522670176,
-  'warmup_factor': 0.02,
-}
+# reference (reference_algorithms/algoperf_self_tuning_nadamw runs them).
+ALGOPERF_SELF_TUNING_DEFAULTS = algoperf_self_tuning.HPARAMS
 
 # The same choice made on the CPU suite by the target-setting protocol
 # (step 7, docs/targets.md): the NAdamW tuning point whose own tuning runs

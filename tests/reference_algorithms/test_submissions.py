@@ -158,6 +158,8 @@ _CONSTANT = {'schedule': 'constant', 'warmup_factor': 0.0}
 ALGORITHMS = (
   {'name': 'adadagrad'},
   {'name': 'adamw'},
+  # AlgoPerf's published self-tuning point, unedited: no search space.
+  {'name': 'algoperf_self_tuning_nadamw', 'ruleset': 'self'},
   {'name': 'ghost_bn'},
   {'name': 'linear_decay_nadamw'},
   {'name': 'lion', 'shows': every_coordinate_moves_by_the_learning_rate,
@@ -178,6 +180,8 @@ ALGORITHMS = (
 )
 NAMES = [row['name'] for row in ALGORITHMS]
 MECHANISMS = [row for row in ALGORITHMS if 'shows' in row]
+RULESETS = {row['name']: row.get('ruleset', 'external') for row in ALGORITHMS}
+TUNABLE = [name for name in NAMES if RULESETS[name] == 'external']
 
 
 def _load(name):
@@ -194,7 +198,7 @@ def test_the_table_has_a_row_for_every_algorithm():
 @pytest.mark.parametrize('name', NAMES)
 def test_the_directory_is_a_complete_valid_submission(name):
   directory = ROOT / name
-  problems, _ = validation.folder_checks(directory, 'external')
+  problems, _ = validation.folder_checks(directory, RULESETS[name])
   problems += submission_rules.check_source(directory / 'submission.py')
   assert not problems, problems
   module = _load(name).module
@@ -202,7 +206,12 @@ def test_the_directory_is_a_complete_valid_submission(name):
     module, 'DEFAULTS', None)
   assert defaults, (f'{name}: no DEFAULTS; a reference algorithm states the '
                     'hyperparameters it runs with when self-tuning')
-  space = tuning.load_search_space(directory / 'tuning_search_space.json')
+  if RULESETS[name] == 'self':
+    assert not (directory / 'tuning_search_space.json').exists(), (
+      f'{name} ignores its hyperparameters: a search space would mislead')
+    space = []
+  else:
+    space = tuning.load_search_space(directory / 'tuning_search_space.json')
   for point in space if isinstance(space, list) else [space]:
     assert not set(point) - set(defaults), (
       f'{name}: the search space names {set(point) - set(defaults)}, which '
@@ -230,7 +239,7 @@ def test_self_tuning_training_lowers_the_loss_on_mnist(name, tmp_path):
   assert after < before, f'{name}: train loss {before:.4f} -> {after:.4f}'
 
 
-@pytest.mark.parametrize('name', NAMES)
+@pytest.mark.parametrize('name', TUNABLE)
 def test_the_first_search_space_point_trains(name, tmp_path):
   space = tuning.load_search_space(ROOT / name / 'tuning_search_space.json')
   point = tuning.trial_points(space, 1, seed=0)[0]
@@ -254,3 +263,20 @@ def test_one_step_on_every_cpu_suite_workload(name, workload_name, tmp_path):
                           workload_name=workload_name)
   assert result.status == records.MAX_STEPS, result.message
   assert rows[-1]['global_step'] == 1
+
+
+def test_the_algoperf_point_is_used_whatever_is_passed(tmp_path):
+  """AlgoPerf's self-tuning file ignores hyperparameters; so does ours:
+  the same seed with and without a (wild) point trains the same."""
+  name = 'algoperf_self_tuning_nadamw'
+  wild = {'learning_rate': 10.0, 'warmup_factor': 0.0}
+  _, _, own = train(name, tmp_path / 'none', None, max_steps=2)
+  _, _, given = train(name, tmp_path / 'wild', wild, max_steps=2)
+  for a, b in zip(_leaves(own.steps[-1][1]), _leaves(given.steps[-1][1])):
+    np.testing.assert_array_equal(a, b)
+  module = _load(name).module
+  from reference_algorithms.common import algoperf_self_tuning
+  assert {k: module.DEFAULTS[k] for k in algoperf_self_tuning.HPARAMS} == (
+    algoperf_self_tuning.HPARAMS)
+  assert module.DEFAULTS['step_hint_factor'] == 1.0
+  assert module.DEFAULTS['grad_clip'] is None

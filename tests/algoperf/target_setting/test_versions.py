@@ -1,0 +1,79 @@
+"""Protocol versions: cpu-0.3 keeps the suite's targets, cpu-1.0 is frozen."""
+
+import shutil
+
+import pytest
+
+from algoperf.target_setting import protocol
+from algoperf.target_setting import runs
+from algoperf.target_setting import stages
+from algoperf.target_setting import table
+from tests.algoperf.target_setting.test_protocol import make_run
+from tests.algoperf.target_setting.test_table import REPO
+from tests.algoperf.target_setting.test_table import _summary
+
+
+def test_cpu_1_0_is_frozen_with_the_committed_search_spaces():
+  assert protocol.check_frozen(protocol.version('cpu-1.0'),
+                               runs.SPACES_DIR) == []
+
+
+def test_a_changed_search_space_breaks_the_frozen_version(tmp_path):
+  shutil.copytree(runs.SPACES_DIR, tmp_path, dirs_exist_ok=True)
+  path = tmp_path / 'nadamw.json'
+  path.write_text(path.read_text().replace('0.01', '0.02'))
+  problems = protocol.check_frozen(protocol.version('cpu-1.0'), tmp_path)
+  assert len(problems) == 1 and 'nadamw.json' in problems[0]
+  # cpu-0.3 predates freezing by hash: nothing to check.
+  assert protocol.check_frozen(protocol.version('cpu-0.3'), tmp_path) == []
+
+
+def test_versions_differ_in_seeds_files_and_rules():
+  old, new = protocol.version('cpu-0.3'), protocol.version('cpu-1.0')
+  assert (old.seeds, new.seeds) == (3, 5) and protocol.SEEDS == 3
+  assert old.rerun_seed != new.rerun_seed
+  assert old.summaries != new.summaries and old.doc != new.doc
+  assert protocol.problems(old, 2, None, 'accuracy') == []
+  assert protocol.problems(new, 2, 0.001, 'accuracy') == [
+    'budget 2 s outside 30-120 s']
+  assert protocol.problems(new, 60, 0.004, 'loss') == []
+  assert 'above the goal' in protocol.problems(new, 60, 0.004, 'wer')[0]
+  assert 'no measured' in protocol.problems(new, 60, None, 'wer')[0]
+  # 8 bases + 8 held-out at 3x: the base budgets may add up to 600 s.
+  assert protocol.study_problems(new, [75] * 8) == []
+  assert '61.2 min' in protocol.study_problems(new, [76.5] * 8)[0]
+  assert protocol.study_problems(old, [1000]) == []
+  with pytest.raises(ValueError, match='cpu-0.3, cpu-1.0'):
+    protocol.version('cpu-9')
+
+
+def test_stage_options_follow_the_version(tmp_path):
+  options = stages.StageOptions(tmp_path, str(tmp_path), version='cpu-1.0')
+  assert options.summary('seeds', 'w') == (
+    tmp_path / 'docs/targets/cpu-1.0/runs/seeds/w.json')
+  assert stages.StageOptions(tmp_path, '').summary('tune', 'w') == (
+    tmp_path / 'docs/targets/runs/tune/w.json')
+
+
+def test_five_seeds_and_the_spread_of_their_times(tmp_path):
+  _summary(tmp_path, 'tune', 'w', [make_run(7, [0.5, 0.9], trial=1)])
+  seeds = [make_run(i, [0.9, 0.94], times=[5.0 + i, 10.0 + i])
+           for i in range(1, 4)]
+  _summary(tmp_path, 'seeds', 'w', seeds)
+  # Three seeds set a cpu-0.3 target, not a cpu-1.0 one.
+  assert list(table.derive(tmp_path, ['w'], {}, seeds=3)) == ['w']
+  assert table.derive(tmp_path, ['w'], {}, seeds=5) == {}
+  seeds += [make_run(4, [0.5, 0.6]), make_run(5, [0.9, 0.96],
+                                              times=[30.0, 40.0])]
+  _summary(tmp_path, 'seeds', 'w', seeds)
+  entry = table.derive(tmp_path, ['w'], {}, seeds=5)['w']
+  # Smoothed bests 0.92 x3, 0.55, 0.93: the median 0.92 is reached at the
+  # second eval by seeds 1-3 (11, 12, 13 s) and seed 5 (40 s).
+  assert entry['time_spread'] == (11.0, 40.0, 4)
+  page = table.render({'w': entry}, [], None, protocol.version('cpu-1.0'))
+  assert '| 11-40 (4/5) |' in page
+  assert '5 new seeds' in page and '30-120 s' in page
+
+
+def test_the_cpu_1_0_page_is_current():
+  assert table.main(REPO, check=True, version='cpu-1.0') == 0
