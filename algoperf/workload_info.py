@@ -36,7 +36,9 @@ def describe(name: str, details: bool = False) -> dict:
     row['test SE'] = resolution.format_se(se and se.test, metric)
 
     workload = registry.make_workload(name)
-    params, _ = workload.init_model_fn(jax.random.PRNGKey(0))
+    # Shapes only: AlgoPerf-size models (criteo1tb's 539M parameters) would
+    # take minutes and gigabytes to initialise for a count.
+    params, _ = jax.eval_shape(workload.init_model_fn, jax.random.PRNGKey(0))
     row['params'] = sum(math.prod(x.shape) for x in jax.tree.leaves(params))
     row['train/val/test'] = (
       f'{workload.num_train_examples}/{workload.num_validation_examples}/'
@@ -92,6 +94,8 @@ def worst_case_study_seconds(suite, families: bool = False) -> tuple:
   variant). Training time only: evals, start-up and warm-up come on top.
   """
   bases = suite.families if families else suite.base_workloads
+  # Facts-only families (AlgoPerf's mnist and cifar) have no budget here.
+  bases = [base for base in bases if suite.workloads[base].runnable]
   seconds, trials = 0.0, 0
   for base in bases:
     try:
@@ -114,5 +118,5 @@ def study_time_lines(suite) -> list:
       f'Worst-case self-tuning study, {what} of {suite.name} '
       f'{suite.benchmark_version} ({trials} trials at '
       f'{SELF_TUNING_MULTIPLIER}x budget, every target missed): '
-      f'{seconds / 60:.1f} min of training.')
+      f'{seconds / 60:,.1f} min of training.')
   return lines

@@ -37,6 +37,14 @@ def test_every_family_and_variant_is_runnable_with_algoperf_facts():
   assert len(suite.variants('wmt')) == 3
 
 
+@pytest.mark.parametrize('name', registry.names('algoperf'))
+def test_every_import_string_names_the_workload_class_of_that_name(name):
+  # The suite file and the workload modules are written separately; a
+  # misspelt class name would only surface when someone runs it.
+  workload_class = registry.get_workload_class(name)
+  assert workload_class.name == name
+
+
 @pytest.mark.parametrize('name, version, budget, step_hint', [
   ('imagenet_resnet', '0.6', 66_159, 195_999),
   ('imagenet_resnet', '0.5', 63_008, 195_999),
