@@ -118,6 +118,9 @@ def test_timestamped_reruns_are_gathered_in_listing_order(tmp_path):
   assert not finding.fatal and 'of its own' in finding.problem
 
 
+# End to end (real trials, 20-40 s on 2 cores): in the slow set, to keep
+# CI's fast suite within its time (docs/design.md §13).
+@pytest.mark.slow
 def test_a_fresh_study_directory_reads(tmp_path):
   experiment_dir = tmp_path / 'experiments'
   for name in ('first', 'second'):

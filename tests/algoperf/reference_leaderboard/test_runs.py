@@ -3,6 +3,8 @@
 import csv
 import json
 
+import pytest
+
 from algoperf.reference_leaderboard import held_out
 from algoperf.reference_leaderboard import run_info
 from algoperf.reference_leaderboard.held_out import SKIP
@@ -18,6 +20,9 @@ def _run(exp, *args) -> int:
                                *studies, *args])
 
 
+# End to end (real trials, 20-40 s on 2 cores): in the slow set, to keep
+# CI's fast suite within its time (docs/design.md §13).
+@pytest.mark.slow
 def test_run_pack_page_end_to_end(tmp_path, monkeypatch, capsys):
   exp, out = tmp_path / 'exp', tmp_path / 'board'
   # Pretend nadamw reached mnist (synthetic data cannot): its held-out
@@ -79,6 +84,9 @@ def test_run_pack_page_end_to_end(tmp_path, monkeypatch, capsys):
     assert (out / name).stat().st_size > 1000, name
 
 
+# End to end (real trials, 20-40 s on 2 cores): in the slow set, to keep
+# CI's fast suite within its time (docs/design.md §13).
+@pytest.mark.slow
 def test_held_out_trial_of_a_missed_study_waits_for_the_median(
     tmp_path, monkeypatch, capsys):
   # Base reached in studies 1 and 2 only: the variant of study 0 is needed

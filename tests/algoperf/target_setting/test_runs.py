@@ -47,6 +47,9 @@ def test_a_finished_seed_run_of_another_winner_is_refused(tmp_path):
   assert done == []
 
 
+# End to end (real trials, 20-40 s on 2 cores): in the slow set, to keep
+# CI's fast suite within its time (docs/design.md §13).
+@pytest.mark.slow
 def test_runs_go_longest_first_and_none_start_after_the_deadline(tmp_path):
   empty = tmp_path / 'no_data'  # Every run fails at once: no training.
   empty.mkdir()
