@@ -27,6 +27,8 @@ import pathlib
 import subprocess
 import sys
 
+from algoperf import registry
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FAMILY_DIR = REPO / 'scripts' / 'algoperf_params'
 OUT_DIR = REPO / 'tests' / 'workloads' / 'algoperf_params'
@@ -103,8 +105,10 @@ print('@@JSON@@' + json.dumps(out))
 
 def families(chosen: str | None, family_dir: pathlib.Path = FAMILY_DIR
              ) -> list:
-  found = sorted(p.stem for p in family_dir.glob('*.py')
-                 if not p.name.startswith('_'))
+  # Only the AlgoPerf suite's families: the folder also keeps helpers of
+  # other checks (librispeech_outputs.py, for the output-parity tests).
+  known = registry.suite('algoperf').families
+  found = sorted(p.stem for p in family_dir.glob('*.py') if p.stem in known)
   if chosen:
     if chosen not in found:
       raise SystemExit(f'error: no {family_dir / chosen}.py; families: '
