@@ -14,9 +14,8 @@ test of whether the suite's targets transfer.
 from algoperf import spec
 from reference_algorithms.common import algoperf_self_tuning
 from reference_algorithms.common import batch_sizes
-from reference_algorithms.common import hyperparameters as hparams_lib
-from reference_algorithms.common import nadamw
 from reference_algorithms.common import train_step
+from reference_algorithms.nadamw import submission as nadamw_submission
 
 # AlgoPerf's point, and how its code trains with it: the schedule spans
 # the whole step_hint (step_hint_factor 1), cosine, no clipping.
@@ -35,18 +34,10 @@ def init_optimizer_state(
   hyperparameters: spec.Hyperparameters,
   rng: spec.RandomState,
 ) -> spec.OptimizerState:
-  """NAdamW with warmup + cosine; (opt_state, opt_update_fn)."""
-  del model_state, rng, hyperparameters  # AlgoPerf's point, always.
-  hp = hparams_lib.resolve(None, DEFAULTS)
-  schedule = hparams_lib.learning_rate_schedule(hp, workload.step_hint)
-  tx = nadamw.nadamw(
-    learning_rate=schedule,
-    b1=1.0 - hp.one_minus_beta1,
-    b2=hp.beta2,
-    eps=1e-8,
-    weight_decay=hp.weight_decay,
-  )
-  return train_step.init_optimizer_state(workload, model_params, tx)
+  """NAdamW with warmup + cosine (nadamw's); (opt_state, opt_update_fn)."""
+  del hyperparameters  # AlgoPerf's point, always.
+  return nadamw_submission.init_optimizer_state(
+    workload, model_params, model_state, DEFAULTS, rng)
 
 
 _update_params = train_step.make_update_params(DEFAULTS)

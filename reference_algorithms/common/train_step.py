@@ -208,10 +208,13 @@ def update_params(
 
 
 
-def make_update_params(defaults: dict[str, Any]):
+def make_update_params(defaults: dict[str, Any], step_for=None):
   """AlgoPerf's ``update_params`` for a submission whose hyperparameters
   default to ``defaults`` (used when self-tuning, or for names the search
   space leaves out); the step itself is ``update_params`` above.
+
+  ``step_for(hp, model_state, batch)``, if given, picks the jitted step of
+  each update (None: the default step), e.g. ghost_bn's ghost-batch step.
   """
   def submission_update_params(
     workload: spec.Workload,
@@ -230,8 +233,9 @@ def make_update_params(defaults: dict[str, Any]):
     """Return (updated_optimizer_state, updated_params, updated_model_state)."""
     del current_params_types, loss_type, eval_results, train_state
     hp = hparams_lib.resolve(hyperparameters, defaults)
+    step = step_for(hp, model_state, batch) if step_for else None
     return update_params(workload, current_param_container, model_state, hp,
-                         batch, optimizer_state, global_step, rng)
+                         batch, optimizer_state, global_step, rng, step=step)
 
   return submission_update_params
 

@@ -15,9 +15,7 @@ workload's name. Optimizer, schedule and hyperparameters are NAdamW's
 
 import functools
 
-from algoperf import spec
 from reference_algorithms.common import ghost_batch
-from reference_algorithms.common import hyperparameters as hparams_lib
 from reference_algorithms.common import train_step
 from reference_algorithms.nadamw import submission as nadamw
 
@@ -44,24 +42,8 @@ def step_for(model_state, batch, ghost_batch_size: int):
   return _jitted_ghost_step(int(ghost_batch_size))
 
 
-def update_params(
-  workload: spec.Workload,
-  current_param_container: spec.ParameterContainer,
-  current_params_types: spec.ParameterTypeTree,
-  model_state: spec.ModelAuxiliaryState,
-  hyperparameters: spec.Hyperparameters,
-  batch: dict[str, spec.Tensor],
-  loss_type: spec.LossType,
-  optimizer_state: spec.OptimizerState,
-  eval_results: list,
-  global_step: int,
-  rng: spec.RandomState,
-  train_state=None,
-) -> spec.UpdateReturn:
-  """NAdamW's update, with ghost batches where the model has statistics."""
-  del current_params_types, loss_type, eval_results, train_state
-  hp = hparams_lib.resolve(hyperparameters, DEFAULTS)
-  return train_step.update_params(
-    workload, current_param_container, model_state, hp, batch,
-    optimizer_state, global_step, rng,
-    step=step_for(model_state, batch, hp.ghost_batch_size))
+# NAdamW's update through the shared train step, with ghost batches where
+# the model has statistics.
+update_params = train_step.make_update_params(
+  DEFAULTS, step_for=lambda hp, model_state, batch: step_for(
+    model_state, batch, hp.ghost_batch_size))

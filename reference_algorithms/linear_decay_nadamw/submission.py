@@ -11,6 +11,7 @@ T = ``step_hint * step_hint_factor``.
 
 
 from algoperf import spec
+from reference_algorithms.common import algoperf_self_tuning
 from reference_algorithms.common import batch_sizes
 from reference_algorithms.common import hyperparameters as hparams_lib
 from reference_algorithms.common import nadamw
@@ -18,13 +19,7 @@ from reference_algorithms.common import train_step
 
 # AlgoPerf's self-tuning NAdamW values, with a linear decay.
 DEFAULTS = {
-  'dropout_rate': 0.1,
-  'label_smoothing': 0.0,
-  'learning_rate': 0.0017486387539278373,
-  'one_minus_beta1': 0.06733926164,
-  'beta2': 0.9955159689799007,
-  'weight_decay': 0.08121616522670176,
-  'warmup_factor': 0.02,
+  **algoperf_self_tuning.HPARAMS,
   'step_hint_factor': 1.0,
   'grad_clip': None,
   'schedule': 'linear',

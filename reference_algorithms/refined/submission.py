@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from algoperf import refined_schedule
 from algoperf import spec
 from reference_algorithms import schedules
+from reference_algorithms.common import algoperf_self_tuning
 from reference_algorithms.common import batch_sizes
 from reference_algorithms.common import hyperparameters as hparams_lib
 from reference_algorithms.common import nadamw
@@ -28,12 +29,7 @@ _LOGGER = logging.getLogger(__name__)
 
 # AlgoPerf's self-tuning NAdamW values; the schedule comes from a file.
 DEFAULTS = {
-  'dropout_rate': 0.1,
-  'label_smoothing': 0.0,
-  'learning_rate': 0.0017486387539278373,
-  'one_minus_beta1': 0.06733926164,
-  'beta2': 0.9955159689799007,
-  'weight_decay': 0.08121616522670176,
+  **algoperf_self_tuning.HPARAMS,
   'warmup_factor': 0.0,  # A refined schedule holds its own warm-up.
   'step_hint_factor': 1.0,
   'grad_clip': None,
