@@ -38,6 +38,17 @@ def param_shapes(workload) -> dict:
   return flat_shapes(variables['params'])
 
 
+def assert_table_lists(family: str, classes: dict) -> None:
+  """The family's table names exactly ``classes`` (workload name -> class),
+  and each workload's output layer (a property of the instance for some)
+  is a top-level module of its tree."""
+  workloads = table(family)['workloads']
+  assert set(workloads) == set(classes)
+  for name, entry in workloads.items():
+    top = {path.split('/')[0] for path in entry['shapes']}
+    assert classes[name]().output_layer_name in top, name
+
+
 def assert_matches_table(family: str, workload) -> int:
   """Asserts leaf-by-leaf equality with AlgoPerf's table; returns the count."""
   expected = table(family)['workloads'][workload.name]

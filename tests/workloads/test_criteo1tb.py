@@ -34,8 +34,8 @@ COUNTS = {'criteo1tb': 539_267_457, 'criteo1tb_layernorm': 539_275_137,
 SMALL_VOCAB = 32 * 128 * 16  # AlgoPerf's Criteo1TbDlrmSmallTestWorkload.
 
 
-def test_the_table_lists_exactly_our_workloads():
-  assert set(param_table.table(FAMILY)['workloads']) == set(CLASSES)
+def test_the_table_lists_exactly_our_workloads_and_output_layers():
+  param_table.assert_table_lists(FAMILY, CLASSES)
 
 
 @pytest.mark.parametrize('name', sorted(CLASSES))

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from algoperf import spec
+from tests.workloads import param_table
 from workloads.librispeech_conformer import frontend
 from workloads.librispeech_conformer import model as conformer_model
 from workloads.librispeech_conformer import specaugment
@@ -28,7 +29,6 @@ from workloads.librispeech_conformer import wer
 from workloads.librispeech_conformer import workload as conformer_workload
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-PARAMS_DIR = REPO / 'tests' / 'workloads' / 'algoperf_params'
 CLASSES = {
   'librispeech_conformer':
     conformer_workload.LibriSpeechConformerWorkload,
@@ -42,35 +42,7 @@ CLASSES = {
 
 
 def algoperf_table(family: str) -> dict:
-  return json.loads((PARAMS_DIR / f'{family}.json').read_text())['workloads']
-
-
-def param_shapes(workload_class, num_samples: int) -> dict:
-  """{'path/to/leaf': shape} of the class's model, by jax.eval_shape.
-
-  Our module names are AlgoPerf's, so paths need no mapping. Parameter
-  shapes do not depend on the audio length; a short one traces as well.
-  """
-  module = workload_class.model_class(**{
-    setting: getattr(workload_class, setting)
-    for setting in workload_class.model_settings})
-  audio = jax.ShapeDtypeStruct((1, num_samples), jnp.float32)
-  variables = jax.eval_shape(functools.partial(module.init, train=False),
-                             {'params': jax.random.PRNGKey(0)}, (audio, audio))
-  flat = jax.tree_util.tree_flatten_with_path(variables['params'])[0]
-  return {'/'.join(str(key.key) for key in path): list(leaf.shape)
-          for path, leaf in flat}
-
-
-def assert_matches_algoperf(ours: dict, theirs: dict) -> None:
-  """Same leaves, path by path, same shapes, same total."""
-  assert sorted(ours) == sorted(theirs), (
-    f'only ours: {sorted(set(ours) - set(theirs))[:5]}, '
-    f'only AlgoPerf: {sorted(set(theirs) - set(ours))[:5]}')
-  different = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
-  assert not different, different
-  assert (sum(math.prod(s) for s in ours.values())
-          == sum(math.prod(s) for s in theirs.values()))
+  return param_table.table(family)['workloads']
 
 
 def test_table_names_every_workload_and_its_algoperf_count():
@@ -85,8 +57,9 @@ def test_table_names_every_workload_and_its_algoperf_count():
 
 @pytest.mark.parametrize('name', sorted(CLASSES))
 def test_parameter_tree_equals_algoperf(name):
-  theirs = algoperf_table('librispeech_conformer')[name]['shapes']
-  assert_matches_algoperf(param_shapes(CLASSES[name], 16_000), theirs)
+  workload = CLASSES[name]()
+  assert workload.name == name
+  param_table.assert_matches_table('librispeech_conformer', workload)
 
 
 def test_variants_change_one_setting_each():

@@ -11,12 +11,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tests.workloads import param_table
 from tests.workloads.test_librispeech_conformer import algoperf_table
-from tests.workloads.test_librispeech_conformer import assert_matches_algoperf
 from tests.workloads.test_librispeech_conformer import (
   assert_outputs_equal_algoperfs,
 )
-from tests.workloads.test_librispeech_conformer import param_shapes
 from tests.workloads.test_librispeech_conformer import regenerate_table
 from tests.workloads.test_librispeech_conformer import train_and_evaluate
 from workloads.librispeech_deepspeech import model
@@ -44,8 +43,9 @@ def test_table_names_every_workload_and_its_algoperf_count():
 
 @pytest.mark.parametrize('name', sorted(CLASSES))
 def test_parameter_tree_equals_algoperf(name):
-  theirs = algoperf_table('librispeech_deepspeech')[name]['shapes']
-  assert_matches_algoperf(param_shapes(CLASSES[name], 16_000), theirs)
+  workload = CLASSES[name]()
+  assert workload.name == name
+  param_table.assert_matches_table('librispeech_deepspeech', workload)
 
 
 def test_variants_change_what_algoperfs_change():

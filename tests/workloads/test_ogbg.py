@@ -36,8 +36,8 @@ COUNTS = {'ogbg': 3_554_176, 'ogbg_gelu': 3_554_176, 'ogbg_silu': 3_554_176,
           'ogbg_model_size': 2_571_648}
 
 
-def test_the_table_lists_exactly_our_workloads():
-  assert set(param_table.table(FAMILY)['workloads']) == set(CLASSES)
+def test_the_table_lists_exactly_our_workloads_and_output_layers():
+  param_table.assert_table_lists(FAMILY, CLASSES)
 
 
 @pytest.mark.parametrize('name', sorted(CLASSES))

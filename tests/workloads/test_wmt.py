@@ -41,8 +41,8 @@ TINY = dict(vocab_size=40, emb_dim=16, num_heads=2, num_layers=2, qkv_dim=16,
             mlp_dim=32, max_len=256)
 
 
-def test_the_table_lists_exactly_our_workloads():
-  assert set(param_table.table(FAMILY)['workloads']) == set(CLASSES)
+def test_the_table_lists_exactly_our_workloads_and_output_layers():
+  param_table.assert_table_lists(FAMILY, CLASSES)
 
 
 @pytest.mark.parametrize('name', sorted(CLASSES))
