@@ -281,3 +281,16 @@ def dataset_for(name: str) -> RawDataset | None:
 
 def file_size(paths) -> int:
   return sum(pathlib.Path(p).stat().st_size for p in paths)
+
+
+def load_sentencepiece(path, made_by: str):
+  """The SentencePiece model at ``path``; ``made_by`` names what wrote it
+  (for the error's fix). The WMT and LibriSpeech families use one each."""
+  import sentencepiece
+
+  path = pathlib.Path(path)
+  try:
+    return sentencepiece.SentencePieceProcessor(model_proto=path.read_bytes())
+  except (OSError, RuntimeError) as e:
+    raise DataError(f'{path} is not a SentencePiece model ({e}); restore '
+                    f'the one {made_by}.') from None

@@ -165,15 +165,8 @@ def _read_flac(path: pathlib.Path) -> np.ndarray:
 
 
 def load_tokenizer(path):
-  import sentencepiece
-
-  path = pathlib.Path(path)
-  try:
-    return sentencepiece.SentencePieceProcessor(model_proto=path.read_bytes())
-  except (OSError, RuntimeError) as e:
-    raise DataError(f'{path} is not a SentencePiece model ({e}); restore '
-                    'the one AlgoPerf\'s librispeech_tokenizer wrote.'
-                    ) from None
+  return raw.load_sentencepiece(
+    path, "AlgoPerf's librispeech_tokenizer wrote")
 
 
 DATASET = LibriSpeech()

@@ -130,16 +130,7 @@ def pack(pairs, length: int = MAX_LENGTH):
 
 
 def load_tokenizer(path):
-  import pathlib
-
-  import sentencepiece
-
-  path = pathlib.Path(path)
-  try:
-    return sentencepiece.SentencePieceProcessor(model_proto=path.read_bytes())
-  except (OSError, RuntimeError) as e:
-    raise DataError(f'{path} is not a SentencePiece model ({e}); restore '
-                    'the one AlgoPerf\'s dataset_setup.py trained.') from None
+  return raw.load_sentencepiece(path, "AlgoPerf's dataset_setup.py trained")
 
 
 DATASET = Wmt()
