@@ -21,6 +21,7 @@ dropout_rate)``.
 import atexit
 import dataclasses
 import functools
+import importlib
 import math
 import queue
 import threading
@@ -45,6 +46,23 @@ def _fact(field: str) -> property:
   """A read-only property returning ``self.facts.<field>``."""
   return property(lambda self: getattr(self.facts, field),
                   doc=f'``{field}`` from the suite file (algoperf.registry).')
+
+
+class DataSide:
+  """A class attribute read from the data side's module on first use.
+
+  ``workloads/<family>/dataset.py`` is the data side (``BUILDER``, a
+  detokenizer); it is imported only when data is read, so a workload's
+  model side and its synthetic-data tests work without it::
+
+    dataset_builder = DataSide('workloads.wmt.dataset', 'BUILDER')
+  """
+
+  def __init__(self, module: str, attribute: str):
+    self._module, self._attribute = module, attribute
+
+  def __get__(self, obj, owner):
+    return getattr(importlib.import_module(self._module), self._attribute)
 
 
 class ArrayWorkload(spec.Workload):

@@ -16,20 +16,6 @@ from algoperf import spec
 from workloads.criteo1tb import model
 
 
-class _DatasetBuilder:
-  """``dataset_builder``, read from the class: the data side's builder.
-
-  ``workloads/criteo1tb/dataset.py`` (the data side) defines ``BUILDER``;
-  it is imported on first read so the model side (and its tests, on
-  synthetic data) works without it.
-  """
-
-  def __get__(self, obj, owner):
-    from workloads.criteo1tb import dataset
-
-    return dataset.BUILDER
-
-
 class Criteo1TbDlrmSmallWorkload(base_workload.ArrayWorkload):
   """DLRM-small: bottom (512, 256, 128), top (1024, 1024, 512, 256, 1)."""
 
@@ -43,7 +29,9 @@ class Criteo1TbDlrmSmallWorkload(base_workload.ArrayWorkload):
     num_validation_examples / eval_batch_size) * eval_batch_size
   default_batch_size = 262_144  # AlgoPerf's reference algorithms'.
   loss_type = spec.LossType.SIGMOID_CROSS_ENTROPY
-  dataset_builder = _DatasetBuilder()
+  # The data side's builder, imported only when data is read.
+  dataset_builder = base_workload.DataSide('workloads.criteo1tb.dataset',
+                                          'BUILDER')
   input_keys = ('inputs', 'targets')
 
   model_class = model.DlrmSmall

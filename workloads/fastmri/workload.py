@@ -43,11 +43,9 @@ class FastMRIWorkload(base_workload.ArrayWorkload):
   use_tanh = False
   use_layer_norm = False
 
-  @property
-  def dataset_builder(self):
-    """The data side's builder, imported only when data is read."""
-    from workloads.fastmri import dataset
-    return dataset.BUILDER
+  # The data side's builder, imported only when data is read.
+  dataset_builder = base_workload.DataSide('workloads.fastmri.dataset',
+                                          'BUILDER')
 
   def init_inputs(self):
     # AlgoPerf initialises on 13 slices; a single one gives the same tree.

@@ -76,11 +76,9 @@ class ImagenetResNetWorkload(base_workload.ArrayWorkload):
   activation = staticmethod(nn.relu)
   bn_init_scale = 0.0
 
-  @property
-  def dataset_builder(self):
-    """The data side's builder, imported only when data is read."""
-    from workloads.imagenet_resnet import dataset
-    return dataset.BUILDER
+  # The data side's builder, imported only when data is read.
+  dataset_builder = base_workload.DataSide('workloads.imagenet_resnet.dataset',
+                                          'BUILDER')
 
   def init_inputs(self):
     return model.init_inputs(1)

@@ -6,6 +6,7 @@ model, no model state, eval batches of 2048 and the data side's mixup and
 RandAugment on training batches (README.md).
 """
 
+from algoperf import base_workload
 from workloads.imagenet_resnet import workload as resnet_workload
 from workloads.imagenet_vit import model
 
@@ -25,11 +26,9 @@ class ImagenetVitWorkload(resnet_workload.ImagenetResNetWorkload):
   use_post_layer_norm = False
   use_map = False
 
-  @property
-  def dataset_builder(self):
-    """The data side's builder, imported only when data is read."""
-    from workloads.imagenet_vit import dataset
-    return dataset.BUILDER
+  # The data side's builder, imported only when data is read.
+  dataset_builder = base_workload.DataSide('workloads.imagenet_vit.dataset',
+                                          'BUILDER')
 
   def init_inputs(self):
     return model.init_inputs(1)

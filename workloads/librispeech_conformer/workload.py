@@ -8,7 +8,6 @@ CTC decoding and the word error rate (lower is better). The data side
 detokeniser) is imported lazily, so synthetic data needs none of it.
 """
 
-import importlib
 
 import jax
 import jax.numpy as jnp
@@ -36,19 +35,8 @@ def model_batch(batch: dict) -> dict:
           for key, (values, paddings) in PAIRS.items()}
 
 
-class DataSide:
-  """Reads an attribute of the data side's module on first use, by class.
-
-  ``workloads/<family>/dataset.py`` is the data side's (``BUILDER``,
-  ``load_detokenizer``); imported only when data is read, so the model
-  side and its synthetic-data tests work without it.
-  """
-
-  def __init__(self, module: str, attribute: str):
-    self._module, self._attribute = module, attribute
-
-  def __get__(self, obj, owner):
-    return getattr(importlib.import_module(self._module), self._attribute)
+# The data side (BUILDER, load_detokenizer), imported when data is read.
+_DATA = 'workloads.librispeech_conformer.dataset'
 
 
 class PairedBatches(base_workload.ShuffledBatches):
@@ -74,10 +62,8 @@ class LibriSpeechConformerWorkload(base_workload.ArrayWorkload):
   loss_type = spec.LossType.CTC_LOSS
   input_keys = ('inputs', 'input_paddings', 'targets', 'target_paddings')
   output_layer_name = 'Dense_0'
-  dataset_builder = DataSide('workloads.librispeech_conformer.dataset',
-                             'BUILDER')
-  load_detokenizer = DataSide('workloads.librispeech_conformer.dataset',
-                              'load_detokenizer')
+  dataset_builder = base_workload.DataSide(_DATA, 'BUILDER')
+  load_detokenizer = base_workload.DataSide(_DATA, 'load_detokenizer')
 
   # Model settings; each variant overrides one.
   model_class = model.Conformer

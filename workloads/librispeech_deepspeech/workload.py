@@ -5,6 +5,7 @@ batch format, loss, decoding, word error rate, split sizes and batch sizes
 are librispeech_conformer's; only the model and its variants differ.
 """
 
+from algoperf import base_workload
 from workloads.librispeech_conformer import workload as conformer_workload
 from workloads.librispeech_deepspeech import model
 
@@ -17,8 +18,8 @@ class LibriSpeechDeepSpeechWorkload(
   18,381,312 parameters."""
 
   name = 'librispeech_deepspeech'
-  dataset_builder = conformer_workload.DataSide(_DATA, 'BUILDER')
-  load_detokenizer = conformer_workload.DataSide(_DATA, 'load_detokenizer')
+  dataset_builder = base_workload.DataSide(_DATA, 'BUILDER')
+  load_detokenizer = base_workload.DataSide(_DATA, 'load_detokenizer')
 
   # Model settings; each variant overrides some, as AlgoPerf's do.
   model_class = model.Deepspeech

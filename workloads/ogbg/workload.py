@@ -40,20 +40,6 @@ def _sigmoid_cross_entropy(logits, labels, xp):
           + xp.log(1 + xp.exp(-xp.abs(logits))))
 
 
-class _DatasetBuilder:
-  """``dataset_builder``, read from the class: the data side's builder.
-
-  ``workloads/ogbg/dataset.py`` (the data side) defines ``BUILDER``; it is
-  imported on first read so the model side (and its tests, on synthetic
-  data) works without it.
-  """
-
-  def __get__(self, obj, owner):
-    from workloads.ogbg import dataset
-
-    return dataset.BUILDER
-
-
 def stored_graph(arrays, i: int) -> dict:
   """Graph ``i`` of a stored split, its padded slots dropped."""
   n, m = int(arrays['num_nodes'][i]), int(arrays['num_edges'][i])
@@ -112,7 +98,9 @@ class OgbgWorkload(base_workload.ArrayWorkload):
   eval_batch_size = 32_768
   default_batch_size = 512  # AlgoPerf's reference algorithms'.
   loss_type = spec.LossType.SIGMOID_CROSS_ENTROPY
-  dataset_builder = _DatasetBuilder()
+  # The data side's builder, imported only when data is read.
+  dataset_builder = base_workload.DataSide('workloads.ogbg.dataset',
+                                          'BUILDER')
   input_keys = STORED_KEYS
 
   model_class = model.GNN

@@ -27,20 +27,6 @@ MODEL_KEYS = ('inputs', 'targets', 'inputs_position', 'targets_position',
               'inputs_segmentation', 'targets_segmentation')
 
 
-class _DatasetBuilder:
-  """``dataset_builder``, read from the class: the data side's builder.
-
-  ``workloads/wmt/dataset.py`` (the data side) defines ``BUILDER``; it is
-  imported on first read so the model side (and its tests, on synthetic
-  data) works without it.
-  """
-
-  def __get__(self, obj, owner):
-    from workloads.wmt import dataset
-
-    return dataset.BUILDER
-
-
 class WmtWorkload(base_workload.ArrayWorkload):
   """Transformer-big-ish: 6 + 6 layers, width 1024, 16 heads, pre-LN."""
 
@@ -54,7 +40,9 @@ class WmtWorkload(base_workload.ArrayWorkload):
     eval_batch_size)
   default_batch_size = 128  # AlgoPerf's reference algorithms'.
   loss_type = spec.LossType.SOFTMAX_CROSS_ENTROPY
-  dataset_builder = _DatasetBuilder()
+  # The data side's builder, imported only when data is read.
+  dataset_builder = base_workload.DataSide('workloads.wmt.dataset',
+                                          'BUILDER')
   input_keys = MODEL_KEYS + ('weights',)
 
   model_class = model.Transformer
