@@ -1,8 +1,10 @@
 """Shared fixtures: tiny synthetic workloads and in-memory submissions."""
 
 import dataclasses
+import json
 import os
 import pathlib
+import shutil
 import sys
 
 import pytest
@@ -116,3 +118,27 @@ def abstract_params(name: str):
     lambda: workload.build_model().init(keys, workload.init_inputs(),
                                         train=False))
   return variables['params']
+
+
+@pytest.fixture
+def suites_dir(tmp_path, monkeypatch):
+  """A copy of the shipped suite files that a test may edit."""
+  from algoperf import registry
+
+  copy = tmp_path / 'suites'
+  shutil.copytree(registry.SUITES_DIR, copy)
+  monkeypatch.setattr(registry, 'SUITES_DIR', copy)
+  registry.suites.cache_clear()
+  yield copy
+  registry.suites.cache_clear()
+
+
+def edit_suite_file(path, change):
+  """Applies ``change`` to the suite file at ``path`` (a ``suites_dir``
+  copy) and makes the registry read it again."""
+  from algoperf import registry
+
+  raw = json.loads(path.read_text())
+  change(raw)
+  path.write_text(json.dumps(raw))
+  registry.suites.cache_clear()

@@ -1,8 +1,6 @@
 """The suite files are the one home of workload facts; every consumer agrees."""
 
 import inspect
-import json
-import shutil
 
 import pytest
 
@@ -12,24 +10,7 @@ from algoperf import workload_info
 from algoperf.errors import WorkloadError
 from scoring import workload_targets
 from tests.conftest import FIXTURES
-
-
-@pytest.fixture
-def suites_dir(tmp_path, monkeypatch):
-  """A copy of the shipped suite files that a test may edit."""
-  copy = tmp_path / 'suites'
-  shutil.copytree(registry.SUITES_DIR, copy)
-  monkeypatch.setattr(registry, 'SUITES_DIR', copy)
-  registry.suites.cache_clear()
-  yield copy
-  registry.suites.cache_clear()
-
-
-def _edit(path, change):
-  raw = json.loads(path.read_text())
-  change(raw)
-  path.write_text(json.dumps(raw))
-  registry.suites.cache_clear()
+from tests.conftest import edit_suite_file
 
 
 def test_no_workload_class_states_a_fact_of_its_own():
@@ -104,7 +85,7 @@ def test_update_facts_writes_only_what_changed(suites_dir):
 
 
 def test_a_runnable_workload_without_a_fact_is_refused(suites_dir):
-  _edit(suites_dir / 'cpu.json',
+  edit_suite_file(suites_dir / 'cpu.json',
         lambda raw: raw['workloads']['mnist'].pop('step_hint'))
   with pytest.raises(WorkloadError, match='mnist has an "import" but no '
                      'step_hint'):
@@ -112,7 +93,7 @@ def test_a_runnable_workload_without_a_fact_is_refused(suites_dir):
 
 
 def test_an_unknown_field_names_the_file_and_entry(suites_dir):
-  _edit(suites_dir / 'cpu.json',
+  edit_suite_file(suites_dir / 'cpu.json',
         lambda raw: raw['workloads']['mnist'].update(budget=3))
   with pytest.raises(WorkloadError, match=r"cpu.json: workloads.mnist has "
                      r"unknown field\(s\) \['budget'\]"):
@@ -125,7 +106,7 @@ def test_an_earlier_version_applies_its_overrides(suites_dir):
       'held_out_workloads': ['wmt_glu_tanh'],
       'workloads': {'wmt': {'step_hint': 100, 'validation_target_value': 31},
                     'wmt_glu_tanh': {'validation_target_value': 30}}}}
-  _edit(suites_dir / 'algoperf.json', add_version)
+  edit_suite_file(suites_dir / 'algoperf.json', add_version)
   suite = registry.suite('algoperf')
   assert suite.earlier_versions == ('0.4',)
   old = suite.version('0.4')
@@ -169,7 +150,7 @@ def test_adding_a_variant_touches_its_package_and_the_facts_only(
   package.mkdir()
   (package / 'workload.py').write_text(_GELU_VARIANT)
   monkeypatch.syspath_prepend(str(tmp_path))
-  _edit(suites_dir / 'cpu.json', lambda raw: raw['workloads'].update(
+  edit_suite_file(suites_dir / 'cpu.json', lambda raw: raw['workloads'].update(
     mnist_gelu={'import': 'gelu_variant.workload:MnistGeluWorkload',
                 'base_name': 'mnist', 'validation_target_value': 0.94,
                 'test_target_value': 0.94, 'targets_are_provisional': True}))
@@ -190,14 +171,14 @@ def test_adding_a_variant_touches_its_package_and_the_facts_only(
 
 
 def test_a_registered_module_that_does_not_exist_is_named(suites_dir):
-  _edit(suites_dir / 'cpu.json', lambda raw: raw['workloads'].update(
+  edit_suite_file(suites_dir / 'cpu.json', lambda raw: raw['workloads'].update(
     mnist_ghost={'import': 'workloads.ghost.workload:GhostWorkload',
                  'base_name': 'mnist', 'validation_target_value': 0.9,
                  'test_target_value': 0.9}))
   with pytest.raises(WorkloadError, match=r"'mnist_ghost' is registered in "
                      r"cpu.json as 'workloads.ghost.workload:GhostWorkload'"):
     registry.get_workload_class('mnist_ghost')
-  _edit(suites_dir / 'cpu.json', lambda raw: raw['workloads'].update(
+  edit_suite_file(suites_dir / 'cpu.json', lambda raw: raw['workloads'].update(
     mnist_ghost={'import': 'workloads.mnist.workload:GhostWorkload',
                  'base_name': 'mnist', 'validation_target_value': 0.9,
                  'test_target_value': 0.9}))

@@ -2,7 +2,6 @@
 
 import json
 import math
-import shutil
 
 import numpy as np
 import pytest
@@ -12,24 +11,7 @@ from algoperf import workload_info
 from algoperf.errors import WorkloadError
 from algoperf.target_setting import resolution
 from algoperf.target_setting import resolution_runs
-
-
-@pytest.fixture
-def suites_dir(tmp_path, monkeypatch):
-  """A copy of the shipped suite files that a test may edit."""
-  copy = tmp_path / 'suites'
-  shutil.copytree(registry.SUITES_DIR, copy)
-  monkeypatch.setattr(registry, 'SUITES_DIR', copy)
-  registry.suites.cache_clear()
-  yield copy
-  registry.suites.cache_clear()
-
-
-def _edit(path, change):
-  raw = json.loads(path.read_text())
-  change(raw)
-  path.write_text(json.dumps(raw))
-  registry.suites.cache_clear()
+from tests.conftest import edit_suite_file
 
 
 def _accuracy(totals, num):
@@ -85,14 +67,14 @@ def test_the_fact_is_read_checked_and_never_inherited(suites_dir):
   path = suites_dir / 'cpu.json'
   fact = {'validation': 0.0087, 'test': 0.0086, 'validation_examples': 750,
           'test_examples': 750, 'relative': False, 'metric': 0.94}
-  _edit(path, lambda raw: raw['workloads']['mnist'].update(
+  edit_suite_file(path, lambda raw: raw['workloads']['mnist'].update(
     target_standard_error=fact))
-  _edit(path, lambda raw: raw['workloads']['mnist_relu'].pop(
+  edit_suite_file(path, lambda raw: raw['workloads']['mnist_relu'].pop(
     'target_standard_error', None))
   se = registry.facts('mnist').target_standard_error
   assert (se.validation, se.validation_examples) == (0.0087, 750)
   assert registry.facts('mnist_relu').target_standard_error is None
-  _edit(path, lambda raw: raw['workloads']['mnist'].update(
+  edit_suite_file(path, lambda raw: raw['workloads']['mnist'].update(
     target_standard_error={'validation': 0.01}))
   with pytest.raises(WorkloadError, match='target_standard_error must be'):
     registry.suites()
@@ -135,14 +117,14 @@ def test_details_show_the_se_and_mark_it(suites_dir):
   fact = {'validation': 0.0087, 'test': 0.0024, 'validation_examples': 750,
           'test_examples': 750, 'relative': False, 'metric': 0.94}
   path = suites_dir / 'cpu.json'
-  _edit(path, lambda raw: raw['workloads']['mnist'].update(
+  edit_suite_file(path, lambda raw: raw['workloads']['mnist'].update(
     target_standard_error=fact))
-  _edit(path, lambda raw: raw['workloads']['mnist_relu'].pop(
+  edit_suite_file(path, lambda raw: raw['workloads']['mnist_relu'].pop(
     'target_standard_error', None))
   row = workload_info.describe('mnist', details=True)
   assert (row['val SE'], row['test SE']) == ('0.87% abs !', '0.24% abs')
   assert workload_info.describe('mnist_relu', details=True)['val SE'] == ''
-  _edit(path, lambda raw: raw['workloads']['mnist'].update(
+  edit_suite_file(path, lambda raw: raw['workloads']['mnist'].update(
     target_standard_error=dict(fact, validation_examples=9000)))
   assert workload_info.describe('mnist', details=True)['val SE'].endswith(
     '(stale)')
