@@ -102,13 +102,17 @@ def markdown(result) -> str:
      f'`{result.options.time_col}`. Score = area under the performance '
      'profile on tau in [1, 4], divided by 3 (1.0 = fastest everywhere).'),
     '',
-    f'| rank | submission | score | speedup vs {result.reference or "-"} |',
-    '|---:|---|---:|---:|',
+    (f'| rank | submission | score | interval | per study | speedup vs '
+     f'{result.reference or "-"} |'),
+    '|---:|---|---:|---:|---:|---:|',
   ]
   speedups = {r.submission: r for r in result.speedups}
   lines += [f'| {i} | {s} | {profile.scores[s]:.4f} | '
+            f'{outputs.interval_text(result, s)} | '
+            f'{outputs.per_study_text(result, s)} | '
             f'{speedup_cell(result, speedups.get(s), s)} |'
             for i, s in enumerate(order, start=1)]
+  lines += ['', outputs.uncertainty_note(result)]
   if result.speedups:
     lines += ['', (f'Speedup over {outputs.reference_phrase(result)}: '
                    'geometric mean of the time ratios over the base '
@@ -162,6 +166,8 @@ def _scores_table(result, colors) -> str:
       f'<td><div class="score"><div class="bar"><div style="width:'
       f'{100 * score:.1f}%;background:{colors[s]}"></div></div>'
       f'<b>{score:.4f}</b></div></td>'
+      f'<td class="num">{outputs.interval_text(result, s)}</td>'
+      f'<td class="num">{outputs.per_study_text(result, s)}</td>'
       f'<td class="num">{counted} / {len(profile.base_workloads)}</td>'
       f'<td class="num">{speed_text}</td></tr>')
   reference = html.escape(result.reference or '-')
@@ -170,10 +176,12 @@ def _scores_table(result, colors) -> str:
           'of the time ratios over the base workloads both reached the '
           'target (how many, in brackets); n/a where they reached none in '
           'common.</p>' if result.speedups else '')
+  note += f'<p class="note">{html.escape(outputs.uncertainty_note(result))}</p>'
   return ('<table class="scores"><thead><tr><th>#</th><th>submission</th>'
-          '<th>score</th><th class="num">workloads counted</th>'
-          f'<th class="num">speedup vs {reference}</th></tr></thead><tbody>'
-          + ''.join(rows) + '</tbody></table>' + note)
+          '<th>score</th><th class="num">interval</th>'
+          '<th class="num">per study</th><th class="num">workloads counted'
+          f'</th><th class="num">speedup vs {reference}</th></tr></thead>'
+          '<tbody>' + ''.join(rows) + '</tbody></table>' + note)
 
 
 def speedup_cell(result, row, name: str) -> str:

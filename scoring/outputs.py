@@ -103,6 +103,9 @@ def write_tables(result, output_dir: str) -> list[str]:
   if result.speedups:
     paths.append(os.path.join(output_dir, 'speedups.csv'))
     write_atomic(paths[-1], speedups_csv(result))
+  if result.uncertainty is not None:
+    paths.append(os.path.join(output_dir, 'score_uncertainty.csv'))
+    write_atomic(paths[-1], uncertainty_csv(result))
   paths.append(os.path.join(output_dir, 'scoring_info.json'))
   write_atomic(paths[-1], json.dumps(info(result), indent=2) + '\n')
   return paths
@@ -121,6 +124,43 @@ def speedups_csv(result) -> str:
     ['submission', 'reference', 'geomean_runtime_ratio', 'speedup',
      'workloads_both_reached', 'note'] + bases
     + ['algoperf_geomean_runtime_ratio_misses_as_budget'], rows)
+
+
+def uncertainty_csv(result) -> str:
+  """One row per submission: its score, the bootstrap interval over
+  studies and the score of each study alone (scoring/uncertainty.py)."""
+  spread = result.uncertainty
+  percent = round(100 * spread.level)
+  rows = [[s, result.profile.scores[s], *spread.interval[s],
+           *(spread.per_study[s].get(k, math.nan) for k in spread.studies)]
+          for s in ranked(result)]
+  return csv_text(['submission', 'score', f'bootstrap_{percent}_low',
+                   f'bootstrap_{percent}_high']
+                  + [f'score_{k}' for k in spread.studies], rows)
+
+
+def interval_text(result, submission: str) -> str:
+  """'0.43-0.86': the score's bootstrap interval over studies."""
+  low, high = result.uncertainty.interval[submission]
+  return f'{low:.2f}-{high:.2f}'
+
+
+def per_study_text(result, submission: str) -> str:
+  """'0.57 / 0.71 / 0.57': the score of each study alone, in order."""
+  spread = result.uncertainty
+  return ' / '.join(f'{spread.per_study[submission][k]:.2f}'
+                    if k in spread.per_study[submission] else '-'
+                    for k in spread.studies)
+
+
+def uncertainty_note(result) -> str:
+  spread = result.uncertainty
+  return (f'Interval: the central {round(100 * spread.level)}% of the '
+          f'score over {spread.resamples:,} bootstrap resamples of the '
+          'studies (each workload\'s studies drawn again with replacement; '
+          'coarse with few studies). Per study: the score of study '
+          f'{", ".join(k.removeprefix("study_") for k in spread.studies)} '
+          'alone, against the other submissions\' same study.')
 
 
 def reference_phrase(result) -> str:
@@ -155,6 +195,14 @@ def info(result) -> dict:
     'reference_submission': result.reference,
     'reference_submission_chosen': result.reference_how,
     'scores': {s: result.profile.scores[s] for s in ranked(result)},
+    'score_uncertainty': (None if result.uncertainty is None else {
+      'resamples': result.uncertainty.resamples,
+      'level': result.uncertainty.level,
+      'seed': result.uncertainty.seed,
+      'interval': {s: list(result.uncertainty.interval[s])
+                   for s in ranked(result)},
+      'per_study': {s: result.uncertainty.per_study[s]
+                    for s in ranked(result)}}),
     'warnings': [dataclasses.asdict(p) for p in result.problems.items],
   }
 

@@ -18,6 +18,7 @@ from scoring import load
 from scoring import profiles
 from scoring import speedups as speedups_lib
 from scoring import time_to_target
+from scoring import uncertainty as uncertainty_lib
 from scoring import workload_targets
 from scoring.errors import Problems
 from scoring.errors import ScoringError
@@ -64,6 +65,8 @@ class ScoringResult:
   targets_how: str = ''  # Which targets, and why (default_targets).
   ruleset_how: str = ''  # Where the ruleset came from.
   reference_how: str = ''  # NAMED, BEST_SCORING or TIED_BEST ('' if none).
+  # Bootstrap intervals over studies and per-study scores (seeded).
+  uncertainty: 'uncertainty_lib.ScoreUncertainty | None' = None
 
   @property
   def times(self) -> dict[str, dict[str, float]]:
@@ -117,11 +120,13 @@ def score_experiments(root: str, options: ScoreOptions) -> ScoringResult:
   rows = (speedups_lib.compute_speedups(plain, targets, reference,
                                         options.time_col, self_tuning, rules,
                                         problems) if reference else [])
+  spread = uncertainty_lib.measure(times, targets, use_held_out,
+                                   options.max_tau, options.num_points)
   created = datetime.datetime.now(datetime.UTC).isoformat(
     timespec='seconds')
   return ScoringResult(root, options, targets, rules, ruleset, pool, times,
                        profile, rows, reference, problems, created,
-                       choice.how, ruleset_how, reference_how)
+                       choice.how, ruleset_how, reference_how, spread)
 
 
 def _check_versions(pool, targets, problems) -> None:

@@ -81,14 +81,17 @@ def _scores(results) -> str:
   profile = by_time.profile
   speedups = {r.submission: r for r in by_time.speedups}
   bases = profile.base_workloads
-  header = ('| rank | algorithm | score by time | score by steps | base '
-            'workloads counted (time) | speedup vs '
-            f'{by_time.reference or "-"} (time) |')
-  lines = ['## Scores', '', header, '|---:|---|---:|---:|---:|---:|']
+  header = ('| rank | algorithm | score by time | interval (time) | per '
+            'study (time) | score by steps | base workloads counted (time) '
+            f'| speedup vs {by_time.reference or "-"} (time) |')
+  lines = ['## Scores', '', header,
+           '|---:|---|---:|---:|---:|---:|---:|---:|']
   for rank, name in enumerate(outputs.ranked(by_time), start=1):
     counted = sum(profile.status[name][w] == profiles.OK for w in bases)
     speedup = leaderboard.speedup_cell(by_time, speedups.get(name), name)
     lines.append(f'| {rank} | {name} | {profile.scores[name]:.4f} | '
+                 f'{outputs.interval_text(by_time, name)} | '
+                 f'{outputs.per_study_text(by_time, name)} | '
                  f'{by_steps.profile.scores[name]:.4f} | {counted} / '
                  f'{len(bases)} | {speedup} |')
   note = ('By steps, time-to-target is the `global_step` of the first eval '
@@ -99,7 +102,9 @@ def _scores(results) -> str:
           "time/speedups.csv also has AlgoPerf's ratio over every base "
           'workload, a miss counting as 3x the time budget + 1 s '
           '(self-tuning); steps/speedups.csv the same by steps.')
-  lines += ['', note, '',
+  lines += ['', note, '', outputs.uncertainty_note(by_time)
+            + ' time/score_uncertainty.csv has the numbers; steps/ the '
+            'same by steps.', '',
             '![performance profiles by time](performance_profile.png)', '',
             '![performance profiles by steps](performance_profile_steps.png)']
   return '\n'.join(lines)

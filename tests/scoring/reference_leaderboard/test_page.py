@@ -60,10 +60,16 @@ def test_page_scores_by_time_and_steps_with_the_held_out_rule(tmp_path,
             if line.startswith('| 1 |') or line.startswith('| 2 |')
             or line.startswith('| 3 |')]
   # By time fast wins (slow is 2x); by steps slow wins (fast is 2.5x).
-  assert scores[0].startswith('| 1 | fast | 1.0000 | 0.5')
+  # Columns: rank, algorithm, score by time, its bootstrap interval over
+  # studies, the score of each study alone, score by steps, counted.
+  assert scores[0].startswith('| 1 | fast | 1.0000 | 1.00-1.00 | 1.00 | 0.5')
   assert scores[1].startswith('| 2 | slow | 0.6') and '| 1.0000 |' in (
     scores[1])
-  assert scores[2].startswith('| 3 | novariant | 0.0000 | 0.0000 | 0 / 1')
+  assert scores[2].startswith(
+    '| 3 | novariant | 0.0000 | 0.00-0.00 | 0.00 | 0.0000 | 0 / 1')
+  assert (out / 'time' / 'score_uncertainty.csv').read_text().startswith(
+    'submission,score,bootstrap_95_low,bootstrap_95_high,score_study_0\n'
+    'fast,1.0')
   assert '~~1.6 s~~ (held-out variant missed)' in readme
   assert '| fast | 500 steps |' in readme and '**200 steps**' in readme
   assert 'No status.json' in readme  # hand-written logs have none.
