@@ -470,6 +470,72 @@ def update_facts(suite_name: str, changes: dict) -> pathlib.Path:
   return path
 
 
+def start_version(suite_name: str, benchmark_version: str,
+                  base_workloads: list, held_out_workloads: list,
+                  changes: dict) -> pathlib.Path:
+  """Makes ``benchmark_version`` the suite's current version.
+
+  The version it replaces becomes an earlier version whose view is exactly
+  the suite as it was: for every fact ``changes`` sets (``{workload: {fact:
+  value}}``), the old value (as the workload resolved it, inherited or
+  not) is kept as that version's override, and so is it for every older
+  version that did not override that fact already; likewise the lists of
+  base and held-out workloads. Scoring reads a log's facts at the version
+  the log records (``Suite.version``), so no earlier score changes.
+
+  Only the target-setting protocol calls this (``scripts/set_targets.py
+  table --apply --protocol NEXT``).
+  """
+  current = suite(suite_name)
+  path = current.path
+  raw = _read(path)
+  old = str(raw['benchmark_version'])
+  if benchmark_version == old or benchmark_version in raw.get(
+      'earlier_versions', {}):
+    raise WorkloadError(f'{path}: benchmark version {benchmark_version!r} '
+                        'exists already; a new version needs a new name.')
+  for name, values in changes.items():
+    if name not in raw['workloads']:
+      raise WorkloadError(f'{path}: no workload {name!r} to update.')
+    unknown = set(values) - set(FACT_FIELDS)
+    if unknown:
+      raise WorkloadError(f'{sorted(unknown)} are not facts; known: '
+                          f'{", ".join(FACT_FIELDS)}.')
+  earlier = raw.setdefault('earlier_versions', {})
+  kept = {'base_workloads': list(current.base_workloads),
+          'held_out_workloads': list(current.held_out_workloads)}
+  for overrides in [*earlier.values(), earlier.setdefault(old, {})]:
+    for key, value in kept.items():
+      overrides.setdefault(key, value)
+    for name, values in changes.items():
+      entry = overrides.setdefault('workloads', {}).setdefault(name, {})
+      for fact in values:
+        entry.setdefault(fact, _fact_value(current.workloads[name], fact))
+  earlier[old] = earlier.pop(old)  # Newest earlier version last.
+  raw.update(benchmark_version=benchmark_version,
+             base_workloads=list(base_workloads),
+             held_out_workloads=list(held_out_workloads))
+  for name, values in changes.items():
+    raw['workloads'][name].update(values)
+  # The keys in the file's order: earlier_versions stays last.
+  raw['earlier_versions'] = raw.pop('earlier_versions')
+  _parse(raw, path)  # Never write a file that does not load.
+  _parse(_at_version(raw, old), path)
+  tmp = path.with_suffix('.json.tmp')
+  tmp.write_text(format_suite(raw))
+  tmp.replace(path)
+  suites.cache_clear()
+  return path
+
+
+def _fact_value(workload_facts: WorkloadFacts, fact: str):
+  """A fact as the suite file writes it (a StandardError as its object)."""
+  value = getattr(workload_facts, fact)
+  if isinstance(value, StandardError):
+    return dataclasses.asdict(value)
+  return value
+
+
 def format_suite(raw: dict) -> str:
   """The suite file's text: what ``update_facts`` writes."""
   return json.dumps(raw, indent=2) + '\n'

@@ -87,6 +87,17 @@ class Version:
   # target: each base and its held-out variant (under the base's budget)
   # at 3x, so the base budgets may add up to a sixth of it.
   max_worst_case_study_s: float | None = None
+  # The base workloads whose targets this version sets, and its v0.5-rules
+  # held-out draw (one variant per base); (): the suite file's own lists
+  # (a version the suite is already at).
+  families: tuple = ()
+  held_out: tuple = ()
+
+  def bases(self, suite) -> tuple:
+    return self.families or suite.base_workloads
+
+  def held_out_draw(self, suite) -> tuple:
+    return self.held_out or suite.held_out_workloads
 
 
 VERSIONS = {

@@ -40,10 +40,12 @@ class StageOptions:
     return self.summaries / kind / f'{workload}.json'
 
 
-def _workloads(group: str, only: tuple) -> list:
+def _workloads(group: str, only: tuple, version: protocol.Version) -> list:
   suite = registry.suite()
-  names = (list(suite.base_workloads) if group == 'base' else
-           [n for n in suite.workloads if suite.workloads[n].base_name])
+  bases = version.bases(suite)
+  names = (list(bases) if group == 'base' else
+           [n for n, facts in suite.workloads.items()
+            if facts.base_name in bases])
   if set(only) - set(names):
     raise TargetSettingError(f'--workloads: {sorted(set(only) - set(names))} '
                              f'are not {group} workloads; choose from {names}.')
@@ -83,7 +85,7 @@ def _plans(kind: str, group: str, options: StageOptions) -> list:
   """[(workload, {algorithm: Plan})] of one stage."""
   make = _tuning_plans if kind == 'tune' else _seed_plans
   return [(w, make(w, group, options))
-          for w in _workloads(group, options.workloads)]
+          for w in _workloads(group, options.workloads, options.protocol)]
 
 
 def _summarize(stage: list, kind: str, options: StageOptions) -> None:

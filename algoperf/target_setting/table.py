@@ -375,22 +375,20 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
   from algoperf import registry
 
   chosen = protocol.version(version)
-  if apply_to_code and version != protocol.CURRENT:
-    raise runs_lib().TargetSettingError(
-      f'--apply writes the suite file, whose targets are at '
-      f'{protocol.CURRENT}; protocol {version} renders '
-      f'{chosen.doc} only, until the {version} suite exists.')
   root = repo / chosen.summaries
   suite = registry.suite()
+  bases = chosen.bases(suite)
   variant_bases = {name: facts.base_name
                    for name, facts in suite.workloads.items()
-                   if facts.base_name}
-  table = derive(root, list(suite.base_workloads), variant_bases,
-                 chosen.seeds)
+                   if facts.base_name in bases}
+  table = derive(root, list(bases), variant_bases, chosen.seeds)
+  if apply_to_code and version != protocol.CURRENT:
+    return _start_version(chosen, suite, table, list(bases) + sorted(
+      variant_bases))
   # Over the bases the protocol has set: a family added since (still
   # provisional, no tuning runs) must not erase the baseline's record.
   baseline = self_tuning_point(
-    root, [n for n in suite.base_workloads if n in table], table)
+    root, [n for n in bases if n in table], table)
   provisional = [n for n in suite.workloads if n not in table]
   resolution_table = None
   if version == protocol.CURRENT:  # Measured on the current splits.
@@ -423,6 +421,39 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
     print(f'{problem}; copy the point from docs/targets.md by hand.')
   for problem in rule_problems(table, chosen):
     print(problem)
+  return 0
+
+
+def _start_version(chosen: protocol.Version, suite, table: dict,
+                   workloads: list) -> int:
+  """``--apply --protocol NEXT``: the suite file moves to version NEXT.
+
+  Only once the protocol has set every one of the version's workloads and
+  its outcomes keep the version's rules; the version it replaces stays
+  readable for scoring its logs (``registry.start_version``).
+  """
+  from algoperf import registry
+
+  if suite.benchmark_version == chosen.name:
+    raise runs_lib().TargetSettingError(
+      f'{suite.path.name} is at {chosen.name} already; set '
+      f"protocol.CURRENT = '{chosen.name}' and run table --apply without "
+      '--protocol.')
+  missing = [n for n in workloads if n not in table]
+  problems = ([f'{n}: not set yet (no tuning summary, or fewer than '
+               f'{chosen.seeds} seed runs)' for n in missing]
+              + rule_problems(table, chosen))
+  if problems:
+    raise runs_lib().TargetSettingError(
+      f'{suite.path.name} stays at {suite.benchmark_version}: protocol '
+      f'{chosen.name} cannot set it yet:\n  ' + '\n  '.join(problems))
+  path = registry.start_version(
+    suite.name, chosen.name, list(chosen.bases(suite)),
+    list(chosen.held_out_draw(suite)), fact_changes(table))
+  print(f'updated {path}: benchmark {chosen.name}, {suite.benchmark_version} '
+        'kept under earlier_versions for scoring its logs. Now set '
+        f"protocol.CURRENT = '{chosen.name}' (tests/target_setting checks "
+        'it) and run table --apply.')
   return 0
 
 

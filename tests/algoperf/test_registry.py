@@ -122,6 +122,46 @@ def test_an_earlier_version_applies_its_overrides(suites_dir):
     suite.version('9.9')
 
 
+def _all_facts(suite):
+  return {name: facts for name, facts in suite.workloads.items()}
+
+
+def test_a_new_version_keeps_the_old_one_exactly_for_scoring(suites_dir):
+  before = registry.suite('cpu')
+  old = before.benchmark_version
+  registry.start_version(
+    'cpu', 'cpu-9', ['mnist', 'digits_resnet'],
+    ['mnist_relu', 'digits_resnet_silu'],
+    {'mnist': {'validation_target_value': 0.5,
+               'max_allowed_runtime_sec': 40},
+     'mnist_relu': {'validation_target_value': 0.6},
+     'digits_resnet': {'target_standard_error': None}})
+  now = registry.suite('cpu')
+  assert now.benchmark_version == 'cpu-9'
+  assert now.base_workloads == ('mnist', 'digits_resnet')
+  assert now.workloads['mnist'].validation_target_value == 0.5
+  # A variant that does not state the budget inherits the new one ...
+  assert now.workloads['mnist_deep'].max_allowed_runtime_sec == 40
+  assert now.workloads['digits_resnet'].target_standard_error is None
+  # ... and the earlier version reads exactly as the suite did.
+  at_old = now.version(old)
+  assert _all_facts(at_old) == _all_facts(before)
+  assert at_old.base_workloads == before.base_workloads
+  assert at_old.held_out_workloads == before.held_out_workloads
+  # A second new version keeps both earlier ones as they were.
+  first = _all_facts(now)
+  registry.start_version('cpu', 'cpu-10', ['mnist'], ['mnist_deep'],
+                         {'mnist': {'validation_target_value': 0.7,
+                                    'step_hint': 9}})
+  latest = registry.suite('cpu')
+  assert latest.earlier_versions == (old, 'cpu-9')
+  assert _all_facts(latest.version(old)) == _all_facts(before)
+  assert _all_facts(latest.version('cpu-9')) == first
+  assert latest.workloads['mnist_relu'].step_hint == 9
+  with pytest.raises(WorkloadError, match="'cpu-9' exists already"):
+    registry.start_version('cpu', 'cpu-9', ['mnist'], [], {})
+
+
 def test_v06_rules_list_no_held_out_workloads():
   assert registry.targets_document('cpu')['held_out_workloads'] == []
   v05 = registry.targets_document('cpu', rules='v0.5', workloads=['mnist'])

@@ -77,3 +77,44 @@ def test_five_seeds_and_the_spread_of_their_times(tmp_path):
 
 def test_the_cpu_1_0_page_is_current():
   assert table.main(REPO, check=True, version='cpu-1.0') == 0
+
+
+def test_apply_starts_the_next_version_once_it_sets_every_workload(
+    tmp_path, monkeypatch, suites_dir):
+  from algoperf import registry
+
+  before = registry.suite('cpu')
+  monkeypatch.setitem(protocol.VERSIONS, 'cpu-t', protocol.Version(
+    'cpu-t', seeds=2, rerun_seed=9, summaries='runs', doc='page.md',
+    families=('mnist',), held_out=('mnist_relu',)))
+  root = tmp_path / 'runs'
+  for name in ('mnist', 'mnist_relu', 'mnist_deep'):
+    _summary(root, 'tune', name, [make_run(7, [0.5, 0.9], trial=1)])
+    if name != 'mnist_deep':
+      _summary(root, 'seeds', name, [make_run(i, [0.9, 0.95])
+                                     for i in (1, 2)])
+  with pytest.raises(runs.TargetSettingError,
+                     match='stays at cpu-0.3(.|\n)*mnist_deep: not set yet'):
+    table.main(tmp_path, apply_to_code=True, version='cpu-t')
+  assert registry.suite('cpu').benchmark_version == before.benchmark_version
+  _summary(root, 'seeds', 'mnist_deep', [make_run(i, [0.8, 0.85])
+                                         for i in (1, 2)])
+  assert table.main(tmp_path, apply_to_code=True, version='cpu-t') == 0
+  now = registry.suite('cpu')
+  assert (now.benchmark_version, now.base_workloads,
+          now.held_out_workloads) == ('cpu-t', ('mnist',), ('mnist_relu',))
+  # Smoothed best of both seeds: the mean of the two evals.
+  assert now.workloads['mnist'].validation_target_value == 0.925
+  assert now.workloads['mnist_deep'].validation_target_value == 0.825
+  assert not now.workloads['mnist'].targets_are_provisional
+  old = now.version(before.benchmark_version)
+  assert old.workloads == before.workloads
+  assert old.base_workloads == before.base_workloads
+  with pytest.raises(runs.TargetSettingError, match='at cpu-t already'):
+    table.main(tmp_path, apply_to_code=True, version='cpu-t')
+
+
+def test_the_current_protocol_is_the_suite_file_version():
+  from algoperf import registry
+
+  assert protocol.CURRENT == registry.suite('cpu').benchmark_version
