@@ -79,6 +79,11 @@ class WorkloadFacts:
   # (a StandardError, measured by bootstrap: docs/targets.md); None where
   # not measured. Never inherited: a variant's metric differs from its base's.
   target_standard_error: 'StandardError | None' = None
+  # What a scored run of this base spends compiling (share of its budget)
+  # and evaluating (share of the run), from the protocol's seed reruns;
+  # None where not measured. Never inherited: a variant's own differ.
+  compile_share: float | None = None
+  eval_share: float | None = None
 
   @property
   def runnable(self) -> bool:
@@ -125,7 +130,7 @@ class StandardError:
 
 
 # Facts that belong to one workload entry alone (a variant never inherits).
-NOT_INHERITED = ('target_standard_error',)
+NOT_INHERITED = ('target_standard_error', 'compile_share', 'eval_share')
 # Facts a workload's file entry may give; a variant inherits the others.
 FACT_FIELDS = tuple(f.name for f in dataclasses.fields(WorkloadFacts)
                     if f.name not in ('name', 'suite', 'import_path',

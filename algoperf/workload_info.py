@@ -34,6 +34,10 @@ def describe(name: str, details: bool = False) -> dict:
     metric = facts.target_metric_name
     row['val SE'] = resolution.format_se(se and se.validation, metric)
     row['test SE'] = resolution.format_se(se and se.test, metric)
+    # From the protocol's seed reruns (bases only): compilation in the
+    # budget and evaluation in a scored run.
+    row['compile %'] = _percent(facts.compile_share)
+    row['eval %'] = _percent(facts.eval_share)
 
     workload = registry.make_workload(name)
     # Shapes only: AlgoPerf-size models (criteo1tb's 539M parameters) would
@@ -54,9 +58,13 @@ def describe(name: str, details: bool = False) -> dict:
   return row
 
 
+def _percent(share: float | None) -> str:
+  return '-' if share is None else f'{100 * share:.1f}%'
+
+
 # Column -> priority (0 stays; larger numbers leave narrow terminals first).
 _PRIORITY = {'workload': 0, 'val target': 1, 'budget s': 1, 'metric': 2,
-             'val SE': 2, 'test SE': 3,
+             'val SE': 2, 'test SE': 3, 'compile %': 3, 'eval %': 3,
              'test target': 2, 'params': 2, 'base': 3, 'step hint': 3,
              'train/val/test': 3, 'dataset': 4, 'eval every s': 4,
              'provisional': 5}

@@ -83,6 +83,10 @@ class Version:
   spaces_sha256: tuple = ()
   budget_range: tuple | None = None  # (min, max) s of a base budget.
   resolving_splits: bool = False  # Target SE within issue 18's goal.
+  # Most of a base budget that compilation may take, and most of a scored
+  # run that its evals may take (None: no such rule).
+  max_compile_share: float | None = None
+  max_eval_share: float | None = None
   # Seconds a self-tuning study may train at most when it misses every
   # target: each base and its held-out variant (under the base's budget)
   # at 3x, so the base budgets may add up to a sixth of it.
@@ -112,6 +116,7 @@ VERSIONS = {
       ('nesterov', '362de47c524ca29c8b0f6d6f701cb60a'
                    '6447fce2935b51667dff2329d0ba7b6c')),
     budget_range=(30, 120), resolving_splits=True,
+    max_compile_share=0.05, max_eval_share=0.15,
     max_worst_case_study_s=3600),
 }
 CURRENT = 'cpu-0.3'  # The version algoperf/suites/cpu.json's targets are at.
@@ -157,11 +162,28 @@ def study_problems(protocol_version: Version, budgets: list) -> list:
 
 
 def problems(protocol_version: Version, budget: float | None,
-             standard_error=None, metric: str | None = None) -> list:
-  """What a base workload's outcome breaks of the version's rules."""
+             standard_error=None, metric: str | None = None,
+             shares: dict | None = None) -> list:
+  """What a base workload's outcome breaks of the version's rules.
+
+  ``shares``: ``clock_shares`` of its seed reruns.
+  """
   from algoperf.target_setting import resolution
 
   found = []
+  for key, limit, what in (
+      ('compile_share', protocol_version.max_compile_share,
+       'compilation in the budget'),
+      ('eval_share', protocol_version.max_eval_share,
+       'evaluation in a scored run')):
+    if limit is None:
+      continue
+    value = (shares or {}).get(key)
+    if value is None:
+      found.append(f'no measured share of {what} (seed runs without a '
+                   'clock)')
+    elif value > limit:
+      found.append(f'{what} {100 * value:.1f}%, over {100 * limit:.0f}%')
   if protocol_version.budget_range and budget is not None:
     low, high = protocol_version.budget_range
     if not low <= budget <= high:
@@ -183,6 +205,27 @@ SMOOTHING_EVALS = 3
 # Evals per (external) budget: AlgoPerf evaluates a few dozen to a hundred
 # times per budget; a time-to-target is only as fine as the eval period.
 EVALS_PER_BUDGET = 20
+
+
+def clock_shares(seed_clocks: Sequence[dict], evals_per_run: Sequence[int],
+                 budget: float) -> dict:
+  """What a scored run's budget would spend compiling and evaluating.
+
+  From the seed reruns' clocks (``runs.clock_seconds``): the median
+  compilation on the submission clock over the budget, and the share of
+  a run's time that ``EVALS_PER_BUDGET`` evals per budget take at the
+  seeds' median seconds per eval (eval time / (budget + eval time)).
+  Empty when the seeds did not record their clocks (cpu-0.3's summaries).
+  """
+  pairs = [(c, n) for c, n in zip(seed_clocks, evals_per_run)
+           if c and c.get('eval_seconds') is not None and n]
+  if not pairs or not budget:
+    return {}
+  compiled = statistics.median(c['compile_seconds'] for c, _ in pairs)
+  per_eval = statistics.median(c['eval_seconds'] / n for c, n in pairs)
+  evaluating = EVALS_PER_BUDGET * per_eval
+  return {'compile_share': round(compiled / budget, 4),
+          'eval_share': round(evaluating / (budget + evaluating), 4)}
 
 
 def eval_period(budget: float) -> float:

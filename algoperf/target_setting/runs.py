@@ -180,7 +180,22 @@ def summarize_trial(trial_dir: pathlib.Path, workload, algorithm: str) -> dict:
     # Columns of each eval row.
     'eval_columns': ['step', 'submission_time', 'validation', 'test'],
     'evals': evals,
+    'clock': clock_seconds(status),
   }
+
+
+def clock_seconds(status: dict) -> dict:
+  """A trial's clock from its status.json: submission and eval seconds
+  (every attempt), and the compilation inside its submission time."""
+  from algoperf import clock
+
+  accumulators = status.get('accumulators', {})
+  compiled = sum(
+    (m.get('compilation') or {}).get(clock.SUBMISSION, {}).get('seconds', 0.0)
+    for m in status.get('measurements', []))
+  return {'submission_seconds': accumulators.get(clock.SUBMISSION),
+          'eval_seconds': accumulators.get(clock.EVAL),
+          'compile_seconds': round(compiled, 3)}
 
 
 def _number(value) -> float:

@@ -90,6 +90,10 @@ def derive(root: pathlib.Path, base_names: list, variant_bases: dict,
       entry['eval_every_steps'] = protocol.eval_every_steps(
         entry['eval_period_time_sec'], targets.median_time_to_target,
         targets.median_steps_to_target)
+      entry['clock_shares'] = protocol.clock_shares(
+        [r.get('clock') for r in seed_summary['runs']],
+        [len(r['evals']) for r in seed_summary['runs']],
+        entry['max_allowed_runtime_sec'])
     table[name] = entry
   return table
 
@@ -145,7 +149,8 @@ def fact_values(entry: dict) -> dict:
   if entry['base'] is None:
     keys += ['max_allowed_runtime_sec', 'step_hint', 'eval_period_time_sec',
              'eval_every_steps']
-  return {k: entry[k] for k in keys}
+  # Measured by the seed reruns that recorded their clocks.
+  return {k: entry[k] for k in keys} | entry.get('clock_shares', {})
 
 
 # --- docs/targets.md ---------------------------------------------------------
@@ -475,7 +480,7 @@ def rule_problems(table: dict, chosen: protocol.Version) -> list:
     se = registry.facts(name).target_standard_error
     for problem in protocol.problems(
         chosen, entry['max_allowed_runtime_sec'], se and se.validation,
-        entry['metric']):
+        entry['metric'], entry.get('clock_shares')):
       found.append(f'{name}: {problem} (protocol {chosen.name})')
   budgets = [e['max_allowed_runtime_sec'] for e in table.values()
              if e['base'] is None]

@@ -97,6 +97,15 @@ def test_compile_time_counts_toward_the_score(mnist_synthetic,
   # Step 1 includes jit compilation of the train step: far slower.
   assert times[0] > 5 * later_steps
   assert result.clock_check['within_1_percent']
+  # The target-setting protocol reads the same compile time back from
+  # status.json (its compile share of a budget): inside submission time.
+  from algoperf.target_setting import runs
+
+  clock = runs.clock_seconds(records.read_json(
+    __import__('pathlib').Path(result.trial_dir) / 'status.json'))
+  assert 0 < clock['compile_seconds'] <= clock['submission_seconds']
+  assert clock['submission_seconds'] == pytest.approx(times[-1], rel=0.05)
+  assert clock['eval_seconds'] > 0
 
 
 def test_accumulators_sum_to_loop_wall_time(mnist_synthetic, experiment_dir):

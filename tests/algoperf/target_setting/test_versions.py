@@ -33,12 +33,21 @@ def test_versions_differ_in_seeds_files_and_rules():
   assert (old.seeds, new.seeds) == (3, 5) and protocol.SEEDS == 3
   assert old.rerun_seed != new.rerun_seed
   assert old.summaries != new.summaries and old.doc != new.doc
+  fine = {'compile_share': 0.01, 'eval_share': 0.1}
   assert protocol.problems(old, 2, None, 'accuracy') == []
-  assert protocol.problems(new, 2, 0.001, 'accuracy') == [
+  assert protocol.problems(new, 2, 0.001, 'accuracy', fine) == [
     'budget 2 s outside 30-120 s']
-  assert protocol.problems(new, 60, 0.004, 'loss') == []
-  assert 'above the goal' in protocol.problems(new, 60, 0.004, 'wer')[0]
-  assert 'no measured' in protocol.problems(new, 60, None, 'wer')[0]
+  assert protocol.problems(new, 60, 0.004, 'loss', fine) == []
+  assert 'above the goal' in protocol.problems(new, 60, 0.004, 'wer',
+                                               fine)[0]
+  assert 'no measured standard' in protocol.problems(new, 60, None, 'wer',
+                                                     fine)[0]
+  assert protocol.problems(new, 60, 0.001, 'accuracy', {
+    'compile_share': 0.06, 'eval_share': 0.2}) == [
+      'compilation in the budget 6.0%, over 5%',
+      'evaluation in a scored run 20.0%, over 15%']
+  assert 'no measured share of compilation' in protocol.problems(
+    new, 60, 0.001, 'accuracy')[0]
   # 8 bases + 8 held-out at 3x: the base budgets may add up to 600 s.
   assert protocol.study_problems(new, [75] * 8) == []
   assert '61.2 min' in protocol.study_problems(new, [76.5] * 8)[0]
@@ -118,3 +127,17 @@ def test_the_current_protocol_is_the_suite_file_version():
   from algoperf import registry
 
   assert protocol.CURRENT == registry.suite('cpu').benchmark_version
+
+
+def test_clock_shares_of_a_scored_run_from_the_seed_clocks():
+  clocks = [{'submission_seconds': 40.0, 'eval_seconds': 5.0,
+             'compile_seconds': 1.0},
+            {'submission_seconds': 44.0, 'eval_seconds': 7.5,
+             'compile_seconds': 2.0},
+            {'submission_seconds': 50.0, 'eval_seconds': 10.0,
+             'compile_seconds': 4.0}]
+  # Per eval: 0.2, 0.3, 0.4 s (25 evals each) -> median 0.3 s; 20 evals
+  # per 60 s budget take 6 s: 6 / 66 of a run. Compilation: 2 s of 60.
+  assert protocol.clock_shares(clocks, [25, 25, 25], 60) == {
+    'compile_share': round(2 / 60, 4), 'eval_share': round(6 / 66, 4)}
+  assert protocol.clock_shares([None, {}], [25, 25], 60) == {}
