@@ -245,6 +245,11 @@ def render(table: dict, provisional: list,
     'self-tuning study missing every target (each base and its held-out '
     'variant at 3x the base budget) trains at most '
     f'{(version.max_worst_case_study_s or 0) / 60:.0f} min; '
+    'compilation takes at most '
+    f'{100 * (version.max_compile_share or 0):.0f}% of a base budget and '
+    f'{protocol.EVALS_PER_BUDGET} evals per budget at most '
+    f'{100 * (version.max_eval_share or 0):.0f}% of a scored run (both '
+    'from the seed reruns\' clocks: `compile_share`, `eval_share`); '
     '`table --check` reports every workload that does not.',
   ] if version.budget_range else []) + ([
     '- Next: ' + '; '.join(
