@@ -40,6 +40,7 @@ from algoperf import registry
 from algoperf import spec
 from algoperf.data import dirs
 from algoperf.data import prepared
+from algoperf.errors import DataError
 
 
 def _fact(field: str) -> property:
@@ -101,6 +102,7 @@ class ArrayWorkload(spec.Workload):
   def __init__(self):
     super().__init__()
     self.facts: registry.WorkloadFacts = registry.facts(self.name)
+    self._use_split_facts()
     self._model = self.build_model()
     self._split_cache = {}
     self._synthetic = None
@@ -112,6 +114,15 @@ class ArrayWorkload(spec.Workload):
     step. A scored run never does this.
     """
     self.facts = dataclasses.replace(self.facts, **changes)
+    self._use_split_facts()
+
+  def _use_split_facts(self) -> None:
+    """The suite's split sizes, where it states them, over the class's."""
+    for fact, attribute in (('validation_examples', 'num_validation_examples'),
+                            ('test_examples', 'num_test_examples')):
+      value = getattr(self.facts, fact)
+      if value is not None:
+        setattr(self, attribute, value)
 
   # --- What a concrete workload implements or overrides. ---
   def build_model(self):
@@ -320,6 +331,12 @@ class ArrayWorkload(spec.Workload):
       return streaming.evaluate(self, split, num_examples, params,
                                 model_state, data_dir)
     arrays = self.split_arrays(split, data_dir)
+    available = len(arrays[self.input_keys[0]])
+    if self._synthetic is None and available < num_examples:
+      raise DataError(
+        f'{self.name}: the prepared {split} split has {available} examples, '
+        f'but the suite evaluates {num_examples}. Prepare the current '
+        f'version of its data: `algoperf data prepare {self.name}`.')
     arrays = {k: arrays[k][:num_examples] for k in self.input_keys}
     num_examples = len(next(iter(arrays.values())))
     totals = None

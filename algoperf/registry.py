@@ -37,11 +37,19 @@ import difflib
 import functools
 import importlib
 import json
+import os
 import pathlib
 
 from algoperf.errors import WorkloadError
 
-SUITES_DIR = pathlib.Path(__file__).resolve().parent / 'suites'
+# The target-setting protocol drafts the next benchmark version in a
+# folder of suite files of its own (algoperf/target_setting/draft.py) and
+# names it in this variable, which every process it starts inherits (its
+# trials read the draft's facts and record the draft's version).
+DRAFT_SUITES_ENV = 'ALGOPERF_DRAFT_SUITES'
+SUITES_DIR = pathlib.Path(
+  os.environ.get(DRAFT_SUITES_ENV)
+  or pathlib.Path(__file__).resolve().parent / 'suites')
 DEFAULT_SUITE = 'cpu'
 RULES = ('v0.5', 'v0.6')  # AlgoPerf rule versions scoring applies.
 DIRECTIONS = ('min', 'max')
@@ -84,6 +92,11 @@ class WorkloadFacts:
   # None where not measured. Never inherited: a variant's own differ.
   compile_share: float | None = None
   eval_share: float | None = None
+  # How many validation and test examples a scored eval reads (the first
+  # ones of the prepared split); None: the workload class's own number.
+  # A benchmark version may grow a split to resolve its target.
+  validation_examples: int | None = None
+  test_examples: int | None = None
 
   @property
   def runnable(self) -> bool:
@@ -279,6 +292,12 @@ def _check_facts(path, facts: WorkloadFacts, schedule: str) -> None:
     raise WorkloadError(f'{where} needs target_metric_name and '
                         'validation_target_value (or a base_name to inherit '
                         'them from).')
+  for split in ('validation_examples', 'test_examples'):
+    value = getattr(facts, split)
+    if value is not None and (not isinstance(value, int)
+                              or isinstance(value, bool) or value < 1):
+      raise WorkloadError(f'{where}.{split} is {value!r}; use a positive '
+                          'whole number of examples (or leave it out).')
   if facts.runnable:
     required = [k for k in REQUIRED_TO_RUN
                 if not (k == 'eval_every_steps' and schedule == 'time')]

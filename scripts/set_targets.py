@@ -17,7 +17,10 @@ Stages (each resumable: a rerun skips finished runs and re-summarises):
 
 The next version's protocol (cpu-1.0: 5 seeds per winner and variant,
 frozen search spaces, budgets 30-120 s, resolving splits) runs the same
-stages with --protocol cpu-1.0; its table is docs/targets/cpu-1.0.md.
+stages with --protocol cpu-1.0, on a draft of that version's suite (its
+families, held-out draw and larger splits: --runs-dir/cpu-1.0/suites/);
+its table is docs/targets/cpu-1.0.md, and `table --apply --protocol
+cpu-1.0` moves the suite file to cpu-1.0 once every workload is set.
 
 Runs go to --runs-dir (default experiments/target_setting, not committed);
 their summaries to docs/targets/runs/<tune|seeds>/<workload>.json
@@ -32,6 +35,7 @@ import pathlib
 import sys
 
 from algoperf.errors import AlgoperfError
+from algoperf.target_setting import draft
 from algoperf.target_setting import protocol
 from algoperf.target_setting import stages
 from algoperf.target_setting import table
@@ -94,8 +98,10 @@ def main(argv=None) -> int:
                         version=args.protocol)
     runs_dir = args.runs_dir
     if args.protocol != protocol.CURRENT:
-      # A version's runs never share study plans with another's.
+      # A version's runs never share study plans with another's, and run
+      # the workloads as that version has them (its draft of the suite).
       runs_dir = str(pathlib.Path(runs_dir) / args.protocol)
+      draft.enter(protocol.version(args.protocol), runs_dir)
     options = stages.StageOptions(
       REPO, runs_dir, args.data_dir,
       tuple(w for w in args.workloads.split(',') if w), args.workers,

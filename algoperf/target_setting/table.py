@@ -5,6 +5,7 @@ facts ``--apply`` writes and ``--check`` compares), so anyone can reproduce
 the table from the repository without training anything.
 """
 
+import dataclasses
 import json
 import pathlib
 
@@ -450,20 +451,28 @@ def _start_version(chosen: protocol.Version, suite, table: dict,
       f"protocol.CURRENT = '{chosen.name}' and run table --apply without "
       '--protocol.')
   missing = [n for n in workloads if n not in table]
+  # The standard errors are measured once the version is the suite's, on
+  # its splits at its targets; table --check then holds it to them.
   problems = ([f'{n}: not set yet (no tuning summary, or fewer than '
                f'{chosen.seeds} seed runs)' for n in missing]
-              + rule_problems(table, chosen))
+              + rule_problems(table, chosen, standard_errors=False))
   if problems:
     raise runs_lib().TargetSettingError(
       f'{suite.path.name} stays at {suite.benchmark_version}: protocol '
       f'{chosen.name} cannot set it yet:\n  ' + '\n  '.join(problems))
+  changes = {name: dict(values) for name, values in
+             chosen.draft_facts.items()}
+  for name, values in fact_changes(table).items():
+    changes.setdefault(name, {}).update(values)
   path = registry.start_version(
     suite.name, chosen.name, list(chosen.bases(suite)),
-    list(chosen.held_out_draw(suite)), fact_changes(table))
+    list(chosen.held_out_draw(suite)), changes)
   print(f'updated {path}: benchmark {chosen.name}, {suite.benchmark_version} '
         'kept under earlier_versions for scoring its logs. Now set '
         f"protocol.CURRENT = '{chosen.name}' (tests/target_setting checks "
-        'it) and run table --apply.')
+        'it), measure the standard errors on its splits '
+        '(scripts/target_resolution.py measure, then apply) and run table '
+        '--apply.')
   return 0
 
 
@@ -474,17 +483,21 @@ def runs_lib():
   return runs
 
 
-def rule_problems(table: dict, chosen: protocol.Version) -> list:
-  """'workload: problem' for each base outcome breaking the version's rules."""
+def rule_problems(table: dict, chosen: protocol.Version,
+                  standard_errors: bool = True) -> list:
+  """'workload: problem' for each base outcome breaking the version's rules
+  (``standard_errors``: the split-resolution rule too)."""
   from algoperf import registry
 
   found = []
+  checked = chosen if standard_errors else dataclasses.replace(
+    chosen, resolving_splits=False)
   for name, entry in table.items():
     if entry['base'] is not None:
       continue
     se = registry.facts(name).target_standard_error
     for problem in protocol.problems(
-        chosen, entry['max_allowed_runtime_sec'], se and se.validation,
+        checked, entry['max_allowed_runtime_sec'], se and se.validation,
         entry['metric'], entry.get('clock_shares')):
       found.append(f'{name}: {problem} (protocol {chosen.name})')
   budgets = [e['max_allowed_runtime_sec'] for e in table.values()

@@ -54,9 +54,13 @@ def test_prepared_splits_are_the_generator_s_examples_in_order(
   prepare_once(dataset.EllipsePhantoms, prepared_data_dir)
   val = prepared.load_split(dataset.EllipsePhantoms, 'validation',
                             prepared_data_dir, 'phantom_unet')
-  first = dataset.SPLIT_SIZES['train']  # Validation follows train.
-  for row in (0, 1, len(val['inputs']) - 1):
-    expected = phantoms.make_example(first + row)
+  first = dataset.FIRST_SIZES['train']  # Validation follows train ...
+  extra = dataset.EXTRA_STARTS['validation']  # ... then its own range.
+  rows = len(val['inputs'])
+  assert rows == dataset.SPLIT_SIZES['validation']
+  for row, index in ((0, first), (1, first + 1), (255, first + 255),
+                     (256, extra), (rows - 1, extra + rows - 257)):
+    expected = phantoms.make_example(index)
     np.testing.assert_array_equal(val['targets'][row], expected['targets'])
     np.testing.assert_array_equal(val['inputs'][row], expected['inputs'])
 

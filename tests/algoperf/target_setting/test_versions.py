@@ -95,7 +95,8 @@ def test_apply_starts_the_next_version_once_it_sets_every_workload(
   before = registry.suite('cpu')
   monkeypatch.setitem(protocol.VERSIONS, 'cpu-t', protocol.Version(
     'cpu-t', seeds=2, rerun_seed=9, summaries='runs', doc='page.md',
-    families=('mnist',), held_out=('mnist_relu',)))
+    families=('mnist',), held_out=('mnist_relu',),
+    draft_facts={'mnist': {'validation_examples': 700}}))
   root = tmp_path / 'runs'
   for name in ('mnist', 'mnist_relu', 'mnist_deep'):
     _summary(root, 'tune', name, [make_run(7, [0.5, 0.9], trial=1)])
@@ -116,6 +117,8 @@ def test_apply_starts_the_next_version_once_it_sets_every_workload(
   assert now.workloads['mnist'].validation_target_value == 0.925
   assert now.workloads['mnist_deep'].validation_target_value == 0.825
   assert not now.workloads['mnist'].targets_are_provisional
+  # The version starts with the facts its runs had in its draft.
+  assert now.workloads['mnist_deep'].validation_examples == 700
   old = now.version(before.benchmark_version)
   assert old.workloads == before.workloads
   assert old.base_workloads == before.base_workloads
@@ -141,3 +144,40 @@ def test_clock_shares_of_a_scored_run_from_the_seed_clocks():
   assert protocol.clock_shares(clocks, [25, 25, 25], 60) == {
     'compile_share': round(2 / 60, 4), 'eval_share': round(6 / 66, 4)}
   assert protocol.clock_shares([None, {}], [25, 25], 60) == {}
+
+
+def test_the_next_version_runs_in_a_draft_its_trials_inherit(
+    tmp_path, monkeypatch, suites_dir):
+  import os
+  import subprocess
+  import sys
+
+  from algoperf import registry
+  from algoperf.target_setting import draft
+
+  monkeypatch.delenv(registry.DRAFT_SUITES_ENV, raising=False)
+  shipped = (suites_dir / 'cpu.json').read_text()
+  version = protocol.Version(
+    'cpu-t', seeds=2, rerun_seed=9, summaries='runs', doc='page.md',
+    families=('phantom_unet', 'mnist'), held_out=('phantom_unet_tanh',
+                                                  'mnist_relu'),
+    draft_facts={'phantom_unet': {'validation_examples': 512,
+                                  'test_examples': 384}})
+  runs_dir = tmp_path / 'runs'
+  assert draft.enter(version, runs_dir) == runs_dir / 'suites'
+  suite = registry.suite('cpu')
+  assert suite.benchmark_version == 'cpu-t-draft'
+  assert suite.base_workloads == ('phantom_unet', 'mnist')
+  # The variants read their base's larger splits; others keep their own.
+  workload = registry.make_workload('phantom_unet_tanh')
+  assert (workload.num_validation_examples,
+          workload.num_test_examples) == (512, 384)
+  assert registry.make_workload('mnist').num_validation_examples == 750
+  # A trial is another process: it reads the draft through the variable.
+  child = subprocess.run(
+    [sys.executable, '-c', 'from algoperf import registry; '
+     'print(registry.suite().benchmark_version)'],
+    capture_output=True, text=True, check=True, env=dict(os.environ))
+  assert child.stdout.strip() == 'cpu-t-draft'
+  # The shipped suite file is untouched.
+  assert (suites_dir / 'cpu.json').read_text() == shipped
