@@ -157,7 +157,7 @@ def _config(version: str, targets: dict[str, WorkloadTarget]
             ) -> TargetsConfig | None:
   """Adds what the suite of ``version`` knows: which workloads are
   variants, step hints, budgets. None: no suite has that version."""
-  suite = _suite_at(version)
+  suite = suite_at(version)
   if suite is None:
     return None
   workloads = {n: _with_facts(t, suite.workloads.get(n))
@@ -170,7 +170,9 @@ def _config(version: str, targets: dict[str, WorkloadTarget]
                        source=RECORDED)
 
 
-def _suite_at(version: str):
+def suite_at(version: str):
+  """The suite whose current or earlier version is ``version`` (that
+  version's view of it); None when no suite has it."""
   for suite in registry.suites().values():
     if version == suite.benchmark_version:
       return suite

@@ -33,8 +33,11 @@ import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
+# algoperf_self_tuning_nadamw: AlgoPerf's own published point, the
+# transfer check (scoring/reference_leaderboard/transfer.py).
 DEFAULT_ALGORITHMS = ('nadamw', 'adamw', 'nesterov', 'lion',
-                      'schedule_free_adamw', 'linear_decay_nadamw')
+                      'schedule_free_adamw', 'linear_decay_nadamw',
+                      'algoperf_self_tuning_nadamw')
 DEFAULT_EXPERIMENT_DIR = REPO / 'experiments' / 'cpu_leaderboard'
 DEFAULT_OUT = REPO / 'docs' / 'leaderboard'
 

@@ -24,7 +24,7 @@ def read_summary(root: pathlib.Path, kind: str,
     return json.load(f)
 
 
-def _runs(summary: dict) -> list:
+def runs_of(summary: dict) -> list:
   """The protocol's view of a summary's runs."""
   return [protocol.Run(
     workload=r['workload'], algorithm=r['algorithm'], study=r['study'],
@@ -35,7 +35,7 @@ def _runs(summary: dict) -> list:
 
 
 def winning_run(summary: dict) -> protocol.Run:
-  return protocol.winner(_runs(summary), summary['direction'])
+  return protocol.winner(runs_of(summary), summary['direction'])
 
 
 # --- Derivation --------------------------------------------------------------
@@ -59,7 +59,7 @@ def derive(root: pathlib.Path, base_names: list, variant_bases: dict,
       continue
     direction = tune['direction']
     best = winning_run(tune)
-    targets = protocol.derive_targets(_runs(seed_summary), direction)
+    targets = protocol.derive_targets(runs_of(seed_summary), direction)
     base = variant_bases.get(name)
     horizon = tune['horizon_steps']
     entry = {
@@ -78,7 +78,7 @@ def derive(root: pathlib.Path, base_names: list, variant_bases: dict,
       'tuning': [{'algorithm': r.algorithm, 'trial': r.trial,
                   'status': r.status,
                   'best_validation': protocol.best_validation(r, direction)}
-                 for r in _runs(tune)],
+                 for r in runs_of(tune)],
       'seeds': [dict(vars(o)) for o in targets.seeds],
       'tuning_hardware': _distinct_hardware(tune),
       'seeds_hardware': _distinct_hardware(seed_summary),
@@ -127,7 +127,7 @@ def self_tuning_point(root: pathlib.Path, base_names: list,
     tune = read_summary(root, 'tune', name)
     if tune is None or name not in table:
       return None
-    runs[name] = [r for r in _runs(tune)
+    runs[name] = [r for r in runs_of(tune)
                   if r.algorithm == protocol.SELF_TUNING_BASELINE]
     directions[name] = tune['direction']
     targets[name] = table[name]['validation_target_value']

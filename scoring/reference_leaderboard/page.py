@@ -32,7 +32,10 @@ from scoring import outputs
 from scoring import pipeline
 from scoring import plots
 from scoring.reference_leaderboard import readme
+from scoring.reference_leaderboard import transfer
 
+# Where the protocol's run summaries are (the transfer check's seeds).
+REPO = pathlib.Path(__file__).resolve().parents[2]
 REFERENCE = 'nadamw'  # AlgoPerf's baseline; speedups are relative to it.
 BY = {'score': 'time', 'global_step': 'steps'}
 SCREENSHOT_WIDTH = 1280
@@ -95,7 +98,8 @@ def page(logs_dir, out_dir, screenshot: bool = True,
   targets = records.read_json(run_info.record_path(logs,
                                                     run_info.TARGETS_FILE))
   text = readme.render(results, info, trial_outcomes(logs), targets,
-                       has_screenshot=(out_dir / 'screenshot.png').exists())
+                       has_screenshot=(out_dir / 'screenshot.png').exists(),
+                       transfer_check=transfer.check(results['time'], REPO))
   written.append(out_dir / 'README.md')
   outputs.write_atomic(str(written[-1]), text)
   for line in results['time'].problems.summary_lines():

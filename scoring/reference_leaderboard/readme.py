@@ -6,13 +6,14 @@ from scoring import outputs
 from scoring import profiles
 from scoring.official_layout import OFFICIAL_COMMIT
 from scoring.official_layout import OFFICIAL_REPOSITORY
+from scoring.reference_leaderboard import transfer
 
 COMMAND = '.venv/bin/python scripts/cpu_leaderboard.py'
 PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'numpy')
 
 
 def render(results: dict, info: dict, outcomes: dict, targets: dict,
-           has_screenshot: bool = True) -> str:
+           has_screenshot: bool = True, transfer_check=None) -> str:
   """The whole page.
 
   Args:
@@ -22,10 +23,14 @@ def render(results: dict, info: dict, outcomes: dict, targets: dict,
     targets: the targets snapshot (workload_targets JSON) the trials ran
       against.
     has_screenshot: link screenshot.png.
+    transfer_check: ``transfer.check`` of the logs (None: no such section,
+      the logs have no trials of AlgoPerf's configuration).
   """
   sections = [_header(results['time'], info, outcomes, has_screenshot),
-              _scores(results), _times(results), _held_out(results, info),
-              _outcomes(outcomes),
+              _scores(results), _times(results), _held_out(results, info)]
+  if transfer_check is not None:
+    sections.append('\n'.join(transfer.markdown(transfer_check)))
+  sections += [_outcomes(outcomes),
               _targets(targets, results['time'].targets.source),
               _machine(info),
               _reproduce(info)]
