@@ -18,6 +18,7 @@ import pytest
 from algoperf import registry
 from algoperf import submission_calls as calls_lib
 from tests.conftest import load_fixture_submission
+from tests.contract import twins
 
 # The CPU suite only (the AlgoPerf suite's full-size models would compile
 # for minutes here; their families' tests run them at a batch of 2).
@@ -101,7 +102,7 @@ def test_three_compiled_steps_with_traced_rates(name):
     f'{name}: three steps left every parameter as it was')
 
 
-@pytest.mark.parametrize('name', NAMES)
+@pytest.mark.parametrize('name', twins.traced_params(NAMES))
 def test_three_traced_steps_with_traced_rates(name):
   """Every name, cheaply: the same steps under jax.eval_shape."""
   workload, calls, seen = _setup(name)

@@ -28,6 +28,7 @@ from algoperf.data import packages
 from algoperf.data import prepared
 from reference_algorithms.common import train_step
 from tests.conftest import prepare_once
+from tests.contract import twins
 
 # The CPU suite only: the AlgoPerf suite's full-size workloads are checked
 # by tests/workloads/test_<family>.py (parameter trees, a small-batch
@@ -147,7 +148,7 @@ def test_the_input_queue_is_deterministic_and_resumable(base):
     f'{base}: another seed gives the same first batch')
 
 
-@pytest.mark.parametrize('name', NAMES)
+@pytest.mark.parametrize('name', twins.traced_params(NAMES))
 def test_init_two_train_steps_and_eval_trace_consistently(name):
   """Every name, cheaply: traced by jax.eval_shape, nothing compiled."""
   workload = registry.make_workload(name)
