@@ -135,6 +135,17 @@ CURRENT = 'cpu-0.3'  # The version algoperf/suites/cpu.json's targets are at.
 SEEDS = VERSIONS[CURRENT].seeds
 
 
+def draw_held_out(version_name: str, variants_by_base: dict) -> tuple:
+  """One held-out variant per base (AlgoPerf v0.5 rules), drawn by a
+  generator seeded with the version's name: anyone can redraw it, and it
+  was fixed before any algorithm ran on the version."""
+  import random
+
+  rng = random.Random(version_name)
+  return tuple(rng.choice(sorted(variants)) for _, variants in
+               variants_by_base.items())
+
+
 def version(name: str) -> Version:
   if name not in VERSIONS:
     raise ValueError(f'unknown protocol version {name!r}; known: '

@@ -181,3 +181,12 @@ def test_the_next_version_runs_in_a_draft_its_trials_inherit(
   assert child.stdout.strip() == 'cpu-t-draft'
   # The shipped suite file is untouched.
   assert (suites_dir / 'cpu.json').read_text() == shipped
+
+
+def test_the_held_out_draw_is_seeded_by_the_version_name():
+  variants = {'a': ['a_x', 'a_y', 'a_z'], 'b': ['b_y', 'b_x']}
+  draw = protocol.draw_held_out('cpu-t', variants)
+  assert draw == protocol.draw_held_out('cpu-t', dict(variants))
+  assert draw[0] in variants['a'] and draw[1] in variants['b']
+  draws = {protocol.draw_held_out(f'v{i}', variants) for i in range(20)}
+  assert len(draws) > 1  # The name decides it; it is a draw.
