@@ -103,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
                     help='where README.md, index.html, ... go')
   page.add_argument('--no-screenshot', action='store_true',
                     help='do not render screenshot.png with Chromium')
+  page.add_argument('--check', action='store_true',
+                    help='write nothing: regenerate into a temporary folder '
+                    'and exit 1 if a text file (README.md, CSV, JSON) '
+                    'differs from --out')
   return parser
 
 
@@ -139,6 +143,12 @@ def main(argv=None) -> int:
       return 0
     from scoring.reference_leaderboard import page
 
+    if args.check:
+      stale = page.stale_files(args.logs, args.out)
+      for name in stale:
+        print(f'{name} differs from what the logs give; regenerate it: '
+              f'{_command(["page"])}')
+      return 1 if stale else 0
     page.page(args.logs, args.out, screenshot=not args.no_screenshot)
     return 0
   except AlgoperfError as e:

@@ -82,12 +82,17 @@ def trial_outcomes(logs: pathlib.Path) -> dict[str, dict[str, int]]:
 
 
 def page(logs_dir, out_dir, screenshot: bool = True,
-         out=print) -> list[pathlib.Path]:
-  """Writes the page (see the module docstring); returns the files."""
+         out=print, display_dir=None) -> list[pathlib.Path]:
+  """Writes the page (see the module docstring); returns the files.
+
+  ``display_dir``: where the page is meant to live, if not ``out_dir``
+  (paths in it are relative to that; ``stale_files`` writes elsewhere).
+  """
   logs = pathlib.Path(logs_dir)
   out_dir = pathlib.Path(out_dir)
   info = run_info.read(logs)
-  results = {by: score(logs, out_dir, info, col) for col, by in BY.items()}
+  shown = pathlib.Path(display_dir) if display_dir else out_dir
+  results = {by: score(logs, shown, info, col) for col, by in BY.items()}
   out_dir.mkdir(parents=True, exist_ok=True)
   written = []
   for by, result in results.items():
@@ -98,7 +103,7 @@ def page(logs_dir, out_dir, screenshot: bool = True,
   targets = records.read_json(run_info.record_path(logs,
                                                     run_info.TARGETS_FILE))
   text = readme.render(results, info, trial_outcomes(logs), targets,
-                       has_screenshot=(out_dir / 'screenshot.png').exists(),
+                       has_screenshot=(shown / 'screenshot.png').exists(),
                        transfer_check=transfer.check(results['time'], REPO))
   written.append(out_dir / 'README.md')
   outputs.write_atomic(str(written[-1]), text)
@@ -109,6 +114,29 @@ def page(logs_dir, out_dir, screenshot: bool = True,
         'purpose (see README.md): their workloads have fewer logs.)')
   out(f'Wrote {len(written)} files to {out_dir}.')
   return written
+
+
+# What --check compares: the text the logs determine (the images embed
+# the plotting library's rendering, which may differ between its versions).
+CHECKED = ('README.md', '*/*.csv', '*/*.json')
+
+
+def stale_files(logs_dir, out_dir) -> list[str]:
+  """The checked files of ``out_dir`` that regenerating from ``logs_dir``
+  changes (missing ones included), relative to ``out_dir``."""
+  import tempfile
+
+  out_dir = pathlib.Path(out_dir)
+  with tempfile.TemporaryDirectory() as tmp:
+    fresh = pathlib.Path(tmp) / out_dir.name
+    page(logs_dir, fresh, screenshot=False, out=lambda *_: None,
+         display_dir=out_dir)
+    names = sorted({p.relative_to(root).as_posix()
+                    for root in (fresh, out_dir) for pattern in CHECKED
+                    for p in root.glob(pattern)})
+    return [n for n in names
+            if not (out_dir / n).is_file() or not (fresh / n).is_file()
+            or (out_dir / n).read_bytes() != (fresh / n).read_bytes()]
 
 
 def _write_scoring(result, out_dir: pathlib.Path, by: str):

@@ -82,3 +82,21 @@ def test_page_scores_by_time_and_steps_with_the_held_out_rule(tmp_path,
                                str(out), '--no-screenshot']) == 0
   assert before == {p: p.read_bytes() for p in out.rglob('*')
                     if p.is_file()}
+
+
+def test_check_names_a_page_file_the_logs_do_not_give(tmp_path, capsys):
+  logs = _logs(tmp_path)
+  out = tmp_path / 'board'
+  args = ['page', '--logs', str(logs), '--out', str(out)]
+  assert cpu_leaderboard.main(args + ['--no-screenshot']) == 0
+  scores = out / 'time' / 'scores.csv'
+  scores.write_text(scores.read_text().replace('fast', 'quick'))
+  (out / 'README.md').unlink()
+  assert cpu_leaderboard.main(args + ['--check']) == 1
+  said = capsys.readouterr().out
+  assert 'README.md differs' in said and 'time/scores.csv differs' in said
+
+
+def test_the_committed_leaderboard_is_what_its_committed_logs_give():
+  # docs/leaderboard/ regenerates from docs/leaderboard/logs/ alone.
+  assert cpu_leaderboard.main(['page', '--check']) == 0
