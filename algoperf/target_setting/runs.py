@@ -198,6 +198,35 @@ def clock_seconds(status: dict) -> dict:
           'compile_seconds': round(compiled, 3)}
 
 
+# The packages a run's numbers depend on (the tuning, the seeds' times).
+NUMERIC_PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'numpy')
+
+
+def undeclared_versions() -> list:
+  """Problems: an installed version of ``NUMERIC_PACKAGES`` that the
+  project's declared ranges (setup.cfg, as the installed package states
+  them) exclude. Targets are set only with versions a user can install."""
+  import importlib.metadata as md
+
+  from packaging.requirements import Requirement
+
+  from algoperf import version
+
+  problems = []
+  for text in md.requires(version.PACKAGE) or []:
+    requirement = Requirement(text)
+    if requirement.marker is not None or (
+        requirement.name not in NUMERIC_PACKAGES):
+      continue  # An extra's requirement, or not a numeric package.
+    installed = md.version(requirement.name)
+    if not requirement.specifier.contains(installed, prereleases=True):
+      problems.append(
+        f'{requirement.name} {installed} is installed, outside the declared '
+        f'{requirement} (setup.cfg): install a version in that range '
+        f'(pip install "{requirement}"), or change the range first.')
+  return problems
+
+
 def _number(value) -> float:
   try:
     value = float(value)

@@ -135,6 +135,8 @@ def run_stages(stages: list, options: StageOptions,
         f'stage {kind}:{group}: expected KIND:STAGE, KIND one of '
         f'{"/".join(KINDS)} and STAGE one of {"/".join(GROUPS)}.')
   problems = protocol.check_frozen(options.protocol, runs.SPACES_DIR)
+  if not options.summarize_only:
+    problems += runs.undeclared_versions()
   if problems:
     raise TargetSettingError(' '.join(problems))
   deadline = time.monotonic() + deadline_s if deadline_s else None

@@ -129,3 +129,22 @@ def test_a_stage_before_the_one_it_needs_is_refused(tmp_path):
   variant = dataclasses.replace(options, workloads=('mnist_relu',))
   with pytest.raises(TargetSettingError, match='tune the base workload mnist'):
     stages.run_stages([('tune', 'variants')], variant)
+
+
+def test_a_version_outside_the_declared_range_stops_every_stage(
+    tmp_path, monkeypatch):
+  import importlib.metadata as md
+
+  from algoperf import version
+
+  assert runs.undeclared_versions() == []  # This environment is in range.
+  declared = md.requires(version.PACKAGE)
+  monkeypatch.setattr(md, 'requires', lambda name: [
+    r if not r.startswith('jax<') else 'jax<0.1' for r in declared])
+  [problem] = runs.undeclared_versions()
+  assert problem.startswith(f'jax {md.version("jax")} is installed, outside')
+  options = stages.StageOptions(tmp_path, str(tmp_path / 'runs'),
+                                workloads=('mnist',))
+  with pytest.raises(runs.TargetSettingError, match='outside the declared'):
+    stages.run_stages([('tune', 'base')], options)
+  assert not (tmp_path / 'runs').exists()  # Nothing ran.
