@@ -477,6 +477,13 @@ def update_facts(suite_name: str, changes: dict) -> pathlib.Path:
   """
   path = suite(suite_name).path
   raw = _read(path)
+  _check_changes(path, raw, changes)
+  for name, values in changes.items():
+    raw['workloads'][name].update(values)
+  return _write(path, raw)
+
+
+def _check_changes(path: pathlib.Path, raw: dict, changes: dict) -> None:
   for name, values in changes.items():
     if name not in raw['workloads']:
       raise WorkloadError(f'{path}: no workload {name!r} to update.')
@@ -484,11 +491,13 @@ def update_facts(suite_name: str, changes: dict) -> pathlib.Path:
     if unknown:
       raise WorkloadError(f'{sorted(unknown)} are not facts; known: '
                           f'{", ".join(FACT_FIELDS)}.')
-    raw['workloads'][name].update(values)
-  _parse(raw, path)  # Never write a file that does not load.
-  text = format_suite(raw)
+
+
+def _write(path: pathlib.Path, raw: dict) -> pathlib.Path:
+  """Writes the suite file atomically, never one that does not load."""
+  _parse(raw, path)
   tmp = path.with_suffix('.json.tmp')
-  tmp.write_text(text)
+  tmp.write_text(format_suite(raw))
   tmp.replace(path)
   suites.cache_clear()
   return path
@@ -518,13 +527,7 @@ def start_version(suite_name: str, benchmark_version: str,
       'earlier_versions', {}):
     raise WorkloadError(f'{path}: benchmark version {benchmark_version!r} '
                         'exists already; a new version needs a new name.')
-  for name, values in changes.items():
-    if name not in raw['workloads']:
-      raise WorkloadError(f'{path}: no workload {name!r} to update.')
-    unknown = set(values) - set(FACT_FIELDS)
-    if unknown:
-      raise WorkloadError(f'{sorted(unknown)} are not facts; known: '
-                          f'{", ".join(FACT_FIELDS)}.')
+  _check_changes(path, raw, changes)
   earlier = raw.setdefault('earlier_versions', {})
   kept = {'base_workloads': list(current.base_workloads),
           'held_out_workloads': list(current.held_out_workloads)}
@@ -543,13 +546,8 @@ def start_version(suite_name: str, benchmark_version: str,
     raw['workloads'][name].update(values)
   # The keys in the file's order: earlier_versions stays last.
   raw['earlier_versions'] = raw.pop('earlier_versions')
-  _parse(raw, path)  # Never write a file that does not load.
   _parse(_at_version(raw, old), path)
-  tmp = path.with_suffix('.json.tmp')
-  tmp.write_text(format_suite(raw))
-  tmp.replace(path)
-  suites.cache_clear()
-  return path
+  return _write(path, raw)
 
 
 def _fact_value(workload_facts: WorkloadFacts, fact: str):
