@@ -23,16 +23,17 @@ with `algoperf run`.
 
 import argparse
 import os
+import pathlib
+import sys
 import time
 
-import jax
 import numpy as np
 
 from algoperf import registry
-from algoperf import submission as submission_lib
 from algoperf.target_setting import per_example
 
-NADAMW = 'reference_algorithms/nadamw'
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import self_tuning_steps  # noqa: E402  Next to this script.
 
 
 def _workload(name: str, settings: list[str], batch_size: int | None):
@@ -62,53 +63,38 @@ def main():
   workload = _workload(args.workload, args.set, args.batch_size)
   if args.step_hint:
     workload.override_facts(step_hint=args.step_hint)
-  submission = submission_lib.load_submission(NADAMW)
-  rng = jax.random.PRNGKey(args.seed)
-  data_rng, opt_rng, model_rng, step_rng = jax.random.split(rng, 4)
-  params, model_state = workload.init_model_fn(model_rng)
-  optimizer_state = submission.init_optimizer_state(
-    workload, params, model_state, None, opt_rng)
-  queue = workload._build_input_queue(data_rng, 'train', args.data_dir,
-                                      workload.default_batch_size)
-  types = workload.model_params_types
-  train_s = train_cpu_s = eval_s = eval_cpu_s = 0.0
+  eval_s = eval_cpu_s = 0.0
   evals = 0
   print(f'{args.workload} seed {args.seed} step_hint {workload.step_hint} '
-        f'batch {workload.default_batch_size} settings {args.set} params '
-        f'{sum(x.size for x in jax.tree.leaves(params))} load '
+        f'batch {workload.default_batch_size} settings {args.set} load '
         f'{os.getloadavg()}', flush=True)
-  for step in range(args.steps):
-    start, cpu_start = time.perf_counter(), time.process_time()
-    optimizer_state, params, model_state = submission.update_params(
-      workload, params, types, model_state, None, next(queue),
-      workload.loss_type, optimizer_state, [], step,
-      jax.random.fold_in(step_rng, step))
-    jax.block_until_ready(params)
-    train_s += time.perf_counter() - start
-    train_cpu_s += time.process_time() - cpu_start
-    if step == 0:
-      print(f'first step (compiles) {train_s:.2f} s cpu {train_cpu_s:.2f} s',
-            flush=True)
-    if (step + 1) % args.eval_every and step + 1 != args.steps:
+  for done in self_tuning_steps.train(workload, args.steps, args.seed,
+                                      args.data_dir):
+    if done.step == 1:
+      print(f'first step (compiles) {done.train_s:.2f} s cpu '
+            f'{done.train_cpu_s:.2f} s', flush=True)
+    if done.step % args.eval_every and done.step != args.steps:
       continue
     start, cpu_start = time.perf_counter(), time.process_time()
-    results = workload.eval_model(workload.eval_batch_size, params,
-                                  model_state, None, args.data_dir, None,
-                                  step + 1)
+    results = workload.eval_model(workload.eval_batch_size, done.params,
+                                  done.model_state, None, args.data_dir,
+                                  None, done.step)
     eval_s += time.perf_counter() - start
     eval_cpu_s += time.process_time() - cpu_start
     evals += 1
-    rows = per_example.per_example_sums(workload, params, model_state,
-                                        'validation', args.data_dir)['loss']
+    if evals == 1:
+      print(f'first eval (compiles) {eval_s:.2f} s cpu {eval_cpu_s:.2f} s',
+            flush=True)
+    rows = per_example.per_example_sums(
+      workload, done.params, done.model_state, 'validation',
+      args.data_dir)['loss']
     se = rows.std() / np.sqrt(len(rows)) / rows.mean()
-    print(f'step {step + 1} train_s {train_s:.1f} cpu_s {train_cpu_s:.1f} '
-          f'train_loss {results["train/loss"]:.4f} validation_loss '
-          f'{results["validation/loss"]:.4f} test_loss '
+    print(f'step {done.step} train_s {done.train_s:.1f} cpu_s '
+          f'{done.train_cpu_s:.1f} train_loss {results["train/loss"]:.4f} '
+          f'validation_loss {results["validation/loss"]:.4f} test_loss '
           f'{results["test/loss"]:.4f} rel_se {100 * se:.3f}% eval_s/eval '
           f'{eval_s / evals:.3f} cpu {eval_cpu_s / evals:.3f} load '
           f'{os.getloadavg()[0]:.2f}', flush=True)
-  queue.close()
-
 
 if __name__ == '__main__':
   main()

