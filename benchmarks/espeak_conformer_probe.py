@@ -18,6 +18,8 @@ exclude evals, as the harness's clock does; time a real trial with
 
 import argparse
 import functools
+import pathlib
+import sys
 import time
 
 import jax
@@ -31,7 +33,8 @@ from algoperf import submission as submission_lib
 from algoperf import tuning
 from workloads.espeak_conformer import ctc
 
-NADAMW = 'reference_algorithms/nadamw'
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import self_tuning_steps  # noqa: E402  Next to this script.
 
 
 @functools.cache
@@ -82,46 +85,31 @@ def main():
   args = parser.parse_args()
 
   workload = registry.make_workload(args.workload)
-  submission = submission_lib.load_submission(NADAMW)
   hyperparameters = None
   if args.algoperf_defaults:
     hyperparameters = tuning.make_hyperparameters(
-      submission.module.ALGOPERF_SELF_TUNING_DEFAULTS)
-  rng = jax.random.PRNGKey(args.seed)
-  data_rng, opt_rng, model_rng, step_rng = jax.random.split(rng, 4)
-  params, model_state = workload.init_model_fn(model_rng)
-  optimizer_state = submission.init_optimizer_state(
-    workload, params, model_state, hyperparameters, opt_rng)
-  queue = workload._build_input_queue(data_rng, 'train', args.data_dir,
-                                      workload.default_batch_size)
-  types = workload.model_params_types
-  train_s = train_cpu_s = eval_s = 0.0
-  print(f'{args.workload} seed {args.seed} step_hint {workload.step_hint} '
-        f'params {sum(x.size for x in jax.tree.leaves(params))}', flush=True)
-  for step in range(args.steps):
-    start, cpu_start = time.perf_counter(), time.process_time()
-    optimizer_state, params, model_state = submission.update_params(
-      workload, params, types, model_state, hyperparameters, next(queue),
-      workload.loss_type, optimizer_state, [], step,
-      jax.random.fold_in(step_rng, step))
-    jax.block_until_ready(params)
-    train_s += time.perf_counter() - start
-    train_cpu_s += time.process_time() - cpu_start
-    if step == 0:
-      print(f'first step (compiles) {train_s:.1f} s', flush=True)
-    if (step + 1) % args.eval_every and step + 1 != args.steps:
+      submission_lib.load_submission(
+        self_tuning_steps.NADAMW).module.ALGOPERF_SELF_TUNING_DEFAULTS)
+  eval_s = 0.0
+  print(f'{args.workload} seed {args.seed} step_hint {workload.step_hint}',
+        flush=True)
+  for done in self_tuning_steps.train(workload, args.steps, args.seed,
+                                      args.data_dir, hyperparameters):
+    if done.step == 1:
+      print(f'first step (compiles) {done.train_s:.1f} s', flush=True)
+    if done.step % args.eval_every and done.step != args.steps:
       continue
     start = time.perf_counter()
-    line = [f'step {step + 1} train_s {train_s:.1f} cpu_s {train_cpu_s:.1f}']
+    line = [f'step {done.step} train_s {done.train_s:.1f} cpu_s '
+            f'{done.train_cpu_s:.1f}']
     for split in ('validation', 'test'):
-      errors, words = utterance_scores(workload, params, model_state, split,
+      errors, words = utterance_scores(workload, done.params,
+                                       done.model_state, split,
                                        args.data_dir)
       line.append(f'{split} wer {errors.sum() / words.sum():.4f} se '
                   f'{bootstrap_se(errors, words):.4f}')
     eval_s += time.perf_counter() - start
     print(' '.join(line) + f' eval_s {eval_s:.1f}', flush=True)
-  queue.close()
-
 
 if __name__ == '__main__':
   main()

