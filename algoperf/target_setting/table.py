@@ -418,7 +418,9 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
     for p in problems:
       print(p)
     if problems:
-      print('Fix: .venv/bin/python scripts/set_targets.py table --apply')
+      fix = ('--apply' if version == protocol.CURRENT
+             else f'--protocol {version}')
+      print(f'Fix: .venv/bin/python scripts/set_targets.py table {fix}')
     return 1 if problems else 0
   from algoperf import records
 
