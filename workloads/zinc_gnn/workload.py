@@ -17,10 +17,11 @@ class ZincGnnWorkload(molecules.MoleculesGnnWorkload):
   name = 'zinc_gnn'
   num_train_examples = dataset.SPLIT_SIZES['train']
   num_eval_train_examples = 2048
-  # sqrt(p(1-p)/n) <= 0.25% absolute at the accuracy the baseline reaches
-  # (README: "Calibration"); the prepared splits hold 26,000 each.
-  num_validation_examples = 20_000
-  num_test_examples = 20_000
+  # sqrt(p(1-p)/n) <= 0.25% absolute for accuracies p >= 0.91 (the
+  # provisional target is 0.93; README, "Calibration"); the prepared splits
+  # hold 26,000 each (enough down to p = 0.80).
+  num_validation_examples = 13_000
+  num_test_examples = 13_000
   eval_batch_size = 1000
   dataset_builder = dataset.ZincEsolMolecules
 
