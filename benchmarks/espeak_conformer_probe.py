@@ -18,6 +18,7 @@ exclude evals, as the harness's clock does; time a real trial with
 
 import argparse
 import functools
+import os
 import time
 
 import jax
@@ -77,6 +78,9 @@ def main():
   parser.add_argument('--eval-every', type=int, default=100)
   parser.add_argument('--seed', type=int, default=0)
   parser.add_argument('--data-dir', default=None)
+  parser.add_argument('--splits', default='validation,test',
+                      help='comma-separated splits scored at each eval '
+                      '(validation alone halves the cost of a probe)')
   parser.add_argument('--algoperf-defaults', action='store_true',
                       help="AlgoPerf's published self-tuning point")
   args = parser.parse_args()
@@ -112,8 +116,9 @@ def main():
     if (step + 1) % args.eval_every and step + 1 != args.steps:
       continue
     start = time.perf_counter()
-    line = [f'step {step + 1} train_s {train_s:.1f} cpu_s {train_cpu_s:.1f}']
-    for split in ('validation', 'test'):
+    line = [f'step {step + 1} train_s {train_s:.1f} cpu_s {train_cpu_s:.1f}'
+            f' load {os.getloadavg()[0]:.1f}']
+    for split in args.splits.split(','):
       errors, words = utterance_scores(workload, params, model_state, split,
                                        args.data_dir)
       line.append(f'{split} wer {errors.sum() / words.sum():.4f} se '
