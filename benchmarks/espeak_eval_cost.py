@@ -13,16 +13,18 @@ time that 20 evals take over a run of N training steps at these costs:
 this one run so the ratio holds under load.
 
   python benchmarks/espeak_eval_cost.py --workload espeak_conformer \
-    --steps 60 --evals 3 --horizon 450,900
+    --steps 60 --evals 3 --horizon 450,900 [--full-length]
 """
 
 import argparse
+import functools
 import os
 import time
 
 import jax
 import numpy as np
 
+from algoperf import base_workload
 from algoperf import registry
 from algoperf import submission as submission_lib
 
@@ -50,6 +52,9 @@ def main():
   parser.add_argument('--horizon', default='450,900',
                       help='comma-separated run lengths in steps')
   parser.add_argument('--data-dir', default=None)
+  parser.add_argument('--full-length', action='store_true',
+                      help='also time the same evals on full 256-frame '
+                      'batches (the generic ArrayWorkload eval), side by side')
   args = parser.parse_args()
   jax.monitoring.register_event_duration_secs_listener(_count_compile)
 
@@ -105,6 +110,29 @@ def main():
   # Steady state: the evals after the first (which compiles).
   eval_wall = float(np.median(walls[1:] or walls))
   eval_cpu = float(np.median(cpus[1:] or cpus))
+  if args.full_length:
+    # The generic eval over the same splits, bypassing the length buckets.
+    full = functools.partial(base_workload.ArrayWorkload._eval_model_on_split,
+                             workload)
+    full_walls, full_cpus = [], []
+    for i in range(args.evals):
+      before = len(_compiles)
+      wall0, cpu0 = _clock()
+      for split, n in (('eval_train', workload.num_eval_train_examples),
+                       ('validation', workload.num_validation_examples),
+                       ('test', workload.num_test_examples)):
+        full(split, n, workload.eval_batch_size, params, model_state, None,
+             args.data_dir)
+      wall1, cpu1 = _clock()
+      full_walls.append(wall1 - wall0)
+      full_cpus.append(cpu1 - cpu0)
+      print(f'full-length eval {i}: {full_walls[-1]:.2f} s wall, '
+            f'{full_cpus[-1]:.2f} s CPU, {len(_compiles) - before} '
+            f'compilations; load average {os.getloadavg()[0]:.2f}',
+            flush=True)
+    print(f'bucketed / full-length eval (after the first): wall '
+          f'{eval_wall / float(np.median(full_walls[1:] or full_walls)):.3f},'
+          f' CPU {eval_cpu / float(np.median(full_cpus[1:] or full_cpus)):.3f}')
   print(f'eval / step: {eval_wall / step_wall:.0f} steps of wall time, '
         f'{eval_cpu / step_cpu:.0f} steps of CPU time')
   for horizon in (int(h) for h in args.horizon.split(',')):
