@@ -18,6 +18,7 @@ exclude evals, as the harness's clock does; time a real trial with
 
 import argparse
 import functools
+import os
 import pathlib
 import sys
 import time
@@ -82,6 +83,9 @@ def main():
   parser.add_argument('--data-dir', default=None)
   parser.add_argument('--algoperf-defaults', action='store_true',
                       help="AlgoPerf's published self-tuning point")
+  parser.add_argument('--splits', default='validation,test',
+                      help='comma-separated splits scored at each eval '
+                      '(validation alone halves the cost of a probe)')
   args = parser.parse_args()
 
   workload = registry.make_workload(args.workload)
@@ -101,8 +105,8 @@ def main():
       continue
     start = time.perf_counter()
     line = [f'step {done.step} train_s {done.train_s:.1f} cpu_s '
-            f'{done.train_cpu_s:.1f}']
-    for split in ('validation', 'test'):
+            f'{done.train_cpu_s:.1f} load {os.getloadavg()[0]:.1f}']
+    for split in args.splits.split(','):
       errors, words = utterance_scores(workload, done.params,
                                        done.model_state, split,
                                        args.data_dir)

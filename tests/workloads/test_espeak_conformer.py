@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from algoperf import base_workload
 from algoperf import registry
 from algoperf.data import prepared
 from tests.conftest import prepare_once
@@ -22,6 +23,7 @@ from workloads.espeak_conformer import espeak
 from workloads.espeak_conformer import features
 from workloads.espeak_conformer import synthesis
 from workloads.espeak_conformer import utterances
+from workloads.espeak_conformer import workload
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -128,6 +130,31 @@ def test_logits_of_an_utterance_do_not_depend_on_padding_after_it():
   np.testing.assert_array_equal(a_pad, b_pad[:, :a.shape[1]])
   np.testing.assert_allclose(np.asarray(a)[valid],
                              np.asarray(b[:, :a.shape[1]])[valid], atol=1e-4)
+
+
+class _SmallConformer(workload.EspeakConformerWorkload):
+  """The base workload with a smaller model: quicker to compile."""
+
+  width, depth, num_heads, subsample_channels = 16, 1, 2, 4
+
+
+def test_length_bucketed_eval_gives_the_sums_of_full_length_batches():
+  w = _SmallConformer()
+  w.use_synthetic_data(num_examples=48, seed=5)
+  w.eval_batch_size = 16  # Three batches of different lengths.
+  params, model_state = w.init_model_fn(jax.random.PRNGKey(1))
+  buckets = [bucket for _, bucket in w._eval_batches('validation', 40, None)]
+  assert buckets == sorted(buckets) and len(set(buckets)) > 1
+  assert all(b % w.eval_frame_bucket == 0 for b in buckets)
+  args = ('validation', 40, 16, params, model_state, None, None)
+  bucketed = w._eval_model_on_split(*args)
+  full = base_workload.ArrayWorkload._eval_model_on_split(w, *args)
+  assert bucketed['wer'] == pytest.approx(full['wer'], abs=1e-6)
+  assert bucketed['loss'] == pytest.approx(full['loss'], rel=1e-4)
+  # One compilation per batch shape, none on a second eval.
+  compiled = w._eval_step._cache_size()
+  w._eval_model_on_split(*args)
+  assert w._eval_step._cache_size() == compiled <= len(set(buckets)) + 1
 
 
 def test_utterances_are_drawn_from_index_and_seed_alone():
