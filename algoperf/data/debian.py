@@ -91,18 +91,18 @@ def fetch_pinned_deb(deb: PinnedDeb,
   """
   download_dir.mkdir(parents=True, exist_ok=True)
   path = download_dir / deb.filename
-  for attempt in range(2):
-    if path.exists() and packages.sha256_of(path) == deb.sha256:
-      return path
-    if path.exists():
-      path.unlink()  # Corrupted or partial: fetch again.
-    if attempt == 0:
-      _apt_download(deb, download_dir)
-  found = packages.sha256_of(path) if path.exists() else 'no file'
+  if path.exists() and packages.sha256_of(path) == deb.sha256:
+    return path
+  path.unlink(missing_ok=True)  # Corrupted or partial: fetch again.
+  _apt_download(deb, download_dir)
+  found = packages.sha256_of(path)
+  if found == deb.sha256:
+    return path
+  # Kept for inspection; the next prepare deletes it and fetches again.
   raise DataError(
     f'{path}: sha256 {found} does not match the pinned {deb.sha256} for '
-    f'{deb.name}={deb.version}. The mirror served a different file; delete '
-    'it and retry, or update the pin after checking the new file.'
+    f'{deb.name}={deb.version}. The mirror served a different file; retry '
+    'later, or update the pin after checking the new file.'
   )
 
 
