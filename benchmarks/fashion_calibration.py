@@ -29,9 +29,8 @@ import numpy as np
 
 from algoperf import records
 from algoperf import registry
-from algoperf import submission as submission_lib
 from algoperf import submission_calls
-from algoperf import tuning
+from algoperf.target_setting import per_example
 
 NADAMW = pathlib.Path(__file__).resolve().parents[1] / (
   'reference_algorithms/nadamw')
@@ -48,20 +47,9 @@ def run(name: str, steps: int, eval_every: int, seed: int, data_dir,
         step_hint: int | None = None):
   workload = registry.make_workload(name)
   workload.override_facts(step_hint=step_hint or math.ceil(4 * steps / 3))
-  submission = submission_lib.load_submission(NADAMW)
-  calls = submission_calls.SubmissionCalls.create(
-    submission, workload, tuning.make_hyperparameters(None), data_dir)
-  batch_size, problems = calls.get_batch_size(len(jax.devices()))
-  if problems:
-    raise SystemExit('; '.join(problems))
-  data_rng, opt_rng, model_rng, step_rng = jax.random.split(
-    jax.random.PRNGKey(seed), 4)
-  params, model_state = workload.init_model_fn(model_rng)
-  state = submission_calls.State(
-    calls.init_optimizer_state(params, model_state, opt_rng), params,
-    model_state)
-  queue = workload._build_input_queue(data_rng, 'train', data_dir,
-                                      batch_size)
+  start = per_example.begin_training(workload, NADAMW, None, seed, data_dir)
+  calls, state, queue, step_rng, batch_size = (
+    start.calls, start.state, start.queue, start.step_rng, start.batch_size)
   sizes = {'eval_train': workload.num_eval_train_examples,
            'validation': workload.num_validation_examples,
            'test': workload.num_test_examples}

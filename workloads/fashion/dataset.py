@@ -19,6 +19,7 @@ import tensorflow_datasets as tfds
 from algoperf.data import debian
 from algoperf.data import prepared
 from algoperf.errors import DataError
+from workloads.mnist import dataset as mnist_dataset
 
 FASHION_DEB = debian.PinnedDeb(
   name='dataset-fashion-mnist',
@@ -74,8 +75,12 @@ def split_indices(num: int, split_sizes=None) -> dict[str, np.ndarray]:
   return prepared.permuted_splits(num, split_sizes or SPLIT_SIZES, SPLIT_SEED)
 
 
-class FashionMnistDeb(tfds.core.GeneratorBasedBuilder):
-  """Fashion-MNIST, 30,000 / 20,000 / 20,000, from a pinned Debian package."""
+class FashionMnistDeb(mnist_dataset.MnistDigits):
+  """Fashion-MNIST, 30,000 / 20,000 / 20,000, from a pinned Debian package.
+
+  The digits builder's features (28x28 uint8 'inputs', int64 'targets')
+  and example generation; its own source and splits.
+  """
 
   VERSION = tfds.core.Version('1.0.0')
   RELEASE_NOTES = {'1.0.0': 'dataset-fashion-mnist 0.0~git20200523.55506a9-1'
@@ -84,16 +89,6 @@ class FashionMnistDeb(tfds.core.GeneratorBasedBuilder):
   # build from a miniature package (tests/workloads/test_fashion.py).
   deb = FASHION_DEB
   split_sizes = SPLIT_SIZES
-
-  def _info(self):
-    return tfds.core.DatasetInfo(
-      builder=self,
-      description=__doc__,
-      features=tfds.features.FeaturesDict({
-        'inputs': tfds.features.Tensor(shape=(28, 28), dtype=np.uint8),
-        'targets': tfds.features.Scalar(dtype=np.int64),
-      }),
-    )
 
   def _split_generators(self, dl_manager):
     deb_path = debian.fetch_pinned_deb(self.deb,
@@ -107,7 +102,3 @@ class FashionMnistDeb(tfds.core.GeneratorBasedBuilder):
       split: self._generate_examples(images[idx], labels[idx], idx)
       for split, idx in split_indices(len(labels), self.split_sizes).items()
     }
-
-  def _generate_examples(self, images, labels, source_index):
-    for image, label, i in zip(images, labels, source_index):
-      yield int(i), {'inputs': image, 'targets': int(label)}
