@@ -72,20 +72,26 @@ def per_example_sums(workload, params, model_state, split: str,
   return {k: np.concatenate(v) for k, v in parts.items()}
 
 
-def train_to_target(workload, algorithm_dir, point: dict | None, seed: int,
-                    data_dir, max_steps: int, log=print) -> Trained:
-  """Trains ``point`` (None: self-tuning defaults) until the target.
+@dataclasses.dataclass
+class Start:
+  """A submission set up on a workload, before its first step."""
 
-  Evaluates the validation split every ``eval_every_steps`` (the
-  workload's fact) and stops at the first eval that meets the validation
-  target, or after ``max_steps``; then the eval whose metric came
-  closest to the target (its best) is returned, so that the SE is still
-  measured near the target.
-  """
+  submission: object
+  calls: submission_calls.SubmissionCalls
+  state: submission_calls.State
+  queue: object  # The training input queue (close it when done).
+  step_rng: jax.Array  # Folded with the step number for each step.
+  batch_size: int
+
+
+def begin_training(workload, algorithm_dir, point: dict | None, seed: int,
+                   data_dir) -> Start:
+  """Loads the submission and initialises the model, the optimizer and
+  the input queue as the harness does (its batch size fallback included).
+  ``point`` None: the submission's self-tuning defaults."""
   submission = submission_lib.load_submission(algorithm_dir)
-  hyperparameters = tuning.make_hyperparameters(point)
   calls = submission_calls.SubmissionCalls.create(
-    submission, workload, hyperparameters, data_dir)
+    submission, workload, tuning.make_hyperparameters(point), data_dir)
   batch_size, problems = calls.get_batch_size(len(jax.devices()))
   if problems:
     raise ValueError('; '.join(problems))
@@ -97,6 +103,22 @@ def train_to_target(workload, algorithm_dir, point: dict | None, seed: int,
     model_state)
   queue = workload._build_input_queue(data_rng, 'train', data_dir,
                                       batch_size)
+  return Start(submission, calls, state, queue, step_rng, batch_size)
+
+
+def train_to_target(workload, algorithm_dir, point: dict | None, seed: int,
+                    data_dir, max_steps: int, log=print) -> Trained:
+  """Trains ``point`` (None: self-tuning defaults) until the target.
+
+  Evaluates the validation split every ``eval_every_steps`` (the
+  workload's fact) and stops at the first eval that meets the validation
+  target, or after ``max_steps``; then the eval whose metric came
+  closest to the target (its best) is returned, so that the SE is still
+  measured near the target.
+  """
+  start = begin_training(workload, algorithm_dir, point, seed, data_dir)
+  submission, calls, state, queue, step_rng = (
+    start.submission, start.calls, start.state, start.queue, start.step_rng)
   metric = workload.target_metric_name
   every = workload.eval_every_steps
   train_seconds, best = 0.0, None

@@ -7,6 +7,7 @@ class, so examples are assigned to splits by a fixed-seed permutation.
 import gzip
 import io
 import pathlib
+import sys
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -48,7 +49,8 @@ class MnistDigits(tfds.core.GeneratorBasedBuilder):
   def _info(self):
     return tfds.core.DatasetInfo(
       builder=self,
-      description=__doc__,
+      # The builder module's docstring (workloads/fashion reuses this).
+      description=sys.modules[type(self).__module__].__doc__,
       features=tfds.features.FeaturesDict({
         'inputs': tfds.features.Tensor(shape=(28, 28), dtype=np.uint8),
         'targets': tfds.features.Scalar(dtype=np.int64),
