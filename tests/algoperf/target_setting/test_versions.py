@@ -190,3 +190,17 @@ def test_the_held_out_draw_is_seeded_by_the_version_name():
   assert draw[0] in variants['a'] and draw[1] in variants['b']
   draws = {protocol.draw_held_out(f'v{i}', variants) for i in range(20)}
   assert len(draws) > 1  # The name decides it; it is a draw.
+
+
+def test_cpu_1_0_names_its_families_and_their_seeded_held_out_draw():
+  from algoperf import registry
+
+  suite = registry.suite('cpu')
+  chosen = protocol.version('cpu-1.0')
+  assert len(chosen.families) == 8
+  assert all(suite.workloads[b].base_name is None for b in chosen.families)
+  assert chosen.held_out == protocol.draw_held_out(
+    'cpu-1.0', {b: suite.variants(b) for b in chosen.families})
+  for name, values in chosen.draft_facts.items():
+    assert name in chosen.families and set(values) <= set(
+      registry.FACT_FIELDS)
