@@ -244,6 +244,7 @@ def test_two_reference_train_steps_then_eval(name):
   assert workload.has_reached_validation_target(results) in (True, False)
 
 
+@pytest.mark.prepares_data
 @pytest.mark.parametrize('base', _first_user_of_each_dataset())
 def test_prepared_data_has_the_sizes_and_form_the_workload_states(
     base, prepared_data_dir):
@@ -292,6 +293,7 @@ def _pins() -> dict:
   return pins
 
 
+@pytest.mark.prepares_data
 @pytest.mark.parametrize('kind', sorted(_pins()))
 def test_a_corrupted_download_is_fetched_again(kind, tmp_path):
   pin = _pins()[kind]
