@@ -77,9 +77,8 @@ def _assert_rates_traced(name, seen):
       'passes it as a traced jit argument')
 
 
-@pytest.mark.parametrize('name', [
-  pytest.param(n, marks=pytest.mark.slow) if registry.facts(n).base_name
-  else n for n in NAMES])
+@pytest.mark.parametrize('name', twins.synthetic_params(NAMES,
+                                                      variants_slow=True))
 def test_three_compiled_steps_with_traced_rates(name):
   workload, calls, seen = _setup(name)
   rng = jax.random.PRNGKey(0)
@@ -102,7 +101,7 @@ def test_three_compiled_steps_with_traced_rates(name):
     f'{name}: three steps left every parameter as it was')
 
 
-@pytest.mark.parametrize('name', twins.traced_params(NAMES))
+@pytest.mark.parametrize('name', twins.synthetic_params(NAMES))
 def test_three_traced_steps_with_traced_rates(name):
   """Every name, cheaply: the same steps under jax.eval_shape."""
   workload, calls, seen = _setup(name)

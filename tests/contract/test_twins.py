@@ -23,16 +23,25 @@ def test_a_variant_with_an_earlier_twin_is_traced_in_the_slow_set(
   edit_suite_file(suites_dir / 'cpu.json', add_copies)
   names = ['mnist', 'mnist_relu', 'mnist_deep', 'mnist_again',
            'mnist_relu_again']
-  # A base is never set aside (its data side is its own); a variant whose
-  # model, inputs, loss and metric equal an earlier one's is.
-  assert twins.twins(names) == {'mnist_relu_again': 'mnist_relu'}
-  params = twins.traced_params(names)
-  assert [p for p in params if not isinstance(p, str)][0].values == (
-    'mnist_relu_again',)
+  # A workload whose model, inputs, loss and metric equal an earlier
+  # one's is set aside, base or variant.
+  assert twins.twins(names) == {'mnist_relu_again': 'mnist_relu',
+                                'mnist_again': 'mnist'}
+  slow = [p.values[0] for p in twins.synthetic_params(names)
+          if not isinstance(p, str)]
+  assert slow == ['mnist_again', 'mnist_relu_again']
+  compiled_slow = [p.values[0] for p in twins.synthetic_params(
+    names, variants_slow=True) if not isinstance(p, str)]
+  assert compiled_slow == ['mnist_relu', 'mnist_deep', 'mnist_again',
+                           'mnist_relu_again']
 
 
 def test_the_shipped_suite_sets_aside_only_twins():
   names = registry.names('cpu')
-  for variant, twin in twins.twins(names).items():
-    assert registry.facts(variant).base_name
-    assert twins._signature(variant) == twins._signature(twin)
+  found = twins.twins(names)
+  for name, twin in found.items():
+    assert names.index(twin) < names.index(name)
+    assert twins._signature(name) == twins._signature(twin)
+  # The cpu-1.0 families on the digit and molecule models are the twins.
+  assert found['fashion_resnet'] == 'digits_resnet'
+  assert found['zinc_gnn_gelu'] == 'molecules_gnn_gelu'

@@ -148,7 +148,7 @@ def test_the_input_queue_is_deterministic_and_resumable(base):
     f'{base}: another seed gives the same first batch')
 
 
-@pytest.mark.parametrize('name', twins.traced_params(NAMES))
+@pytest.mark.parametrize('name', twins.synthetic_params(NAMES))
 def test_init_two_train_steps_and_eval_trace_consistently(name):
   """Every name, cheaply: traced by jax.eval_shape, nothing compiled."""
   workload = registry.make_workload(name)
@@ -197,9 +197,8 @@ def test_init_two_train_steps_and_eval_trace_consistently(name):
 
 # Compiled and run: the bases in the fast suite, their variants (which
 # change only model settings, traced above) in the slow one.
-@pytest.mark.parametrize('name', [
-  pytest.param(n, marks=pytest.mark.slow) if registry.facts(n).base_name
-  else n for n in NAMES])
+@pytest.mark.parametrize('name', twins.synthetic_params(NAMES,
+                                                      variants_slow=True))
 def test_two_reference_train_steps_then_eval(name):
   workload = registry.make_workload(name)
   workload.use_synthetic_data(16)

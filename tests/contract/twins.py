@@ -1,12 +1,14 @@
-"""Which workloads the contract tests may trace once for several.
+"""Which workloads the contract tests may run once for several.
 
 Two workloads are twins when they build the same model (flax modules
 compare by their settings) from inputs of the same shapes and dtypes, with
 the same loss and target metric: a new family on other data that reuses a
-family's model and variants (fashion_resnet_silu and digits_resnet_silu)
-traces exactly as its twin does. The traced contract tests run the first
-of each set in the fast suite and the others in the slow one; every base
-runs in the fast suite whatever its twins, since its data side is its own.
+family's model and variants (fashion_resnet and digits_resnet,
+fashion_resnet_silu and digits_resnet_silu) trains and traces exactly as
+its twin does on the synthetic arrays those contract tests use. Those tests
+run the first of each set (in the suite file's order) in the fast suite
+and the others in the slow one. The tests that read real data (the input
+queue, prepared data) run every base in the fast suite: there twins differ.
 """
 
 import jax
@@ -24,18 +26,20 @@ def _signature(name: str):
 
 
 def twins(names) -> dict:
-  """variant name -> the earlier workload it is a twin of."""
+  """name -> the earlier workload it is a twin of."""
   first, found = {}, {}
   for name in names:
     key = _signature(name)
-    if key in first and registry.facts(name).base_name:
+    if key in first:
       found[name] = first[key]
     first.setdefault(key, name)
   return found
 
 
-def traced_params(names) -> list:
-  """``names`` as parameters, each twin variant marked slow."""
+def synthetic_params(names, variants_slow: bool = False) -> list:
+  """``names`` as parameters, each twin marked slow (and each variant, if
+  ``variants_slow``: the compiled tests run variants in the slow set)."""
   twin_of = twins(names)
-  return [pytest.param(n, marks=pytest.mark.slow) if n in twin_of else n
-          for n in names]
+  return [pytest.param(n, marks=pytest.mark.slow)
+          if n in twin_of or (variants_slow and registry.facts(n).base_name)
+          else n for n in names]
