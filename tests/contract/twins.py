@@ -7,8 +7,8 @@ family's model and variants (fashion_resnet and digits_resnet,
 fashion_resnet_silu and digits_resnet_silu) trains and traces exactly as
 its twin does on the synthetic arrays those contract tests use. Those tests
 run the first of each set (in the suite file's order) in the fast suite
-and the others in the slow one. The tests that read real data (the input
-queue, prepared data) run every base in the fast suite: there twins differ.
+and the others in the slow one. The data side's tests (the input queue,
+the prepared data) run every base in the fast suite: there twins differ.
 """
 
 import jax
