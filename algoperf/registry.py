@@ -531,6 +531,7 @@ def start_version(suite_name: str, benchmark_version: str,
   earlier = raw.setdefault('earlier_versions', {})
   kept = {'base_workloads': list(current.base_workloads),
           'held_out_workloads': list(current.held_out_workloads)}
+  # The replaced version is added last: the newest earlier version.
   for overrides in [*earlier.values(), earlier.setdefault(old, {})]:
     for key, value in kept.items():
       overrides.setdefault(key, value)
@@ -538,7 +539,6 @@ def start_version(suite_name: str, benchmark_version: str,
       entry = overrides.setdefault('workloads', {}).setdefault(name, {})
       for fact in values:
         entry.setdefault(fact, _fact_value(current.workloads[name], fact))
-  earlier[old] = earlier.pop(old)  # Newest earlier version last.
   raw.update(benchmark_version=benchmark_version,
              base_workloads=list(base_workloads),
              held_out_workloads=list(held_out_workloads))

@@ -149,7 +149,6 @@ def per_study_text(result, submission: str) -> str:
   """'0.57 / 0.71 / 0.57': the score of each study alone, in order."""
   spread = result.uncertainty
   return ' / '.join(f'{spread.per_study[submission][k]:.2f}'
-                    if k in spread.per_study[submission] else '-'
                     for k in spread.studies)
 
 
