@@ -18,7 +18,9 @@ data). Each file describes one suite at its current benchmark version::
 A suite whose evals follow AlgoPerf's clock (``"eval_schedule": "time"``,
 the AlgoPerf suite: every ``eval_period_time_sec`` of submission time)
 needs no ``eval_every_steps``; the CPU suite's step schedule (the default,
-``"steps"``) does.
+``"steps"``) does. ``"test_evals"``: ``"every_eval"`` (AlgoPerf, the
+default) or ``"from_validation_target"`` (the CPU suite: a trial reads its
+test split once its validation target is met; ``runner.eval_plan``).
 
 A variant states only what differs from its base (its targets, at least);
 every other fact is its base's. ``import`` is an import string, not an
@@ -155,6 +157,12 @@ REQUIRED_TO_RUN = ('target_metric_name', 'metric_direction',
                    'eval_period_time_sec', 'eval_every_steps', 'step_hint')
 # How a suite's evals are scheduled (docs/design.md §6).
 EVAL_SCHEDULES = ('steps', 'time')
+# When a suite's evals read the test split (docs/design.md §6): at every
+# eval (AlgoPerf), or from the first eval that meets the validation target
+# on (the CPU suite, whose resolving test splits are half of an eval).
+TEST_EVERY_EVAL = 'every_eval'
+TEST_FROM_VALIDATION_TARGET = 'from_validation_target'
+TEST_EVALS = (TEST_EVERY_EVAL, TEST_FROM_VALIDATION_TARGET)
 _ENTRY_KEYS = frozenset(('import', 'base_name') + FACT_FIELDS)
 
 
@@ -171,6 +179,7 @@ class Suite:
   path: pathlib.Path
   earlier_versions: tuple = ()  # Benchmark versions ``version()`` knows.
   eval_schedule: str = 'steps'  # Or 'time': AlgoPerf's eval_period_time_sec.
+  test_evals: str = TEST_EVERY_EVAL  # Or TEST_FROM_VALIDATION_TARGET.
 
   def held_out_variant(self, base: str) -> str:
     for name in self.held_out_workloads:
@@ -242,6 +251,10 @@ def _parse(raw: dict, path: pathlib.Path) -> Suite:
   if schedule not in EVAL_SCHEDULES:
     raise WorkloadError(f'{path}: "eval_schedule" is {schedule!r}; use one '
                         f'of {", ".join(EVAL_SCHEDULES)}.')
+  test_evals = raw.get('test_evals', TEST_EVERY_EVAL)
+  if test_evals not in TEST_EVALS:
+    raise WorkloadError(f'{path}: "test_evals" is {test_evals!r}; use one '
+                        f'of {", ".join(TEST_EVALS)}.')
   workloads = {}
   for workload, entry in entries.items():
     unknown = set(entry) - _ENTRY_KEYS
@@ -279,7 +292,7 @@ def _parse(raw: dict, path: pathlib.Path) -> Suite:
                description=raw.get('description', ''), base_workloads=bases,
                held_out_workloads=held_out, workloads=workloads, path=path,
                earlier_versions=tuple(raw.get('earlier_versions', {})),
-               eval_schedule=schedule)
+               eval_schedule=schedule, test_evals=test_evals)
 
 
 def _check_facts(path, facts: WorkloadFacts, schedule: str) -> None:

@@ -20,6 +20,7 @@ from algoperf import clock as clock_lib
 from algoperf import compilation
 from algoperf import contention
 from algoperf import records
+from algoperf import registry
 from algoperf import spec
 from algoperf import submission_calls as calls_lib
 from algoperf import trial_checkpoint
@@ -70,6 +71,10 @@ class RunConfig:
   # and returns with status 'paused', its status.json still 'running'; the
   # next attempt resumes from that checkpoint. Needs checkpoint_every_sec.
   pause_at_step: int | None = None
+  # The splits every eval reads (of spec.EVAL_SPLITS); None: all three, or
+  # the suite's test rule (``eval_plan``). Target-setting tuning runs read
+  # no test split: their winner is chosen on validation alone.
+  eval_splits: tuple | None = None
 
 
 @dataclasses.dataclass
@@ -97,11 +102,17 @@ class GoalEvals:
 
 
 def goal_evals(workload, eval_rows: list) -> GoalEvals:
-  """Which of ``eval_rows`` first met the validation and the test target."""
+  """Which of ``eval_rows`` first met the validation and the test target.
+
+  An eval that did not read a split (``eval_plan``) meets no target on it.
+  """
+  metric = workload.target_metric_name
   validation = next((i for i, row in enumerate(eval_rows)
-                     if workload.has_reached_validation_target(row)), None)
+                     if f'validation/{metric}' in row
+                     and workload.has_reached_validation_target(row)), None)
   test = next((i for i, row in enumerate(eval_rows)
-               if workload.has_reached_test_target(row)), None)
+               if f'test/{metric}' in row
+               and workload.has_reached_test_target(row)), None)
   return GoalEvals(validation, test)
 
 
@@ -185,7 +196,8 @@ def run_trial(
     clock_lib.done_marker(loop.params)  # Likewise.
     context = _Context(workload, submission, config, writer, calls, expected,
                        input_queue, clock, budget, on_eval, train_state,
-                       eval_every_steps(workload, config), compiles,
+                       eval_every_steps(workload, config),
+                       eval_plan(workload, config), compiles,
                        contention.sample())
     loop.last_checkpoint_wall = time.monotonic()
     clock.start()
@@ -242,6 +254,37 @@ def eval_every_steps(workload, config: RunConfig) -> int | None:
   return getattr(workload, 'eval_every_steps', None)
 
 
+@dataclasses.dataclass(frozen=True)
+class EvalPlan:
+  """Which splits an eval reads (docs/design.md §6).
+
+  ``splits``: read at every eval. ``test_from_validation_target``: the
+  test split is read too at an eval where the validation target is met
+  (this one or an earlier one) and at a trial's final eval. Scores read
+  the validation split alone, and a trial stops once both targets are
+  met, so this moves no time to target; it saves a test pass at every
+  eval before the validation target, a third of the eval time or more
+  where the two splits are equal.
+  """
+
+  splits: tuple = spec.EVAL_SPLITS
+  test_from_validation_target: bool = False
+
+
+def eval_plan(workload, config: RunConfig) -> EvalPlan:
+  """The trial's ``EvalPlan``: ``config.eval_splits`` when given, else
+  the suite's ``test_evals`` rule for a trial that stops at its targets
+  (one that trains on past them, as target setting does, reads all)."""
+  if config.eval_splits is not None:
+    return EvalPlan(tuple(config.eval_splits))
+  facts = getattr(workload, 'facts', None)
+  if (config.stop_at_target and facts is not None
+      and registry.suite(facts.suite).test_evals
+      == registry.TEST_FROM_VALIDATION_TARGET):
+    return EvalPlan(('train', 'validation'), test_from_validation_target=True)
+  return EvalPlan()
+
+
 def _status_info(workload, budget: float, config: RunConfig) -> dict:
   """Facts `algoperf status` shows without importing the workload."""
   return {
@@ -267,6 +310,7 @@ class _Context:
   on_eval: Callable | None
   train_state: Callable  # update_params' train_state, made when asked for.
   eval_every_steps: int | None  # None: every eval_period_time_sec.
+  eval_plan: 'EvalPlan'
   compiles: compilation.CompileLog
   machine_start: contention.Sample  # When the clock started.
 
@@ -354,7 +398,7 @@ def _eval_due(ctx: _Context, loop: _Loop) -> bool:
 
 
 def _finish_with_eval(ctx, loop, prep_rng, eval_rng, status, message):
-  _eval(ctx, loop, prep_rng, eval_rng)
+  _eval(ctx, loop, prep_rng, eval_rng, final=True)
   if loop.status is None:
     loop.status, loop.message = status, message
 
@@ -366,7 +410,8 @@ def _train_state_view(clock, loop, budget):
     test_goal_reached=loop.goals.test is not None)
 
 
-def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
+def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng,
+          final: bool = False) -> None:
   """prepare_for_eval (timed), budget check, then the untimed eval."""
   sub, w = ctx.submission, ctx.workload
   ctx.clock.charge(_SUB, wait_for=_state(loop))  # The last step's tail.
@@ -387,9 +432,11 @@ def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
       loop.message = 'Budget spent in prepare_for_eval; no eval granted.'
       return
   ctx.compiles.phase = _EVAL
-  results = w.eval_model(w.eval_batch_size, loop.params, loop.model_state,
-                         eval_rng, ctx.config.data_dir, None,
-                         loop.global_step)
+  results = _evaluate(ctx, loop, eval_rng, ctx.eval_plan.splits)
+  if ctx.eval_plan.test_from_validation_target and (
+      final or loop.goals.validation is not None
+      or w.has_reached_validation_target(results)):
+    results.update(_evaluate(ctx, loop, eval_rng, ('test',)))
   ctx.clock.charge(_EVAL)
   ctx.compiles.phase = _SUB
   loop.last_eval_submission_time = ctx.clock.submission_time
@@ -410,6 +457,16 @@ def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng) -> None:
   if _pause_due(ctx, loop):
     loop.status = records.PAUSED
     loop.message = f'Paused by the tuner at step {loop.global_step}.'
+
+
+def _evaluate(ctx: _Context, loop: _Loop, eval_rng, splits: tuple) -> dict:
+  """``eval_model`` on ``splits``; called as AlgoPerf calls it when they
+  are all three, so a workload written to AlgoPerf's API evaluates too."""
+  w = ctx.workload
+  chosen = {} if splits == spec.EVAL_SPLITS else {'splits': splits}
+  return w.eval_model(w.eval_batch_size, loop.params, loop.model_state,
+                      eval_rng, ctx.config.data_dir, None, loop.global_step,
+                      **chosen)
 
 
 def _pause_due(ctx: _Context, loop: _Loop) -> bool:

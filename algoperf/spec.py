@@ -22,8 +22,12 @@ A submission module defines:
 import abc
 import enum
 from collections.abc import Callable
+from collections.abc import Collection
 from collections.abc import Iterator
 from typing import Any
+
+# The prefixes of eval_model's keys, one per split it evaluates.
+EVAL_SPLITS = ('train', 'validation', 'test')
 
 
 class LossType(enum.Enum):
@@ -281,17 +285,23 @@ class Workload(metaclass=abc.ABCMeta):
     data_dir: str,
     imagenet_v2_data_dir: str | None,
     global_step: int,
+    *,
+    splits: Collection[str] = EVAL_SPLITS,
   ) -> dict[str, float]:
-    """Evaluates on eval_train, validation and test; keys are 'split/metric'."""
+    """Evaluates on eval_train, validation and test; keys are 'split/metric'.
+
+    ``splits``: which of ``EVAL_SPLITS`` to evaluate (our runner's
+    keyword; AlgoPerf's eval_model evaluates all three).
+    """
     del imagenet_v2_data_dir
     results = {}
-    splits = [
+    sizes = [
       ('train', 'eval_train', self.num_eval_train_examples),
       ('validation', 'validation', self.num_validation_examples),
       ('test', 'test', self.num_test_examples),
     ]
-    for prefix, split, num_examples in splits:
-      if num_examples is None:
+    for prefix, split, num_examples in sizes:
+      if num_examples is None or prefix not in splits:
         continue
       metrics = self._eval_model_on_split(
         split,

@@ -100,6 +100,14 @@ class Version:
   # larger evaluation splits, horizons): its runs read them from a draft of
   # the suite (target_setting/draft.py), and the version starts with them.
   draft_facts: dict = dataclasses.field(default_factory=dict)
+  # Rules a family cannot meet, decided with the data before the version's
+  # runs ({workload: {rule: why}}, rule one of RULES): shown beside its
+  # outcome on the version's page, and not counted against it.
+  waivers: dict = dataclasses.field(default_factory=dict)
+
+  def waived(self, workload: str, rule: str) -> str | None:
+    """Why ``rule`` does not hold ``workload`` to it (None: it does)."""
+    return self.waivers.get(workload, {}).get(rule)
 
   def bases(self, suite) -> tuple:
     return self.families or suite.base_workloads
@@ -107,6 +115,17 @@ class Version:
   def held_out_draw(self, suite) -> tuple:
     return self.held_out or suite.held_out_workloads
 
+
+# The rules ``problems`` checks, by the name a waiver gives them.
+RULES = ('compile_share', 'eval_share', 'budget', 'standard_error')
+# cpu-1.0's eval-share waiver: the same words for every family it covers.
+_RESOLVING_EVALS = (
+  'the splits that resolve its target (standard error at most 0.25% abs / '
+  '0.5% rel) cost 16-76% of a run at 20 evals per budget on 2 cores, as '
+  'measured with the provisional facts (docs/target_resolution.md and the '
+  'family READMEs). Evals are off the clock: they cost wall time, not '
+  'scores, and the split size decides whether a score means anything, so '
+  'it wins')
 
 VERSIONS = {
   'cpu-0.3': Version('cpu-0.3', seeds=3, rerun_seed=1,
@@ -136,10 +155,27 @@ VERSIONS = {
               'shakespeare_lm_attention_temp', 'zinc_gnn_model_size',
               'movielens_dlrm_layernorm', 'phantom_unet_model_size',
               'espeak_conformer_gelu'),
+    # fashion_vit's horizon, 2,100 steps, ends at accuracy 0.835, where its
+    # 20,000 images give SE 0.26%; at 3,600 steps it reaches about 0.8625,
+    # where they resolve (0.25% from 0.854 up): workloads/fashion/README.md.
     draft_facts={'shakespeare_lm': {'validation_examples': 640,
                                     'test_examples': 640},
                  'phantom_unet': {'validation_examples': 384,
-                                  'test_examples': 384}}),
+                                  'test_examples': 384},
+                 'fashion_vit': {'target_setting_horizon_steps': 3600,
+                                 'step_hint': 4800}},
+    waivers={
+      'movielens_dlrm': {
+        'budget': 'MovieLens 100k, the one real click-through table found '
+                  'in a registry package, is learnt in one epoch of its '
+                  '50,000 training rows (about 8 s on 2 cores) and '
+                  'overfits after it at every batch size and model size '
+                  'tried (workloads/movielens_dlrm/README.md); no budget '
+                  'of 30 s measures training on it',
+        'eval_share': _RESOLVING_EVALS},
+      **{family: {'eval_share': _RESOLVING_EVALS}
+         for family in ('fashion_resnet', 'fashion_vit', 'zinc_gnn',
+                        'espeak_conformer', 'shakespeare_lm')}}),
 }
 CURRENT = 'cpu-0.3'  # The version algoperf/suites/cpu.json's targets are at.
 SEEDS = VERSIONS[CURRENT].seeds
@@ -196,8 +232,9 @@ def study_problems(protocol_version: Version, budgets: list) -> list:
 
 def problems(protocol_version: Version, budget: float | None,
              standard_error=None, metric: str | None = None,
-             shares: dict | None = None) -> list:
-  """What a base workload's outcome breaks of the version's rules.
+             shares: dict | None = None, workload: str = '') -> list:
+  """What a base workload's outcome breaks of the version's rules (the
+  rules the version waives for ``workload`` aside).
 
   ``shares``: ``clock_shares`` of its seed reruns.
   """
@@ -209,7 +246,7 @@ def problems(protocol_version: Version, budget: float | None,
        'compilation in the budget'),
       ('eval_share', protocol_version.max_eval_share,
        'evaluation in a scored run')):
-    if limit is None:
+    if limit is None or protocol_version.waived(workload, key):
       continue
     value = (shares or {}).get(key)
     if value is None:
@@ -217,11 +254,13 @@ def problems(protocol_version: Version, budget: float | None,
                    'clock)')
     elif value > limit:
       found.append(f'{what} {100 * value:.1f}%, over {100 * limit:.0f}%')
-  if protocol_version.budget_range and budget is not None:
+  if (protocol_version.budget_range and budget is not None
+      and not protocol_version.waived(workload, 'budget')):
     low, high = protocol_version.budget_range
     if not low <= budget <= high:
       found.append(f'budget {budget} s outside {low}-{high} s')
-  if protocol_version.resolving_splits:
+  if (protocol_version.resolving_splits
+      and not protocol_version.waived(workload, 'standard_error')):
     if standard_error is None:
       found.append('no measured standard error at the target')
     elif not resolution.resolves(standard_error, metric):

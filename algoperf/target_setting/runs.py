@@ -38,6 +38,7 @@ TUNE_SEED = 0  # Seeds the Halton search and the tuning runs.
 # default; each protocol version names its own (protocol.Version).
 RERUN_SEED = protocol.VERSIONS['cpu-0.3'].rerun_seed
 NO_TIME_LIMIT = 1e6  # Budget multiplier: runs stop at their horizon only.
+TUNING_EVAL_SPLITS = ('train', 'validation')
 
 
 class TargetSettingError(AlgoperfError):
@@ -51,7 +52,7 @@ def stage_name(stage: str, algorithm: str) -> str:
 
 def _plan(workload, algorithm: str, name: str, space_path, num_points: int,
           num_seeds: int, rng_seed: int, runs_dir,
-          data_dir) -> study_driver.Plan:
+          data_dir, eval_splits: tuple | None = None) -> study_driver.Plan:
   submission = submission_lib.load_submission(ALGORITHM_DIRS[algorithm])
   horizon = workload.facts.target_setting_horizon_steps
   spec = study.StudySpec(
@@ -64,6 +65,7 @@ def _plan(workload, algorithm: str, name: str, space_path, num_points: int,
   return study_driver.Plan(spec, tuple(
     dataclasses.replace(job, config=dataclasses.replace(
       job.config, budget_multiplier=NO_TIME_LIMIT, stop_at_target=False,
+      eval_splits=eval_splits,
       hyperparameters=_over_horizon(job.config.hyperparameters, horizon,
                                     workload.step_hint)))
     for job in study.plan_trials(spec, submission)))
@@ -83,10 +85,14 @@ def _over_horizon(point: dict, horizon: int, step_hint: int) -> dict:
 
 def tuning_plan(workload, algorithm: str, num_points: int, runs_dir,
                 data_dir=None) -> study_driver.Plan:
-  """``num_points`` Halton points of ``algorithm``'s protocol search space."""
+  """``num_points`` Halton points of ``algorithm``'s protocol search space.
+
+  Their evals read no test split: steps 2 and 7 judge a tuning run by its
+  validation metric alone (the test target comes from the seed reruns).
+  """
   return _plan(workload, algorithm, stage_name('tune', algorithm),
                SPACES_DIR / f'{algorithm}.json', num_points, 1, TUNE_SEED,
-               runs_dir, data_dir)
+               runs_dir, data_dir, eval_splits=TUNING_EVAL_SPLITS)
 
 
 def rerun_plan(workload, algorithm: str, hyperparameters: dict,

@@ -252,7 +252,7 @@ def render(table: dict, provisional: list,
     f'{100 * (version.max_eval_share or 0):.0f}% of a scored run (both '
     'from the seed reruns\' clocks: `compile_share`, `eval_share`); '
     '`table --check` reports every workload that does not.',
-  ] if version.budget_range else []) + ([
+  ] if version.budget_range else []) + _waiver_lines(version) + ([
     '- Next: ' + '; '.join(
       f'protocol {v.name} ({v.seeds} seeds per winner and variant, search '
       'spaces frozen by sha256, base budgets '
@@ -478,6 +478,18 @@ def _start_version(chosen: protocol.Version, suite, table: dict,
   return 0
 
 
+def _waiver_lines(version: protocol.Version) -> list:
+  """One line per waived rule and reason, naming every workload it
+  covers."""
+  grouped = {}
+  for workload, rules in version.waivers.items():
+    for rule, why in rules.items():
+      grouped.setdefault((rule, why), []).append(f'`{workload}`')
+  return [f'- Waived, decided with the data before the version\'s runs: '
+          f'{rule.replace("_", " ")} for {", ".join(names)}, because {why}.'
+          for (rule, why), names in grouped.items()]
+
+
 def runs_lib():
   """``runs`` imports the study machinery: only when a command needs it."""
   from algoperf.target_setting import runs
@@ -500,7 +512,7 @@ def rule_problems(table: dict, chosen: protocol.Version,
     se = registry.facts(name).target_standard_error
     for problem in protocol.problems(
         checked, entry['max_allowed_runtime_sec'], se and se.validation,
-        entry['metric'], entry.get('clock_shares')):
+        entry['metric'], entry.get('clock_shares'), workload=name):
       found.append(f'{name}: {problem} (protocol {chosen.name})')
   budgets = [e['max_allowed_runtime_sec'] for e in table.values()
              if e['base'] is None]

@@ -100,6 +100,16 @@ def test_an_unknown_field_names_the_file_and_entry(suites_dir):
     registry.suites()
 
 
+def test_an_unknown_test_eval_rule_names_the_file_and_the_choices(
+    suites_dir):
+  edit_suite_file(suites_dir / 'cpu.json',
+                  lambda raw: raw.update(test_evals='sometimes'))
+  with pytest.raises(WorkloadError, match=r'cpu.json: "test_evals" is '
+                     r"'sometimes'; use one of every_eval, "
+                     'from_validation_target'):
+    registry.suites()
+
+
 def test_an_earlier_version_applies_its_overrides(suites_dir):
   def add_version(raw):
     raw['earlier_versions'] = {'0.4': {

@@ -1,8 +1,11 @@
-"""AlgoPerf's stopping rule: a target once met stays met.
+"""AlgoPerf's stopping rule: a target once met stays met; and the CPU
+suite's rule that an eval reads the test split once the validation target
+is met (``runner.eval_plan``).
 
-The workload's evals are scripted (each returns the next of a list of
-results) so that the validation target is met at one eval and the test
-target at another; the runner under test is the real one.
+The workload's evals are scripted (each eval returns the next of a list of
+results, cut to the splits it asks for) so that the validation target is
+met at one eval and the test target at another; the runner under test is
+the real one.
 """
 
 import dataclasses
@@ -11,7 +14,9 @@ import pathlib
 import pytest
 
 from algoperf import records
+from algoperf import registry
 from algoperf import runner
+from algoperf import spec
 from tests.conftest import load_fixture_submission
 
 MET = 0.99  # Above mnist's targets (accuracy, maximised).
@@ -24,10 +29,32 @@ def _result(validation: float, test: float) -> dict:
           'test/accuracy': test, 'test/loss': 0.1}
 
 
-def _run(workload, experiment_dir, scripted: list, **config):
-  """Trains with one eval per step; the evals return ``scripted`` in turn."""
+def _scripted_evals(scripted: list, calls: list):
+  """An eval_model whose evals return ``scripted`` in turn: a call that
+  reads the validation split starts the next eval, a test-only call
+  (``runner._evaluate``) reads the same eval's test metrics."""
   results = iter(scripted)
-  workload.eval_model = lambda *args, **kwargs: next(results)
+  current = {}
+
+  def eval_model(*args, splits=spec.EVAL_SPLITS, **kwargs):
+    calls.append(tuple(splits))
+    if 'validation' in splits:
+      current['row'] = next(results)
+    return {k: v for k, v in current['row'].items()
+            if k.split('/')[0] in splits}
+
+  return eval_model
+
+
+def _run(workload, experiment_dir, scripted: list, calls=None, **config):
+  """Trains with one eval per step; the evals return ``scripted`` in turn.
+
+  Every split at every eval (AlgoPerf's rule) unless ``config`` says
+  otherwise.
+  """
+  config.setdefault('eval_splits', spec.EVAL_SPLITS)
+  workload.eval_model = _scripted_evals(scripted,
+                                        [] if calls is None else calls)
   workload.override_facts(max_allowed_runtime_sec=10**9)
   states = []
   base = load_fixture_submission()
@@ -79,3 +106,66 @@ def test_a_run_that_meets_one_target_says_which_eval_did(
   note = note.format(validation=mnist_synthetic.validation_target_value,
                      test=mnist_synthetic.test_target_value)
   assert result.message == f'Reached --max-steps 3. {note}'
+
+
+def _eval_rows(result) -> list:
+  return records.read_rows_csv(
+    pathlib.Path(result.trial_dir) / records.EVAL_MEASUREMENTS)
+
+
+def test_the_cpu_suite_reads_the_test_split_from_the_validation_target(
+    mnist_synthetic, experiment_dir):
+  # Eval 1 would meet the test target, but its test split is not read yet;
+  # eval 2 meets the validation target and reads test (missed); eval 3
+  # reads test again (met) and the trial stops there.
+  calls = []
+  result, _ = _run(mnist_synthetic, experiment_dir, [
+    _result(MISSED, MET), _result(MET, MISSED), _result(MISSED, MET),
+    _result(MET, MET)], calls=calls, eval_splits=None)
+  assert result.status == records.TARGET_REACHED
+  assert result.num_evals == 3
+  assert calls == [('train', 'validation'), ('train', 'validation'),
+                   ('test',), ('train', 'validation'), ('test',)]
+  rows = _eval_rows(result)
+  assert rows[0]['test/accuracy'] is None  # An empty cell: not read.
+  assert [r['test/accuracy'] for r in rows[1:]] == [MISSED, MET]
+  assert 'test/accuracy 0.9900 met target' in result.message
+  assert 'at eval 3 (step 3)' in result.message
+
+
+def test_the_cpu_suite_reads_the_test_split_at_the_final_eval(
+    mnist_synthetic, experiment_dir):
+  calls = []
+  result, _ = _run(mnist_synthetic, experiment_dir,
+                   [_result(MISSED, MET)] * 3, calls=calls, eval_splits=None,
+                   max_steps=2)
+  assert result.status == records.MAX_STEPS
+  assert calls == [('train', 'validation'), ('train', 'validation'),
+                   ('test',)]
+  assert [r['test/accuracy'] for r in _eval_rows(result)] == [None, MET]
+
+
+def _plan(workload_name: str, **config) -> runner.EvalPlan:
+  workload = registry.make_workload(workload_name)
+  return runner.eval_plan(workload, runner.RunConfig(
+    experiment_dir='unused', experiment_name='unused', **config))
+
+
+def test_eval_plan_follows_the_suite_unless_the_run_says_otherwise():
+  assert registry.suite('cpu').test_evals == 'from_validation_target'
+  assert _plan('mnist') == runner.EvalPlan(('train', 'validation'), True)
+  # Training on past the targets (target setting's seed reruns): all.
+  assert _plan('mnist', stop_at_target=False) == runner.EvalPlan()
+  assert _plan('mnist', eval_splits=['train', 'validation']) == (
+    runner.EvalPlan(('train', 'validation')))
+
+
+def test_eval_model_reads_only_the_splits_asked_for(mnist_synthetic):
+  import jax
+
+  params, model_state = mnist_synthetic.init_model_fn(jax.random.PRNGKey(0))
+  results = mnist_synthetic.eval_model(
+    mnist_synthetic.eval_batch_size, params, model_state,
+    jax.random.PRNGKey(1), None, None, 0, splits=('validation',))
+  assert set(results) == {'validation/accuracy', 'validation/loss',
+                          'validation/num_examples'}

@@ -47,6 +47,19 @@ def test_a_finished_seed_run_of_another_winner_is_refused(tmp_path):
   assert done == []
 
 
+def test_tuning_runs_read_no_test_split_and_seed_reruns_read_all(tmp_path):
+  from algoperf import runner
+
+  workload = registry.make_workload('census_dlrm')
+  [tuning] = runs.tuning_plan(workload, 'nesterov', 1, tmp_path).jobs
+  [rerun] = runs.rerun_plan(workload, 'nesterov', POINT, 1, tmp_path).jobs
+  assert runner.eval_plan(workload, tuning.config) == runner.EvalPlan(
+    ('train', 'validation'))
+  # The test target is the seeds' test metric where they first reach the
+  # validation target, which no one knows before they end: every eval.
+  assert runner.eval_plan(workload, rerun.config) == runner.EvalPlan()
+
+
 # End to end (real trials, 20-40 s on 2 cores): in the slow set, to keep
 # CI's fast suite within its time (docs/design.md §13).
 @pytest.mark.slow

@@ -48,6 +48,18 @@ def test_versions_differ_in_seeds_files_and_rules():
       'evaluation in a scored run 20.0%, over 15%']
   assert 'no measured share of compilation' in protocol.problems(
     new, 60, 0.001, 'accuracy')[0]
+  # What the version waives, it names per workload, and only there.
+  assert protocol.problems(new, 8, 0.001, 'loss', {
+    'compile_share': 0.01, 'eval_share': 0.4}, workload='movielens_dlrm') == []
+  assert protocol.problems(new, 8, 0.001, 'loss', {
+    'compile_share': 0.01, 'eval_share': 0.4}, workload='fashion_mlp') == [
+      'evaluation in a scored run 40.0%, over 15%',
+      'budget 8 s outside 30-120 s']
+  assert 'one epoch' in new.waived('movielens_dlrm', 'budget')
+  assert new.waived('fashion_mlp', 'eval_share') is None
+  assert set(new.waivers) <= set(new.families)
+  assert {r for rules in new.waivers.values() for r in rules} <= set(
+    protocol.RULES)
   # 8 bases + 8 held-out at 3x: the base budgets may add up to 600 s.
   assert protocol.study_problems(new, [75] * 8) == []
   assert '61.2 min' in protocol.study_problems(new, [76.5] * 8)[0]
