@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 
 import pytest
 
@@ -66,12 +67,22 @@ def test_run_pack_page_end_to_end(tmp_path, monkeypatch, capsys):
   assert (out / run_info.INFO_FILE).exists()
   assert (out / run_info.TARGETS_FILE).exists()
   assert (out / 'logs/nadamw/.algoperf/study.json').exists()
+  # The packed logs and records, copied into a new experiment directory
+  # (the next machine): a run there trains nothing.
+  moved = tmp_path / 'moved'
+  shutil.copytree(out / 'logs', moved / 'logs')
+  for name in (run_info.INFO_FILE, run_info.TARGETS_FILE):
+    shutil.copyfile(out / name, moved / name)
+  capsys.readouterr()
+  assert _run(moved, '--algorithms', 'nadamw,lion') == 0
+  assert '0 trial(s) run' in capsys.readouterr().out
 
   assert cpu_leaderboard.main(['page', '--logs', str(out / 'logs'),
                                '--out', str(out), '--no-screenshot']) == 0
   readme = (out / 'README.md').read_text()
-  assert '| nadamw | 0.0000 | 0.0000 |' in readme
-  assert '| lion | 0.0000 | 0.0000 |' in readme
+  # Score, its interval over studies, each study's score, by steps.
+  assert '| nadamw | 0.0000 | 0.00-0.00 | 0.00 | 0.0000 |' in readme
+  assert '| lion | 0.0000 | 0.00-0.00 | 0.00 | 0.0000 |' in readme
   assert 'Smoke run' in readme
   assert '| lion | 0 | mnist_relu | skip: base missed' in readme
   for by in ('time', 'steps'):
