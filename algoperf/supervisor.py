@@ -164,7 +164,12 @@ def _start(scratch, tmp, log, show_output: bool, extra_env: dict,
 
 
 def _wait(process, beat, grace_sec: float, watch=None) -> dict | None:
-  """Waits for the child; kills it on a hang. The heartbeat if it hung."""
+  """Waits for the child; kills it on a hang. The heartbeat if it hung.
+
+  A hang is a call over the budget plus grace at two readings in a row:
+  one reading can catch the child halfway through writing the record.
+  """
+  overdue = False
   try:
     while process.poll() is None:
       if _STOP.is_set():
@@ -172,7 +177,9 @@ def _wait(process, beat, grace_sec: float, watch=None) -> dict | None:
       state = beat.read()
       watch = _shown(watch, state)
       used = heartbeat_lib.submission_time_now(state, time.monotonic())
-      if used is not None and used > state['budget'] + grace_sec:
+      was_overdue = overdue
+      overdue = used is not None and used > state['budget'] + grace_sec
+      if overdue and was_overdue:
         _kill(process)
         return dict(state, used=used)
       time.sleep(POLL_SEC)

@@ -47,3 +47,40 @@ def test_a_harness_charge_stops_the_estimate(tmp_path):
   assert heartbeat.submission_time_now(state, state['last_charge'] + 0.5) \
     == 6.5
   beat.close()
+
+
+# Another process publishing calls as fast as it can, as a trial does.
+_WRITER = """
+import sys, time
+from algoperf import heartbeat
+beat = heartbeat.Heartbeat(sys.argv[1])
+end = time.monotonic() + float(sys.argv[2])
+print('ready', flush=True)
+step = 0
+while time.monotonic() < end:
+  step += 1
+  beat.enter_call('update_params', step)
+"""
+
+
+def test_a_reader_never_sees_a_record_half_written(tmp_path):
+  """The supervisor reads while the trial writes: every reading must be a
+  whole record (struct.pack_into zero-filled it first, so 7% of readings
+  saw budget 0 and a call running since time 0, and a trial was killed)."""
+  import subprocess
+  import sys
+
+  beat, _ = _beat(tmp_path)
+  writer = subprocess.Popen(
+    [sys.executable, '-c', _WRITER, str(beat.path), '1.5'],
+    stdout=subprocess.PIPE, text=True)
+  assert writer.stdout.readline().strip() == 'ready'
+  readings = []
+  while writer.poll() is None:
+    readings.append(beat.read())
+  assert writer.returncode == 0
+  assert len(readings) > 1000
+  torn = [r for r in readings if r['budget'] != 6.0
+          or r['phase'] != heartbeat.SUBMISSION or r['phase_start'] == 0.0]
+  assert torn == []
+  beat.close()
