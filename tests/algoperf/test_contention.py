@@ -70,6 +70,14 @@ def test_the_same_trial_on_a_quiet_machine_is_not_flagged(experiment_dir):
                 f'{busy:.0%} of its cores): it cannot show a quiet run')
   status = _trial(experiment_dir, 'quiet')
   machine = status['measurements'][-1]['machine']
-  assert status['contended'] is False, machine
-  assert machine['others_share'] <= contention.OTHERS_SHARE
+  assert machine['others_share'] <= contention.OTHERS_SHARE, machine
+  if machine['steal_share'] > contention.STEAL_SHARE:
+    # The host (another virtual machine) took the cores' time during the
+    # trial, which no process here controls: flagged, and for that reason
+    # alone (seen once: 14% stolen on this 2-core machine).
+    assert status['contended'] is True, machine
+    assert 'stole' in status['contention'], status['contention']
+    assert 'other processes' not in status['contention']
+  else:
+    assert status['contended'] is False, machine
   assert machine['process_cpu_time'] > 0 and machine['usable_cores'] >= 1
