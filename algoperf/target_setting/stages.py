@@ -52,13 +52,29 @@ def _workloads(group: str, only: tuple, version: protocol.Version) -> list:
   return [registry.make_workload(n) for n in names if not only or n in only]
 
 
-def _winner(workload: str, options: StageOptions, first: str):
-  """The best tuning run of ``workload``; ``first`` says what to run if none."""
-  summary = table.read_summary(options.summaries, 'tune',
-                               workload)
+def tuning_runs(group: str) -> int:
+  """How many runs a finished tuning of a base or a variant has."""
+  if group == 'base':
+    return protocol.BASE_POINTS * len(protocol.TUNED_ALGORITHMS)
+  return protocol.VARIANT_POINTS
+
+
+def _winner(workload: str, options: StageOptions, first: str,
+            group: str = 'base'):
+  """The best tuning run of ``workload``; ``first`` says what to run if
+  none. A tuning summarised before all its runs ended (``--summarize-only``
+  part way, to carry finished runs to another machine) has no winner yet.
+  """
+  path = options.summary('tune', workload)
+  summary = table.read_summary(options.summaries, 'tune', workload)
   if summary is None:
+    raise TargetSettingError(f'{first} (no {path}).')
+  expected = tuning_runs(group)
+  if len(summary['runs']) < expected:
     raise TargetSettingError(
-      f'{first} (no {options.summary("tune", workload)}).')
+      f'{path} holds {len(summary["runs"])} of the tuning\'s {expected} '
+      f'runs: finish it first (`pipeline --stages tune:{group} --workloads '
+      f'{workload}`), then this stage.')
   return table.winning_run(summary)
 
 
@@ -75,7 +91,8 @@ def _tuning_plans(workload, group: str, options: StageOptions) -> dict:
 
 
 def _seed_plans(workload, group: str, options: StageOptions) -> dict:
-  best = _winner(workload.name, options, f'run `tune --stage {group}` first')
+  best = _winner(workload.name, options, f'run `tune --stage {group}` first',
+                 group)
   return {best.algorithm: runs.rerun_plan(
     workload, best.algorithm, best.hyperparameters, options.protocol.seeds,
     options.runs_dir, options.data_dir, options.protocol.rerun_seed)}

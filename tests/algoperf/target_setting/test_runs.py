@@ -122,6 +122,14 @@ def test_a_stage_summarises_finished_runs_and_leaves_the_rest(
                               workloads=('mnist',))
   assert stages.run_stages([('tune', 'base')], other, 1e-9) == 15
   assert 'tune base: 15 runs' in capsys.readouterr().out
+  # One run of 16 has no winner yet: neither the seeds nor a variant's
+  # tuning may start from it.
+  with pytest.raises(TargetSettingError, match=r'holds 1 of the tuning\'s '
+                     r'16 runs: finish it first'):
+    stages.run_stages([('seeds', 'base')], other)
+  variant = dataclasses.replace(other, workloads=('mnist_relu',))
+  with pytest.raises(TargetSettingError, match='holds 1 of'):
+    stages.run_stages([('tune', 'variants')], variant)
 
 
 def test_bad_stage_requests_are_one_clear_error(capsys):
