@@ -52,7 +52,7 @@ def _workloads(group: str, only: tuple, version: protocol.Version) -> list:
   return [registry.make_workload(n) for n in names if not only or n in only]
 
 
-def tuning_runs(group: str) -> int:
+def _tuning_runs(group: str) -> int:
   """How many runs a finished tuning of a base or a variant has."""
   if group == 'base':
     return protocol.BASE_POINTS * len(protocol.TUNED_ALGORITHMS)
@@ -69,7 +69,7 @@ def _winner(workload: str, options: StageOptions, first: str,
   summary = table.read_summary(options.summaries, 'tune', workload)
   if summary is None:
     raise TargetSettingError(f'{first} (no {path}).')
-  expected = tuning_runs(group)
+  expected = _tuning_runs(group)
   if len(summary['runs']) < expected:
     raise TargetSettingError(
       f'{path} holds {len(summary["runs"])} of the tuning\'s {expected} '

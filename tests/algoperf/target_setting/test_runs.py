@@ -124,12 +124,8 @@ def test_a_stage_summarises_finished_runs_and_leaves_the_rest(
   assert 'tune base: 15 runs' in capsys.readouterr().out
   # One run of 16 has no winner yet: neither the seeds nor a variant's
   # tuning may start from it.
-  with pytest.raises(TargetSettingError, match=r'holds 1 of the tuning\'s '
-                     r'16 runs: finish it first'):
-    stages.run_stages([('seeds', 'base')], other)
-  variant = dataclasses.replace(other, workloads=('mnist_relu',))
-  with pytest.raises(TargetSettingError, match='holds 1 of'):
-    stages.run_stages([('tune', 'variants')], variant)
+  _next_stages_refused(other, r'holds 1 of the tuning\'s 16 runs: finish '
+                       'it first', 'holds 1 of')
 
 
 def test_bad_stage_requests_are_one_clear_error(capsys):
@@ -141,15 +137,21 @@ def test_bad_stage_requests_are_one_clear_error(capsys):
     assert 'expected KIND:STAGE' in capsys.readouterr().err
 
 
+def _next_stages_refused(options, seeds_error: str, variant_error: str):
+  """mnist's seed stage and mnist_relu's tuning both refuse to start."""
+  with pytest.raises(TargetSettingError, match=seeds_error):
+    stages.run_stages([('seeds', 'base')], options)
+  variant = dataclasses.replace(options, workloads=('mnist_relu',))
+  with pytest.raises(TargetSettingError, match=variant_error):
+    stages.run_stages([('tune', 'variants')], variant)
+
+
 def test_a_stage_before_the_one_it_needs_is_refused(tmp_path):
   options = stages.StageOptions(tmp_path, str(tmp_path / 'runs'),
                                 workloads=('mnist',))
-  with pytest.raises(TargetSettingError, match=r'run `tune --stage base` '
-                     r'first \(no .*tune/mnist.json\)'):
-    stages.run_stages([('seeds', 'base')], options)
-  variant = dataclasses.replace(options, workloads=('mnist_relu',))
-  with pytest.raises(TargetSettingError, match='tune the base workload mnist'):
-    stages.run_stages([('tune', 'variants')], variant)
+  _next_stages_refused(options, r'run `tune --stage base` first '
+                       r'\(no .*tune/mnist.json\)',
+                       'tune the base workload mnist')
 
 
 def test_a_version_outside_the_declared_range_stops_every_stage(
