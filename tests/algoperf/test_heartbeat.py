@@ -49,14 +49,17 @@ def test_a_harness_charge_stops_the_estimate(tmp_path):
   beat.close()
 
 
-# Another process publishing calls as fast as it can, as a trial does.
+# Another process publishing calls as fast as it can, as a trial does. It
+# publishes its first call before it says 'ready': the record before that
+# (idle, since time 0) is whole, and not what the test is about.
 _WRITER = """
 import sys, time
 from algoperf import heartbeat
 beat = heartbeat.Heartbeat(sys.argv[1])
 end = time.monotonic() + float(sys.argv[2])
-print('ready', flush=True)
 step = 0
+beat.enter_call('update_params', step)  # Published before 'ready'.
+print('ready', flush=True)
 while time.monotonic() < end:
   step += 1
   beat.enter_call('update_params', step)
