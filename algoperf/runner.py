@@ -546,7 +546,11 @@ def goals_note(workload, eval_rows: list, goals: GoalEvals) -> str:
       ('validation', goals.validation, workload.validation_target_value),
       ('test', goals.test, workload.test_target_value)):
     if index is None:
-      parts.append(f'{split}/{metric} never met target {target}')
+      key = f'{split}/{metric}'
+      read = any(key in row for row in eval_rows)
+      # A tuning run reads no test split: say so, not that it was missed.
+      parts.append(f'{key} never met target {target}' if read
+                   else f'{split} split not evaluated')
       continue
     row = eval_rows[index]
     parts.append(f'{split}/{metric} {row[f"{split}/{metric}"]:.4f} met target '

@@ -145,6 +145,21 @@ def test_the_cpu_suite_reads_the_test_split_at_the_final_eval(
   assert [r['test/accuracy'] for r in _eval_rows(result)] == [None, MET]
 
 
+def test_a_run_that_reads_no_test_split_says_so(mnist_synthetic,
+                                                 experiment_dir):
+  """A tuning run (train and validation only) did not miss the test
+  target: its message must not say it did."""
+  calls = []
+  result, _ = _run(mnist_synthetic, experiment_dir,
+                   [_result(MET, MET)] * 2, calls=calls,
+                   eval_splits=['train', 'validation'], max_steps=2)
+  assert calls == [('train', 'validation')] * 2
+  assert result.status == records.MAX_STEPS
+  assert result.message.endswith(
+    f'met target {mnist_synthetic.validation_target_value} at eval 1 '
+    '(step 1); test split not evaluated.')
+
+
 def _plan(workload_name: str, **config) -> runner.EvalPlan:
   workload = registry.make_workload(workload_name)
   return runner.eval_plan(workload, runner.RunConfig(
