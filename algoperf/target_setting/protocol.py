@@ -91,6 +91,11 @@ class Version:
   # target: each base and its held-out variant (under the base's budget)
   # at 3x, so the base budgets may add up to a sixth of it.
   max_worst_case_study_s: float | None = None
+  # The base budgets are times measured by the seed reruns: every base's
+  # seeds on one machine model, one run at a time, or budgets set on a
+  # faster machine for some families and a slower one for others would not
+  # compare (each session may get another machine).
+  one_timing_machine: bool = False
   # The base workloads whose targets this version sets, and its v0.5-rules
   # held-out draw (one variant per base); (): the suite file's own lists
   # (a version the suite is already at).
@@ -140,7 +145,7 @@ VERSIONS = {
                    '6447fce2935b51667dff2329d0ba7b6c')),
     budget_range=(30, 120), resolving_splits=True,
     max_compile_share=0.05, max_eval_share=0.15,
-    max_worst_case_study_s=3600,
+    max_worst_case_study_s=3600, one_timing_machine=True,
     # Splits grown to resolve the targets (docs/target_resolution.md): the
     # language model's test SE was 0.51% rel on 512 windows (640: about
     # 0.46%); phantom_unet_tanh's 0.27% abs on 256 images (384: 0.22%).
@@ -231,6 +236,37 @@ def study_problems(protocol_version: Version, budgets: list) -> list:
   return [f'a self-tuning study missing every target would train '
           f'{worst / 60:.1f} min, over {limit / 60:.0f} min: the base '
           f'budgets add up to {sum(budgets)} s, at most {limit / 6:.0f} s']
+
+
+def timing_problems(protocol_version: Version, seeds_hardware: dict) -> list:
+  """Whether the base budgets were timed as the version requires.
+
+  ``seeds_hardware``: {base workload: the machines its seed reruns ran on,
+  each ``{'hardware': runs.hardware(...), 'runs': n}``}.
+  """
+  if not protocol_version.one_timing_machine:
+    return []
+  found = []
+  machines = {}
+  for name, ran_on in sorted(seeds_hardware.items()):
+    for item in ran_on:
+      hardware = item['hardware']
+      if hardware.get('concurrent_runs') != 1:
+        found.append(
+          f'{name}: its seed reruns were timed '
+          f'{hardware.get("concurrent_runs")} at a time; a budget needs '
+          'them one at a time (--workers 1)')
+      model = (hardware.get('processor'), hardware.get('cpu_count'))
+      machines.setdefault(model, []).append(name)
+  if len(machines) > 1:
+    listing = '; '.join(f'{processor} ({cores} cores): {", ".join(names)}'
+                        for (processor, cores), names in machines.items())
+    found.append(
+      f'the base budgets were timed on {len(machines)} machines '
+      f'({listing}): rerun the seeds of the others on one of them (delete '
+      'their seeds/<workload>.json summaries, then `pipeline --stages '
+      'seeds:base --workers 1` there)')
+  return found
 
 
 def problems(protocol_version: Version, budget: float | None,

@@ -252,7 +252,11 @@ def render(table: dict, provisional: list,
     f'{100 * (version.max_eval_share or 0):.0f}% of a scored run (both '
     'from the seed reruns\' clocks: `compile_share`, `eval_share`); '
     '`table --check` reports every workload that does not.',
-  ] if version.budget_range else []) + _waiver_lines(version) + ([
+  ] if version.budget_range else []) + ([
+    '- Timing: every base\'s seed reruns, which set the budgets, run one at '
+    'a time on one machine model (processor and core count, named per '
+    'workload below); seeds timed elsewhere are rerun there.',
+  ] if version.one_timing_machine else []) + _waiver_lines(version) + ([
     '- Next: ' + '; '.join(
       f'protocol {v.name} ({v.seeds} seeds per winner and variant, search '
       'spaces frozen by sha256, base budgets '
@@ -518,6 +522,10 @@ def rule_problems(table: dict, chosen: protocol.Version,
              if e['base'] is None]
   found += [f'{p} (protocol {chosen.name})'
             for p in protocol.study_problems(chosen, budgets)]
+  timed_on = {name: entry['seeds_hardware'] for name, entry in table.items()
+              if entry['base'] is None}
+  found += [f'{p} (protocol {chosen.name})'
+            for p in protocol.timing_problems(chosen, timed_on)]
   return found
 
 

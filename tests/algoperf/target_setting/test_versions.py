@@ -68,6 +68,26 @@ def test_versions_differ_in_seeds_files_and_rules():
     protocol.version('cpu-9')
 
 
+def _timed_on(processor: str, concurrent_runs: int = 1) -> list:
+  return [{'hardware': {'processor': processor, 'cpu_count': 2,
+                        'concurrent_runs': concurrent_runs}, 'runs': 5}]
+
+
+def test_cpu_1_0_budgets_are_timed_on_one_machine_one_run_at_a_time():
+  old, new = protocol.version('cpu-0.3'), protocol.version('cpu-1.0')
+  same = {'a': _timed_on('AMD EPYC'), 'b': _timed_on('AMD EPYC')}
+  assert protocol.timing_problems(new, same) == []
+  mixed = {'a': _timed_on('AMD EPYC'), 'b': _timed_on('Intel Xeon'),
+           'c': _timed_on('AMD EPYC')}
+  [problem] = protocol.timing_problems(new, mixed)
+  assert 'timed on 2 machines' in problem
+  assert 'AMD EPYC (2 cores): a, c; Intel Xeon (2 cores): b' in problem
+  [problem] = protocol.timing_problems(new, {'a': _timed_on('AMD EPYC', 2)})
+  assert problem.startswith('a: its seed reruns were timed 2 at a time')
+  # cpu-0.3 made no such rule.
+  assert protocol.timing_problems(old, mixed) == []
+
+
 def test_stage_options_follow_the_version(tmp_path):
   options = stages.StageOptions(tmp_path, str(tmp_path), version='cpu-1.0')
   assert options.summary('seeds', 'w') == (
