@@ -257,7 +257,9 @@ def timing_problems(protocol_version: Version, seeds_hardware: dict) -> list:
           f'{hardware.get("concurrent_runs")} at a time; a budget needs '
           'them one at a time (--workers 1)')
       model = (hardware.get('processor'), hardware.get('cpu_count'))
-      machines.setdefault(model, []).append(name)
+      names = machines.setdefault(model, [])
+      if name not in names:  # Its runs may differ in jax, not in model.
+        names.append(name)
   if len(machines) > 1:
     listing = '; '.join(f'{processor} ({cores} cores): {", ".join(names)}'
                         for (processor, cores), names in machines.items())

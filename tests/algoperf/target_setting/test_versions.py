@@ -82,6 +82,10 @@ def test_cpu_1_0_budgets_are_timed_on_one_machine_one_run_at_a_time():
   [problem] = protocol.timing_problems(new, mixed)
   assert 'timed on 2 machines' in problem
   assert 'AMD EPYC (2 cores): a, c; Intel Xeon (2 cores): b' in problem
+  # Runs of one workload on one model (another jax, say) name it once.
+  mixed['a'] = _timed_on('AMD EPYC') * 2
+  [problem] = protocol.timing_problems(new, mixed)
+  assert 'AMD EPYC (2 cores): a, c; Intel Xeon (2 cores): b' in problem
   [problem] = protocol.timing_problems(new, {'a': _timed_on('AMD EPYC', 2)})
   assert problem.startswith('a: its seed reruns were timed 2 at a time')
   # cpu-0.3 made no such rule.
