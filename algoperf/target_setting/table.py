@@ -193,8 +193,13 @@ def _spread(entry: dict) -> str:
 def render(table: dict, provisional: list,
            baseline: dict | None = None,
            version: protocol.Version = protocol.VERSIONS[protocol.CURRENT],
-           resolution_table: str | None = None) -> str:
-  """The targets page: the targets, how they were set, and every number."""
+           resolution_table: str | None = None,
+           rules_not_met: tuple = ()) -> str:
+  """The targets page: the targets, how they were set, and every number.
+
+  ``rules_not_met``: a next version's outcomes that break its rules (what
+  ``table --apply --protocol NEXT`` would refuse on), listed on its page.
+  """
   doc_dir = pathlib.PurePosixPath(version.doc).parent
   link = pathlib.PurePosixPath(
     *(['..'] * len(doc_dir.relative_to('docs').parts)),
@@ -251,7 +256,8 @@ def render(table: dict, provisional: list,
     f'{protocol.EVALS_PER_BUDGET} evals per budget at most '
     f'{100 * (version.max_eval_share or 0):.0f}% of a scored run (both '
     'from the seed reruns\' clocks: `compile_share`, `eval_share`); '
-    '`table --check` reports every workload that does not.',
+    '`table --check` reports every workload that does not (a next '
+    'version\'s page lists them under "Rules not met yet").',
   ] if version.budget_range else []) + ([
     '- Timing: every base\'s seed reruns, which set the budgets, run one at '
     'a time on one machine model (processor and core count, named per '
@@ -292,6 +298,12 @@ def render(table: dict, provisional: list,
     lines += ['', 'Still **provisional** (not re-tuned in this round; their '
               'targets are the hand-set ones in algoperf/suites/cpu.json): '
               + ', '.join(f'`{n}`' for n in provisional) + '.']
+  if rules_not_met:
+    lines += ['', '## Rules not met yet', '',
+              f'`table --apply --protocol {version.name}` refuses while any '
+              'of these holds; each is fixed by new runs under the frozen '
+              'protocol, never by editing a target:', '']
+    lines += [f'- {problem}' for problem in rules_not_met]
   lines += ['', '## Per seed', '',
             '| workload | seed | best validation (smoothed) '
             '| first reached at step '
@@ -410,13 +422,20 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
     from algoperf.target_setting import resolution_runs
 
     resolution_table = resolution_runs.plan_table(repo)
-  text = render(table, provisional, baseline, chosen, resolution_table)
+  # A next version's broken rules are findings of a protocol in progress:
+  # its page lists them (as --apply checks them: its standard errors are
+  # measured once it is the suite's), so a stale list fails --check as a
+  # stale page does. The current version's fail --check outright.
+  rules_not_met = (() if version == protocol.CURRENT else tuple(
+    rule_problems(table, chosen, standard_errors=False)))
+  text = render(table, provisional, baseline, chosen, resolution_table,
+                rules_not_met)
   doc = repo / chosen.doc
   if check:
     problems = protocol.check_frozen(chosen, runs_lib().SPACES_DIR)
     if version == protocol.CURRENT:
-      problems += mismatches(table) + baseline_mismatches(baseline)
-    problems += rule_problems(table, chosen)
+      problems += (mismatches(table) + baseline_mismatches(baseline)
+                   + rule_problems(table, chosen))
     if not doc.exists() or doc.read_text() != text:
       problems.append(f'{doc.relative_to(repo)} is stale')
     for p in problems:
@@ -436,7 +455,7 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
     print(f'updated {path}')
   for problem in baseline_mismatches(baseline):
     print(f'{problem}; copy the point from docs/targets.md by hand.')
-  for problem in rule_problems(table, chosen):
+  for problem in rules_not_met or rule_problems(table, chosen):
     print(problem)
   return 0
 

@@ -162,6 +162,31 @@ def test_apply_starts_the_next_version_once_it_sets_every_workload(
     table.main(tmp_path, apply_to_code=True, version='cpu-t')
 
 
+def test_a_next_versions_page_lists_the_rules_its_outcomes_break(
+    tmp_path, monkeypatch):
+  # A protocol in progress may set a budget outside its range: that is a
+  # finding for its page (and a refusal for --apply), not a stale page.
+  monkeypatch.setitem(protocol.VERSIONS, 'cpu-t', protocol.Version(
+    'cpu-t', seeds=2, rerun_seed=9, summaries='docs/runs',
+    doc='docs/page.md', families=('mnist',), held_out=('mnist_relu',),
+    budget_range=(30, 120)))
+  root = tmp_path / 'docs' / 'runs'
+  _summary(root, 'tune', 'mnist', [make_run(7, [0.5, 0.9], trial=1)])
+  # Both seeds reach the target (0.925) at 20 s: budget 4/3 x 20 -> 27 s.
+  _summary(root, 'seeds', 'mnist', [make_run(i, [0.9, 0.95]) for i in (1, 2)])
+  broken = 'mnist: budget 27 s outside 30-120 s (protocol cpu-t)'
+  assert table.main(tmp_path, version='cpu-t') == 0
+  page = tmp_path / 'docs' / 'page.md'
+  assert '## Rules not met yet' in page.read_text()
+  assert f'- {broken}' in page.read_text()
+  assert table.main(tmp_path, check=True, version='cpu-t') == 0
+  page.write_text(page.read_text().replace(f'- {broken}\n', ''))
+  assert table.main(tmp_path, check=True, version='cpu-t') == 1
+  with pytest.raises(runs.TargetSettingError, match=broken.replace('(', r'\(')
+                     .replace(')', r'\)')):
+    table.main(tmp_path, apply_to_code=True, version='cpu-t')
+
+
 def test_the_current_protocol_is_the_suite_file_version():
   from algoperf import registry
 
