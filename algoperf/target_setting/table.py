@@ -455,7 +455,8 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
     print(f'updated {path}')
   for problem in baseline_mismatches(baseline):
     print(f'{problem}; copy the point from docs/targets.md by hand.')
-  for problem in rules_not_met or rule_problems(table, chosen):
+  for problem in (rule_problems(table, chosen)
+                  if version == protocol.CURRENT else rules_not_met):
     print(problem)
   return 0
 
