@@ -256,8 +256,9 @@ def render(table: dict, provisional: list,
     f'{protocol.EVALS_PER_BUDGET} evals per budget at most '
     f'{100 * (version.max_eval_share or 0):.0f}% of a scored run (both '
     'from the seed reruns\' clocks: `compile_share`, `eval_share`); '
-    '`table --check` reports every workload that does not (a next '
-    'version\'s page lists them under "Rules not met yet").',
+    '`table --check` fails on every workload that does not; a next '
+    'version\'s page lists them under "Rules not met yet" instead, and '
+    'its `table --apply` refuses.',
   ] if version.budget_range else []) + ([
     '- Timing: every base\'s seed reruns, which set the budgets, run one at '
     'a time on one machine model (processor and core count, named per '
@@ -422,20 +423,20 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
     from algoperf.target_setting import resolution_runs
 
     resolution_table = resolution_runs.plan_table(repo)
-  # A next version's broken rules are findings of a protocol in progress:
-  # its page lists them (as --apply checks them: its standard errors are
-  # measured once it is the suite's), so a stale list fails --check as a
-  # stale page does. The current version's fail --check outright.
-  rules_not_met = (() if version == protocol.CURRENT else tuple(
-    rule_problems(table, chosen, standard_errors=False)))
+  # The current version's broken rules fail --check. A next version's are
+  # findings of a protocol in progress: its page lists them (checked as
+  # --apply checks them: its standard errors are measured once it is the
+  # suite's), so a stale list fails --check as a stale page does.
+  current = version == protocol.CURRENT
+  broken_rules = rule_problems(table, chosen, standard_errors=current)
   text = render(table, provisional, baseline, chosen, resolution_table,
-                rules_not_met)
+                () if current else tuple(broken_rules))
   doc = repo / chosen.doc
   if check:
     problems = protocol.check_frozen(chosen, runs_lib().SPACES_DIR)
-    if version == protocol.CURRENT:
+    if current:
       problems += (mismatches(table) + baseline_mismatches(baseline)
-                   + rule_problems(table, chosen))
+                   + broken_rules)
     if not doc.exists() or doc.read_text() != text:
       problems.append(f'{doc.relative_to(repo)} is stale')
     for p in problems:
@@ -455,8 +456,7 @@ def main(repo: pathlib.Path, apply_to_code: bool = False,
     print(f'updated {path}')
   for problem in baseline_mismatches(baseline):
     print(f'{problem}; copy the point from docs/targets.md by hand.')
-  for problem in (rule_problems(table, chosen)
-                  if version == protocol.CURRENT else rules_not_met):
+  for problem in broken_rules:
     print(problem)
   return 0
 
