@@ -168,7 +168,14 @@ VERSIONS = {
                  'phantom_unet': {'validation_examples': 384,
                                   'test_examples': 384},
                  'fashion_vit': {'target_setting_horizon_steps': 3600,
-                                 'step_hint': 4800}},
+                                 'step_hint': 4800},
+                 # zinc_gnn's first cpu-1.0 setting, at 3,600 steps, gave
+                 # a 133 s budget (its median seed reached 0.956 at step
+                 # 3,313, 99.4 s): over 120 s. 2,700 steps bring it to
+                 # about 100 s; tuning and seeds re-ran (git history keeps
+                 # the 3,600-step summaries): workloads/zinc_gnn/README.md.
+                 'zinc_gnn': {'target_setting_horizon_steps': 2700,
+                              'step_hint': 3600}},
     waivers={
       'movielens_dlrm': {
         'budget': 'MovieLens 100k, the one real click-through table found '
