@@ -75,6 +75,10 @@ class RunConfig:
   # the suite's test rule (``eval_plan``). Target-setting tuning runs read
   # no test split: their winner is chosen on validation alone.
   eval_splits: tuple | None = None
+  # Read test at every eval in a call of its own, timed apart (status.json
+  # ``test_eval_seconds``): the target-setting seed reruns, whose train and
+  # validation passes are what a scored run pays at every eval.
+  separate_test_eval: bool = False
 
 
 @dataclasses.dataclass
@@ -132,6 +136,9 @@ class _Loop:
   status: str | None = None
   message: str = ''
   preemption_count: int = 0
+  # The part of the eval clock spent on test passes made in a call of
+  # their own (``EvalPlan``), every attempt; a part of accumulated_eval_time.
+  test_eval_seconds: float = 0.0
   # The evals (indices into eval_rows) that first met the validation and
   # the test target. Like AlgoPerf's runner, a target once met stays met.
   goals: GoalEvals = GoalEvals()
@@ -269,6 +276,8 @@ class EvalPlan:
 
   splits: tuple = spec.EVAL_SPLITS
   test_from_validation_target: bool = False
+  # Test at every eval, after ``splits``, in a call of its own.
+  separate_test: bool = False
 
 
 def eval_plan(workload, config: RunConfig) -> EvalPlan:
@@ -277,6 +286,8 @@ def eval_plan(workload, config: RunConfig) -> EvalPlan:
   (one that trains on past them, as target setting does, reads all)."""
   if config.eval_splits is not None:
     return EvalPlan(tuple(config.eval_splits))
+  if config.separate_test_eval:
+    return EvalPlan(('train', 'validation'), separate_test=True)
   facts = getattr(workload, 'facts', None)
   if (config.stop_at_target and facts is not None
       and registry.suite(facts.suite).test_evals
@@ -433,10 +444,13 @@ def _eval(ctx: _Context, loop: _Loop, prep_rng, eval_rng,
       return
   ctx.compiles.phase = _EVAL
   results = _evaluate(ctx, loop, eval_rng, ctx.eval_plan.splits)
-  if ctx.eval_plan.test_from_validation_target and (
-      final or loop.goals.validation is not None
-      or w.has_reached_validation_target(results)):
+  if ctx.eval_plan.separate_test or (
+      ctx.eval_plan.test_from_validation_target and (
+        final or loop.goals.validation is not None
+        or w.has_reached_validation_target(results))):
+    ctx.clock.charge(_EVAL)  # Ends the segment, so the test pass is apart.
     results.update(_evaluate(ctx, loop, eval_rng, ('test',)))
+    loop.test_eval_seconds += ctx.clock.charge(_EVAL)
   ctx.clock.charge(_EVAL)
   ctx.compiles.phase = _SUB
   loop.last_eval_submission_time = ctx.clock.submission_time

@@ -93,6 +93,7 @@ def save(trial_dir, loop, totals_fn, input_position: int, logger) -> None:
     'last_eval_step': loop.last_eval_step,
     'eval_results': loop.eval_results,
     'eval_rows': loop.eval_rows,
+    'test_eval_seconds': loop.test_eval_seconds,
     'metrics_rows': logger.rows,
     'device_history': logger.device_history,
     'accumulators': dict(totals),
@@ -139,6 +140,7 @@ def restore(trial_dir, meta: dict, loop, totals: dict, logger) -> None:
   loop.last_eval_step = meta['last_eval_step']
   loop.eval_results = [(step, result) for step, result in meta['eval_results']]
   loop.eval_rows = meta['eval_rows']
+  loop.test_eval_seconds = meta.get('test_eval_seconds', 0.0)  # Older ones.
   totals.update(meta['accumulators'])
   logger.rows = meta['metrics_rows']
   logger.device_history = meta['device_history']

@@ -201,6 +201,7 @@ class TrialWriter:
       'num_evals': len(loop.eval_rows),
       **self._best(loop.eval_rows),
       'accumulators': dict(clock.totals),
+      'test_eval_seconds': loop.test_eval_seconds,
       'clock_self_check': clock_check,
       'last_eval': _finite(last),
       **self._measured(measurement),

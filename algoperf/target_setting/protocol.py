@@ -334,7 +334,7 @@ def clock_shares(seed_clocks: Sequence[dict], evals_per_run: Sequence[int],
   From the seed reruns' clocks (``runs.clock_seconds``): the median
   compilation on the submission clock over the budget, and the share of
   a run's time that ``EVALS_PER_BUDGET`` evals per budget take at the
-  seeds' median seconds per eval (eval time / (budget + eval time)).
+  seeds' median pace (eval time / (budget + eval time); ``scored_evals``).
   Empty when the seeds did not record their clocks (cpu-0.3's summaries).
   """
   pairs = [(c, n) for c, n in zip(seed_clocks, evals_per_run)
@@ -342,10 +342,25 @@ def clock_shares(seed_clocks: Sequence[dict], evals_per_run: Sequence[int],
   if not pairs or not budget:
     return {}
   compiled = statistics.median(c['compile_seconds'] for c, _ in pairs)
-  per_eval = statistics.median(c['eval_seconds'] / n for c, n in pairs)
-  evaluating = EVALS_PER_BUDGET * per_eval
+  evaluating = statistics.median(scored_evals(c, n) for c, n in pairs)
   return {'compile_share': round(compiled / budget, 4),
           'eval_share': round(evaluating / (budget + evaluating), 4)}
+
+
+def scored_evals(seed_clock: dict, evals: int) -> float:
+  """Seconds a scored run's ``EVALS_PER_BUDGET`` evals take at a seed's pace.
+
+  A scored run reads train and validation at every eval and test from its
+  validation target on (``test_evals``; it stops at its targets): one test
+  pass. Seeds that timed their test passes apart (``test_eval_seconds``)
+  give that; older ones read test at every eval in the same call, so
+  theirs counts a test pass in every eval, an upper bound.
+  """
+  test = seed_clock.get('test_eval_seconds')
+  if test is None:
+    return EVALS_PER_BUDGET * seed_clock['eval_seconds'] / evals
+  every_eval = seed_clock['eval_seconds'] - test
+  return (EVALS_PER_BUDGET * every_eval + test) / evals
 
 
 def eval_period(budget: float) -> float:

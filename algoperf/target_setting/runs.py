@@ -52,7 +52,8 @@ def stage_name(stage: str, algorithm: str) -> str:
 
 def _plan(workload, algorithm: str, name: str, space_path, num_points: int,
           num_seeds: int, rng_seed: int, runs_dir,
-          data_dir, eval_splits: tuple | None = None) -> study_driver.Plan:
+          data_dir, eval_splits: tuple | None = None,
+          separate_test_eval: bool = False) -> study_driver.Plan:
   submission = submission_lib.load_submission(ALGORITHM_DIRS[algorithm])
   horizon = workload.facts.target_setting_horizon_steps
   spec = study.StudySpec(
@@ -65,7 +66,7 @@ def _plan(workload, algorithm: str, name: str, space_path, num_points: int,
   return study_driver.Plan(spec, tuple(
     dataclasses.replace(job, config=dataclasses.replace(
       job.config, budget_multiplier=NO_TIME_LIMIT, stop_at_target=False,
-      eval_splits=eval_splits,
+      eval_splits=eval_splits, separate_test_eval=separate_test_eval,
       hyperparameters=_over_horizon(job.config.hyperparameters, horizon,
                                     workload.step_hint)))
     for job in study.plan_trials(spec, submission)))
@@ -98,11 +99,17 @@ def tuning_plan(workload, algorithm: str, num_points: int, runs_dir,
 def rerun_plan(workload, algorithm: str, hyperparameters: dict,
                num_seeds: int, runs_dir, data_dir=None,
                rerun_seed: int = RERUN_SEED) -> study_driver.Plan:
-  """The winning point, once per seed (one study per seed)."""
+  """The winning point, once per seed (one study per seed).
+
+  Their test passes are timed apart (``separate_test_eval``): a scored run
+  reads test only from its validation target on, so the protocol's eval
+  share counts their train and validation passes at every eval.
+  """
   space = pathlib.Path(runs_dir) / 'winners' / f'{workload.name}.json'
   records.write_json(space, [hyperparameters])
   return _plan(workload, algorithm, stage_name('seeds', algorithm), space, 1,
-               num_seeds, rerun_seed, runs_dir, data_dir)
+               num_seeds, rerun_seed, runs_dir, data_dir,
+               separate_test_eval=True)
 
 
 def _check_same_point(job) -> None:
@@ -192,7 +199,9 @@ def summarize_trial(trial_dir: pathlib.Path, workload, algorithm: str) -> dict:
 
 def clock_seconds(status: dict) -> dict:
   """A trial's clock from its status.json: submission and eval seconds
-  (every attempt), and the compilation inside its submission time."""
+  (every attempt), the test passes' part of the eval seconds (None: not
+  timed apart, as before seed runs read test in a call of its own), and
+  the compilation inside its submission time."""
   from algoperf import clock
 
   accumulators = status.get('accumulators', {})
@@ -201,6 +210,7 @@ def clock_seconds(status: dict) -> dict:
     for m in status.get('measurements', []))
   return {'submission_seconds': accumulators.get(clock.SUBMISSION),
           'eval_seconds': accumulators.get(clock.EVAL),
+          'test_eval_seconds': status.get('test_eval_seconds'),
           'compile_seconds': round(compiled, 3)}
 
 

@@ -255,7 +255,11 @@ def render(table: dict, provisional: list,
     f'{100 * (version.max_compile_share or 0):.0f}% of a base budget and '
     f'{protocol.EVALS_PER_BUDGET} evals per budget at most '
     f'{100 * (version.max_eval_share or 0):.0f}% of a scored run (both '
-    'from the seed reruns\' clocks: `compile_share`, `eval_share`); '
+    'from the seed reruns\' clocks: `compile_share`, `eval_share`; a '
+    'scored run reads train and validation at every eval and test once, '
+    'at its validation target; the seed reruns time their test passes '
+    'apart for that, and where a summary\'s did not, the share counts a '
+    'test pass in every eval, an upper bound); '
     '`table --check` fails on every workload that does not; a next '
     'version\'s page lists them under "Rules not met yet" instead, and '
     'its `table --apply` refuses.',

@@ -9,7 +9,9 @@ the real one.
 """
 
 import dataclasses
+import json
 import pathlib
+import time
 
 import pytest
 
@@ -29,15 +31,18 @@ def _result(validation: float, test: float) -> dict:
           'test/accuracy': test, 'test/loss': 0.1}
 
 
-def _scripted_evals(scripted: list, calls: list):
+def _scripted_evals(scripted: list, calls: list, test_pass_seconds=0.0):
   """An eval_model whose evals return ``scripted`` in turn: a call that
   reads the validation split starts the next eval, a test-only call
-  (``runner._evaluate``) reads the same eval's test metrics."""
+  (``runner._evaluate``) reads the same eval's test metrics, and takes
+  ``test_pass_seconds``."""
   results = iter(scripted)
   current = {}
 
   def eval_model(*args, splits=spec.EVAL_SPLITS, **kwargs):
     calls.append(tuple(splits))
+    if tuple(splits) == ('test',):
+      time.sleep(test_pass_seconds)
     if 'validation' in splits:
       current['row'] = next(results)
     return {k: v for k, v in current['row'].items()
@@ -46,15 +51,16 @@ def _scripted_evals(scripted: list, calls: list):
   return eval_model
 
 
-def _run(workload, experiment_dir, scripted: list, calls=None, **config):
+def _run(workload, experiment_dir, scripted: list, calls=None,
+         test_pass_seconds=0.0, **config):
   """Trains with one eval per step; the evals return ``scripted`` in turn.
 
   Every split at every eval (AlgoPerf's rule) unless ``config`` says
   otherwise.
   """
   config.setdefault('eval_splits', spec.EVAL_SPLITS)
-  workload.eval_model = _scripted_evals(scripted,
-                                        [] if calls is None else calls)
+  workload.eval_model = _scripted_evals(
+    scripted, [] if calls is None else calls, test_pass_seconds)
   workload.override_facts(max_allowed_runtime_sec=10**9)
   states = []
   base = load_fixture_submission()
@@ -145,6 +151,29 @@ def test_the_cpu_suite_reads_the_test_split_at_the_final_eval(
   assert [r['test/accuracy'] for r in _eval_rows(result)] == [None, MET]
 
 
+def test_a_seed_rerun_reads_test_at_every_eval_timed_apart(
+    mnist_synthetic, experiment_dir):
+  """Target setting's seed reruns (``separate_test_eval``): test at every
+  eval, in a call of its own whose seconds status.json keeps apart (the
+  eval share of a scored run, which reads test once, comes from them)."""
+  calls = []
+  result, _ = _run(mnist_synthetic, experiment_dir,
+                   [_result(MET, MET)] * 3, calls=calls,
+                   test_pass_seconds=0.2, eval_splits=None,
+                   separate_test_eval=True, stop_at_target=False,
+                   max_steps=2)
+  assert result.status == records.MAX_STEPS
+  # Trains on past the targets, reading test at every eval.
+  assert calls == [('train', 'validation'), ('test',)] * 2
+  status = json.loads(
+    (pathlib.Path(result.trial_dir) / records.STATUS).read_text())
+  test_seconds = status['test_eval_seconds']
+  eval_seconds = status['accumulators']['accumulated_eval_time']
+  assert test_seconds >= 2 * 0.2
+  # The rest of the eval clock (train and validation, ~0 s) is not in it.
+  assert eval_seconds - test_seconds < 0.2
+
+
 def test_a_run_that_reads_no_test_split_says_so(mnist_synthetic,
                                                  experiment_dir):
   """A tuning run (train and validation only) did not miss the test
@@ -173,6 +202,8 @@ def test_eval_plan_follows_the_suite_unless_the_run_says_otherwise():
   assert _plan('mnist', stop_at_target=False) == runner.EvalPlan()
   assert _plan('mnist', eval_splits=['train', 'validation']) == (
     runner.EvalPlan(('train', 'validation')))
+  assert _plan('mnist', stop_at_target=False, separate_test_eval=True) == (
+    runner.EvalPlan(('train', 'validation'), separate_test=True))
 
 
 def test_eval_model_reads_only_the_splits_asked_for(mnist_synthetic):

@@ -207,6 +207,19 @@ def test_clock_shares_of_a_scored_run_from_the_seed_clocks():
   assert protocol.clock_shares([None, {}], [25, 25], 60) == {}
 
 
+def test_the_eval_share_counts_one_test_pass_where_seeds_timed_it_apart():
+  # 25 evals of 0.4 s, 0.1 s of it the test pass: a scored run's 20 evals
+  # read train and validation (0.3 s) and test once (0.1 s): 6.1 s.
+  clocks = [{'submission_seconds': 50.0, 'eval_seconds': 10.0,
+             'test_eval_seconds': 2.5, 'compile_seconds': 1.0}] * 3
+  assert protocol.clock_shares(clocks, [25] * 3, 60)['eval_share'] == (
+    round(6.1 / 66.1, 4))
+  # Not timed apart (older summaries): a test pass in every eval, 8 s.
+  older = [dict(c, test_eval_seconds=None) for c in clocks]
+  assert protocol.clock_shares(older, [25] * 3, 60)['eval_share'] == (
+    round(8 / 68, 4))
+
+
 def test_the_next_version_runs_in_a_draft_its_trials_inherit(
     tmp_path, monkeypatch, suites_dir):
   import os
