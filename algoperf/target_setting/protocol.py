@@ -96,6 +96,10 @@ class Version:
   # faster machine for some families and a slower one for others would not
   # compare (each session may get another machine).
   one_timing_machine: bool = False
+  # A target (base or variant) that a seed's first eval already meets
+  # measures no training: an untrained model reaches it (a CTC model's
+  # blank-only output, WER near 1, beside a target from seeds stuck there).
+  targets_beat_first_eval: bool = False
   # The base workloads whose targets this version sets, and its v0.5-rules
   # held-out draw (one variant per base); (): the suite file's own lists
   # (a version the suite is already at).
@@ -146,6 +150,7 @@ VERSIONS = {
     budget_range=(30, 120), resolving_splits=True,
     max_compile_share=0.05, max_eval_share=0.15,
     max_worst_case_study_s=3600, one_timing_machine=True,
+    targets_beat_first_eval=True,
     # Splits grown to resolve the targets (docs/target_resolution.md): the
     # language model's test SE was 0.51% rel on 512 windows (640: about
     # 0.46%); phantom_unet_tanh's 0.27% abs on 256 images (384: 0.22%).
@@ -276,6 +281,25 @@ def timing_problems(protocol_version: Version, seeds_hardware: dict) -> list:
       'their seeds/<workload>.json summaries, then `pipeline --stages '
       'seeds:base --workers 1` there)')
   return found
+
+
+def first_eval_problems(protocol_version: Version, target: float,
+                        first_evals: Sequence[float],
+                        direction: str) -> list:
+  """Whether the validation ``target`` is met by a seed's first eval.
+
+  ``first_evals``: each seed rerun's first validation metric (after one
+  step), in seed order.
+  """
+  if not protocol_version.targets_beat_first_eval:
+    return []
+  met = [value for value in first_evals if reaches(value, target, direction)]
+  if not met:
+    return []
+  return [f'validation target {target:.4g} is met by the first eval '
+          f'of {len(met)} of {len(first_evals)} seeds '
+          f'({", ".join(f"{v:.4g}" for v in met)}): an untrained model '
+          'reaches it, so it measures no training']
 
 
 def problems(protocol_version: Version, budget: float | None,

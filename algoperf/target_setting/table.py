@@ -80,6 +80,8 @@ def derive(root: pathlib.Path, base_names: list, variant_bases: dict,
                   'best_validation': protocol.best_validation(r, direction)}
                  for r in runs_of(tune)],
       'seeds': [dict(vars(o)) for o in targets.seeds],
+      'first_validation': [run.evals[0].validation
+                           for run in runs_of(seed_summary) if run.evals],
       'tuning_hardware': _distinct_hardware(tune),
       'seeds_hardware': _distinct_hardware(seed_summary),
     }
@@ -260,6 +262,8 @@ def render(table: dict, provisional: list,
     'at its validation target; the seed reruns time their test passes '
     'apart for that, and where a summary\'s did not, the share counts a '
     'test pass in every eval, an upper bound); '
+    'no validation target (base or variant) may be met by a seed\'s '
+    'first eval (an untrained model); '
     '`table --check` fails on every workload that does not; a next '
     'version\'s page lists them under "Rules not met yet" instead, and '
     'its `table --apply` refuses.',
@@ -535,6 +539,10 @@ def rule_problems(table: dict, chosen: protocol.Version,
   checked = chosen if standard_errors else dataclasses.replace(
     chosen, resolving_splits=False)
   for name, entry in table.items():
+    found += [f'{name}: {p} (protocol {chosen.name})'
+              for p in protocol.first_eval_problems(
+                chosen, entry['validation_target_value'],
+                entry['first_validation'], entry['direction'])]
     if entry['base'] is not None:
       continue
     se = registry.facts(name).target_standard_error

@@ -69,6 +69,39 @@ def test_versions_differ_in_seeds_files_and_rules():
     protocol.version('cpu-9')
 
 
+def test_cpu_1_0_refuses_a_target_that_an_untrained_model_meets():
+  old, new = protocol.version('cpu-0.3'), protocol.version('cpu-1.0')
+  # WER: CTC's blank-only output reads about 1; so does a first eval.
+  assert protocol.first_eval_problems(new, 0.3, [1.02, 0.98], 'min') == []
+  [problem] = protocol.first_eval_problems(new, 0.99, [1.02, 0.98], 'min')
+  assert 'first eval of 1 of 2 seeds (0.98)' in problem
+  assert protocol.first_eval_problems(new, 0.5, [0.1, 0.5], 'max') != []
+  assert protocol.first_eval_problems(old, 0.99, [0.98], 'min') == []
+
+
+def test_the_rule_holds_variants_whose_seeds_stayed_on_a_plateau(tmp_path):
+  """A variant whose seeds mostly never leave WER ~1 gets a target that
+  its first evals meet: the version's rules list it (and --apply refuses).
+  """
+  _summary(tmp_path, 'tune', 'w', [make_run(7, [1.0, 0.4, 0.2])], 'min')
+  _summary(tmp_path, 'seeds', 'w', [
+    make_run(s, [1.0, 0.4, 0.2, 0.2, 0.2]) for s in range(5)], 'min')
+  _summary(tmp_path, 'tune', 'w_v', [make_run(9, [0.99, 1.0, 0.6])], 'min')
+  _summary(tmp_path, 'seeds', 'w_v', [
+    make_run(1, [0.98, 1.0, 0.6, 0.5, 0.5]),
+    make_run(2, [0.99, 1.0, 1.0, 0.7, 0.6])] + [
+    make_run(s, [0.985, 1.0, 1.0, 1.0, 1.0]) for s in (3, 4, 5)], 'min')
+  derived = table.derive(tmp_path, ['w'], {'w_v': 'w'}, seeds=5)
+  assert derived['w_v']['first_validation'] == [0.98, 0.99, 0.985, 0.985,
+                                                0.985]
+  variant_only = {'w_v': derived['w_v']}
+  [problem] = table.rule_problems(variant_only, protocol.version('cpu-1.0'))
+  # 0.995: the median seed's smoothed best on the plateau.
+  assert problem.startswith('w_v: validation target 0.995 is met by the first '
+                            'eval of 5 of 5 seeds')
+  assert table.rule_problems(variant_only, protocol.version('cpu-0.3')) == []
+
+
 def _timed_on(processor: str, concurrent_runs: int = 1) -> list:
   return [{'hardware': {'processor': processor, 'cpu_count': 2,
                         'concurrent_runs': concurrent_runs}, 'runs': 5}]
