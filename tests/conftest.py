@@ -48,6 +48,19 @@ def mnist_synthetic():
   return workload
 
 
+@pytest.fixture
+def first_base_synthetic():
+  """The current suite's first base workload (a small MLP family) serving
+  64 random examples per split, without its budget: a trial that the
+  suite's builtin targets score."""
+  from algoperf import registry
+
+  name = registry.suite().base_workloads[0]
+  workload = registry.make_workload(name, max_allowed_runtime_sec=10**9)
+  workload.use_synthetic_data(64)
+  return workload
+
+
 def load_fixture_submission(path=ALGOPERF_STYLE, **overrides):
   """Loads a submission file, then swaps in replacement functions."""
   from algoperf import submission as submission_lib

@@ -80,15 +80,21 @@ def write(logs, info: dict) -> None:
   records.write_json(record_path(logs, INFO_FILE), info)
 
 
-def build_targets(bases: list[str]) -> dict:
-  """The targets file of ``bases`` and their held-out variants (v0.5)."""
+def build_targets(bases: list[str],
+                  benchmark_version: str | None = None) -> dict:
+  """The targets file of ``bases`` and their held-out variants (v0.5), at
+  the suite's current version or an earlier ``benchmark_version``."""
   from algoperf import registry
 
   document = registry.targets_document(registry.DEFAULT_SUITE, rules=RULES,
-                                       workloads=bases)
+                                       workloads=bases,
+                                       benchmark_version=benchmark_version)
+  suite = registry.suite(registry.DEFAULT_SUITE)
+  if benchmark_version is not None:
+    suite = suite.version(benchmark_version)
   for name, entry in document['workloads'].items():
-    entry['targets_are_provisional'] = registry.facts(
-      name).targets_are_provisional
+    entry['targets_are_provisional'] = suite.workloads[
+      name].targets_are_provisional
   return {
     '_comment': 'Written by scripts/cpu_leaderboard.py run from the workload '
     'registry: the targets these trials ran against.', **document}

@@ -37,7 +37,8 @@ def winner_point(repo: pathlib.Path, workload) -> tuple:
   has not tuned (provisional: espeak_conformer) trains the self-tuning
   NAdamW baseline, as its provisional targets were chosen with it.
   """
-  summary = table.read_summary(repo / table.SUMMARIES, 'tune', workload.name)
+  summary = table.read_summary(repo / table.summaries_dir(), 'tune',
+                             workload.name)
   if summary is None:
     return (protocol.SELF_TUNING_BASELINE, None,
             'self-tuning nadamw (no protocol tuning runs)')

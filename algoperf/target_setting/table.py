@@ -12,7 +12,13 @@ import pathlib
 from algoperf.target_setting import protocol
 
 # Where the committed run summaries are, in the repository.
-SUMMARIES = pathlib.PurePath('docs', 'targets', 'runs')
+
+
+def summaries_dir(version: str | None = None) -> pathlib.PurePath:
+  """Where protocol ``version`` (default: the suite's current one) keeps
+  its committed run summaries, relative to the repository."""
+  return pathlib.PurePath(
+    protocol.version(version or protocol.CURRENT).summaries)
 
 
 def read_summary(root: pathlib.Path, kind: str,
@@ -497,7 +503,14 @@ def _start_version(chosen: protocol.Version, suite, table: dict,
   changes = {name: dict(values) for name, values in
              chosen.draft_facts.items()}
   for name, values in fact_changes(table).items():
-    changes.setdefault(name, {}).update(values)
+    # Measured at the replaced version's targets: measured again at these
+    # (the replaced version keeps its own).
+    changes.setdefault(name, {}).update(values, target_standard_error=None)
+  # The families the version does not set keep an earlier protocol's
+  # targets: runnable, unscored, and shown as provisional.
+  for name, facts in suite.workloads.items():
+    if name not in table and not facts.targets_are_provisional:
+      changes.setdefault(name, {})['targets_are_provisional'] = True
   path = registry.start_version(
     suite.name, chosen.name, list(chosen.bases(suite)),
     list(chosen.held_out_draw(suite)), changes)

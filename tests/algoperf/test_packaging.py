@@ -9,19 +9,23 @@ import tarfile
 import pytest
 
 from algoperf import packaging
+from algoperf import registry
 from algoperf import runner
 from algoperf import submission as submission_lib
 from tests.conftest import FIXTURES
 from tests.conftest import REPO
 
+BASE = registry.suite().base_workloads[0]
+
 
 @pytest.fixture
-def experiment(tmp_path, mnist_synthetic):
-  """A one-trial experiment of the sgd fixture (synthetic mnist)."""
+def experiment(tmp_path, first_base_synthetic):
+  """A one-trial experiment of the sgd fixture (the suite's first base,
+  synthetic data)."""
   config = runner.RunConfig(experiment_dir=str(tmp_path / 'exp'),
                             experiment_name='sgd_try', max_steps=2,
                             progress=False)
-  runner.run_trial(mnist_synthetic,
+  runner.run_trial(first_base_synthetic,
                    submission_lib.load_submission(FIXTURES / 'sgd'), config)
   return tmp_path / 'exp'
 
@@ -47,7 +51,7 @@ def test_package_holds_logs_source_and_manifest(experiment, tmp_path):
   assert info['experiments'] == ['sgd_try']
   assert info['submissions'] == {str(FIXTURES / 'sgd'): 'sgd'}
   assert 'submission/sgd/submission.py' in names
-  trial = 'logs/sgd_try/study_0/mnist_jax/trial_1/'
+  trial = f'logs/sgd_try/study_0/{BASE}_jax/trial_1/'
   assert {trial + n for n in ('eval_measurements.csv', 'status.json',
                               'flags_0.json', 'meta_data_0.json')} <= names
   assert packaging.INFO in names
@@ -57,7 +61,7 @@ def test_package_holds_logs_source_and_manifest(experiment, tmp_path):
 
 @pytest.mark.parametrize('tamper, message', [
   (lambda c: c.update({
-    'logs/sgd_try/study_0/mnist_jax/trial_1/eval_measurements.csv':
+    f'logs/sgd_try/study_0/{BASE}_jax/trial_1/eval_measurements.csv':
     b'score,global_step\n0.1,1\n'}), 'changed: logs/sgd_try'),
   (lambda c: c.pop('submission/sgd/submission.py'), 'missing: submission/'),
   (lambda c: c.update({'logs/sgd_try/extra.csv': b'x'}),
@@ -110,7 +114,7 @@ def test_package_then_score_and_refuse_a_tampered_package(experiment,
   assert scored.returncode == 0, scored.stdout + scored.stderr
   assert (tmp_path / 'scores' / 'scores.csv').exists()
   bad = _rewrite(package, tmp_path / 'bad.tar.gz', lambda c: c.update({
-    'logs/sgd_try/study_0/mnist_jax/trial_1/eval_measurements.csv': b''}))
+    f'logs/sgd_try/study_0/{BASE}_jax/trial_1/eval_measurements.csv': b''}))
   refused = _algoperf('score', bad, '--workload-targets', 'cpu_suite',
                       '--output-dir', tmp_path / 'scores2')
   assert refused.returncode == 1

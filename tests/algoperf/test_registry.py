@@ -164,7 +164,7 @@ def test_a_new_version_keeps_the_old_one_exactly_for_scoring(suites_dir):
                          {'mnist': {'validation_target_value': 0.7,
                                     'step_hint': 9}})
   latest = registry.suite('cpu')
-  assert latest.earlier_versions == (old, 'cpu-9')
+  assert latest.earlier_versions == (*before.earlier_versions, old, 'cpu-9')
   assert _all_facts(latest.version(old)) == _all_facts(before)
   assert _all_facts(latest.version('cpu-9')) == first
   assert latest.workloads['mnist_relu'].step_hint == 9
@@ -174,9 +174,11 @@ def test_a_new_version_keeps_the_old_one_exactly_for_scoring(suites_dir):
 
 def test_v06_rules_list_no_held_out_workloads():
   assert registry.targets_document('cpu')['held_out_workloads'] == []
-  v05 = registry.targets_document('cpu', rules='v0.5', workloads=['mnist'])
-  assert v05['held_out_workloads'] == ['mnist_relu']
-  assert list(v05['workloads']) == ['mnist', 'mnist_relu']
+  base = registry.suite('cpu').base_workloads[0]
+  held_out = registry.suite('cpu').held_out_variant(base)
+  v05 = registry.targets_document('cpu', rules='v0.5', workloads=[base])
+  assert v05['held_out_workloads'] == [held_out]
+  assert list(v05['workloads']) == [base, held_out]
 
 
 _GELU_VARIANT = '''

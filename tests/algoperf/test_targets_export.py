@@ -19,6 +19,14 @@ REFERENCE = pathlib.Path(os.environ.get(
   'ALGOPERF_REFERENCE_DIR', REPO.parent / 'shared' / 'reference'))
 OFFICIAL_V05 = (REFERENCE / 'algoperf_v05_external_pool4'
                 / 'workload_targets_v05.json')
+# Two families of the current suite: their bases, held-out variants, and
+# a variant of the first that is not held out.
+_SUITE = registry.suite()
+FIRST, OTHER = _SUITE.base_workloads[0], _SUITE.base_workloads[-1]
+FIRST_HELD_OUT = _SUITE.held_out_variant(FIRST)
+OTHER_HELD_OUT = _SUITE.held_out_variant(OTHER)
+FIRST_OTHER_VARIANT = next(v for v in _SUITE.variants(FIRST)
+                           if v != FIRST_HELD_OUT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,23 +103,23 @@ def _logs(root: pathlib.Path, *workloads: str) -> str:
 
 
 def test_fit_to_logs_drops_held_out_without_logs(tmp_path):
-  logs = _logs(tmp_path, 'mnist', 'mnist_relu', 'census_dlrm')
+  logs = _logs(tmp_path, FIRST, FIRST_HELD_OUT, OTHER)
   fitted = targets_export.export(ExportRequest(
-    rules='v0.5', workloads=('mnist', 'census_dlrm'), logs=logs))
-  assert fitted['base_workloads'] == ['mnist', 'census_dlrm']
-  assert fitted['held_out_workloads'] == ['mnist_relu']
-  assert 'census_dlrm_embed_init' in fitted['workloads']  # Harmless there.
+    rules='v0.5', workloads=(FIRST, OTHER), logs=logs))
+  assert fitted['base_workloads'] == [FIRST, OTHER]
+  assert fitted['held_out_workloads'] == [FIRST_HELD_OUT]
+  assert OTHER_HELD_OUT in fitted['workloads']  # Harmless there.
 
 
 def test_fit_to_logs_refuses_bases_and_unknown_workloads(tmp_path):
-  logs = _logs(tmp_path / 'a', 'mnist')
-  with pytest.raises(TargetsExportError, match='census_dlrm; AlgoPerf'):
-    targets_export.export(ExportRequest(workloads=('mnist', 'census_dlrm'),
+  logs = _logs(tmp_path / 'a', FIRST)
+  with pytest.raises(TargetsExportError, match=f'{OTHER}; AlgoPerf'):
+    targets_export.export(ExportRequest(workloads=(FIRST, OTHER),
                                         logs=logs))
-  logs = _logs(tmp_path / 'b', 'mnist', 'mnist_deep')
-  with pytest.raises(TargetsExportError, match='logs of mnist_deep'):
+  logs = _logs(tmp_path / 'b', FIRST, FIRST_OTHER_VARIANT)
+  with pytest.raises(TargetsExportError, match=f'logs of {FIRST_OTHER_VARIANT}'):
     targets_export.export(ExportRequest(
-      source=str(_full_file(tmp_path, ('mnist',))), logs=logs))
+      source=str(_full_file(tmp_path, (FIRST,))), logs=logs))
 
 
 def _full_file(tmp_path, bases) -> pathlib.Path:
@@ -123,10 +131,10 @@ def _full_file(tmp_path, bases) -> pathlib.Path:
 
 def test_cli_writes_the_file_or_says_what_is_wrong(tmp_path, capsys):
   out = tmp_path / 'targets.json'
-  assert cli.main(['targets', 'export', '--workloads', 'mnist,census_dlrm',
+  assert cli.main(['targets', 'export', '--workloads', f'{FIRST},{OTHER}',
                    '-o', str(out)]) == 0
   written = json.loads(out.read_text())
-  assert written['base_workloads'] == ['mnist', 'census_dlrm']
+  assert written['base_workloads'] == [FIRST, OTHER]
   assert os.listdir(tmp_path) == ['targets.json']  # No temp file left.
   assert cli.main(['targets', 'export', '--from', str(out), '--rules',
                    'v0.5']) == 1

@@ -78,6 +78,9 @@ def test_a_trial_without_records_falls_back_to_a_builtin(tmp_path, capsys):
   _our_trials(exp)
   (exp / 'a' / 'study_0' / 'mnist_jax' / 'trial_1' / 'status.json').unlink()
   assert default_targets.recorded_targets(str(exp)) is None
+  # The builtin suite scores its own bases: one of them, unrecorded too.
+  synthetic.write_trial(exp, 'c', 0, registry.suite().base_workloads[0], 1,
+                        [0.1, 0.2])
   assert cli.main(['score', str(exp), '--output-dir', str(tmp_path / 'o'),
                    '--no-plots']) == 0
   assert _first_line(capsys).startswith('Targets: builtin cpu_suite (none ')

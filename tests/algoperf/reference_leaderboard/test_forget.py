@@ -9,6 +9,8 @@ from algoperf.reference_leaderboard.held_out import SKIP
 from scripts import cpu_leaderboard
 
 BASES = list(registry.suite().base_workloads)
+# Two families of the current suite: one kept, one set aside.
+KEPT, FORGOTTEN = BASES[0], BASES[-1]
 
 
 # The trials in <experiment_dir>/logs/ with the run record and targets
@@ -21,7 +23,8 @@ def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys,
   from scoring.reference_leaderboard import readme
 
   logs = tmp_path / logs_dir
-  bases = ['mnist', 'census_dlrm']
+  bases = [KEPT, FORGOTTEN]
+  variant = held_out.variant(FORGOTTEN)
   records.write_json(tmp_path / run_info.TARGETS_FILE,
                      run_info.build_targets(bases))
   skips = [{'algorithm': 'nadamw', 'study': 0, 'base': b,
@@ -30,35 +33,35 @@ def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys,
   records.write_json(tmp_path / run_info.INFO_FILE, {'sessions': [
     {'started': '2026-01-01T00:00:00+00:00', 'command': 'run A'}],
     'held_out_skips': skips})
-  for workload in ('mnist', 'census_dlrm', 'census_dlrm_embed_init'):
+  for workload in (KEPT, FORGOTTEN, variant):
     trial = logs / 'nadamw' / 'study_0' / f'{workload}_jax' / 'trial_1'
     trial.mkdir(parents=True)
     (trial / records.STATUS).write_text('{"status": "budget_exhausted"}')
 
   assert cpu_leaderboard.main(
-    ['forget', '--workloads', 'census_dlrm', '--experiment-dir',
+    ['forget', '--workloads', FORGOTTEN, '--experiment-dir',
      str(tmp_path)]) == 0
-  assert '2 trial(s) of census_dlrm, census_dlrm_embed_init' in (
+  assert f'2 trial(s) of {FORGOTTEN}, {variant}' in (
     capsys.readouterr().out)
   assert run_info.logs_dir(tmp_path) == logs
   left = sorted(p.name for p in logs.glob('*/study_*/*_jax'))
-  assert left == ['mnist_jax']
+  assert left == [f'{KEPT}_jax']
   kept = list(tmp_path.glob(f'{forget.FORGOTTEN_DIR}/*/nadamw/study_0/'
-                            'census_dlrm*_jax/trial_1/status.json'))
+                            f'{FORGOTTEN}*_jax/trial_1/status.json'))
   assert len(kept) == 2  # Moved, not deleted.
   info = run_info.read(logs)
-  assert [s['base'] for s in info['held_out_skips']] == ['mnist']
+  assert [s['base'] for s in info['held_out_skips']] == [KEPT]
   [record] = info['forgotten']
   assert record['trials'] == 2
-  assert record['command'].endswith('forget --workloads census_dlrm '
+  assert record['command'].endswith(f'forget --workloads {FORGOTTEN} '
                                     f'--experiment-dir {tmp_path}')
 
-  # The new targets of the family now merge; mnist's must still match.
+  # The new targets of the family now merge; the kept one's must match.
   new = run_info.build_targets(bases)
-  new['workloads']['census_dlrm']['validation_target_value'] = 0.1
+  new['workloads'][FORGOTTEN]['validation_target_value'] = 0.1
   merged = run_info.merge_targets(logs, new, BASES)
   assert merged['base_workloads'] == bases
-  assert merged['workloads']['census_dlrm']['validation_target_value'] == 0.1
+  assert merged['workloads'][FORGOTTEN]['validation_target_value'] == 0.1
   # The page's Reproduce section lists `forget` between the runs.
   info['sessions'].append({'started': '2099-01-01T00:00:00+00:00',
                            'command': 'run B'})
@@ -68,6 +71,6 @@ def test_forget_sets_one_family_aside_and_lets_run_resume(tmp_path, capsys,
   assert 'set aside 2 trial(s)' in text
 
   assert cpu_leaderboard.main(
-    ['forget', '--workloads', 'census_dlrm_embed_init', '--experiment-dir',
+    ['forget', '--workloads', variant, '--experiment-dir',
      str(tmp_path)]) == 1
   assert 'takes CPU-suite base workloads' in capsys.readouterr().err

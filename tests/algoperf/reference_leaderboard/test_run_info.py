@@ -11,17 +11,21 @@ BASES = list(registry.suite().base_workloads)
 
 
 def test_changed_targets_refuse_to_resume(tmp_path):
+  first, other = BASES[0], BASES[-1]
   logs = run_info.logs_dir(tmp_path)
-  old = run_info.build_targets(['mnist'])
-  old['workloads']['mnist']['validation_target_value'] = 0.5
+  old = run_info.build_targets([first])
+  old['workloads'][first]['validation_target_value'] = 0.5
   (tmp_path / run_info.TARGETS_FILE).write_text(json.dumps(old))
-  new = run_info.build_targets(['mnist', 'digits_vit'])
-  with pytest.raises(run_info.LeaderboardError, match='targets of mnist'):
+  new = run_info.build_targets([first, other])
+  with pytest.raises(run_info.LeaderboardError,
+                     match=f'targets of {first}'):
     run_info.merge_targets(logs, new, BASES)
-  old['workloads']['mnist'] = new['workloads']['mnist']
+  old['workloads'][first] = new['workloads'][first]
   (tmp_path / run_info.TARGETS_FILE).write_text(json.dumps(old))
   merged = run_info.merge_targets(logs, new, BASES)
-  assert merged['held_out_workloads'] == ['mnist_relu', 'digits_vit_glu']
+  suite = registry.suite()
+  assert merged['held_out_workloads'] == [suite.held_out_variant(first),
+                                          suite.held_out_variant(other)]
 
 
 def test_records_go_beside_the_logs_and_an_old_layout_is_kept(tmp_path):

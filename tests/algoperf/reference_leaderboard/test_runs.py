@@ -6,12 +6,16 @@ import shutil
 
 import pytest
 
+from algoperf import registry
 from algoperf.reference_leaderboard import held_out
 from algoperf.reference_leaderboard import run_info
 from algoperf.reference_leaderboard.held_out import SKIP
 from scripts import cpu_leaderboard
 
-SMOKE = ['--workloads', 'mnist', '--max-steps', '2', '--synthetic-data',
+# The current suite's first family (a small MLP) and its held-out variant.
+BASE = registry.suite().base_workloads[0]
+VARIANT = registry.suite().held_out_variant(BASE)
+SMOKE = ['--workloads', BASE, '--max-steps', '2', '--synthetic-data',
          '64', '--no-progress']
 
 
@@ -26,17 +30,17 @@ def _run(exp, *args) -> int:
 @pytest.mark.slow
 def test_run_pack_page_end_to_end(tmp_path, monkeypatch, capsys):
   exp, out = tmp_path / 'exp', tmp_path / 'board'
-  # Pretend nadamw reached mnist (synthetic data cannot): its held-out
+  # Pretend nadamw reached the base (synthetic data cannot): its held-out
   # trial runs, lion's is skipped.
   real = held_out.trial_reached
   monkeypatch.setattr(held_out, 'trial_reached',
                       lambda trial_dir, facts: '/nadamw/' in str(trial_dir))
   assert _run(exp, '--algorithms', 'nadamw,lion') == 0
   printed = capsys.readouterr().out
-  assert 'nadamw mnist_relu study 0 trial 1: max_steps' in printed
-  assert 'lion mnist_relu' not in printed.split('held-out')[0]
-  assert (exp / 'logs/nadamw/study_0/mnist_relu_jax/trial_1').is_dir()
-  assert not (exp / 'logs/lion/study_0/mnist_relu_jax').exists()
+  assert f'nadamw {VARIANT} study 0 trial 1: max_steps' in printed
+  assert f'lion {VARIANT}' not in printed.split('held-out')[0]
+  assert (exp / f'logs/nadamw/study_0/{VARIANT}_jax/trial_1').is_dir()
+  assert not (exp / f'logs/lion/study_0/{VARIANT}_jax').exists()
   # Only the algorithms in logs/ (AlgoPerf's scorer reads each entry as a
   # submission); the run record and targets beside it.
   assert sorted(p.name for p in (exp / 'logs').iterdir()) == ['lion',
@@ -44,7 +48,7 @@ def test_run_pack_page_end_to_end(tmp_path, monkeypatch, capsys):
   info = json.loads((exp / run_info.INFO_FILE).read_text())
   [skip] = info['held_out_skips']
   assert (skip['algorithm'], skip['workload'], skip['action']) == (
-    'lion', 'mnist_relu', SKIP)
+    'lion', VARIANT, SKIP)
   assert info['sessions'][0]['machine']['logical_cpus'] >= 1
 
   # A rerun trains nothing and adds no session.
@@ -54,7 +58,7 @@ def test_run_pack_page_end_to_end(tmp_path, monkeypatch, capsys):
   assert len(json.loads((exp / run_info.INFO_FILE).read_text())[
     'sessions']) == 1
 
-  checkpoint = exp / 'logs/lion/study_0/mnist_jax/trial_1/checkpoint'
+  checkpoint = exp / f'logs/lion/study_0/{BASE}_jax/trial_1/checkpoint'
   checkpoint.mkdir()
   (checkpoint / 'state').write_text('x')
   assert cpu_leaderboard.main(['pack', '--experiment-dir', str(exp),
@@ -84,7 +88,7 @@ def test_run_pack_page_end_to_end(tmp_path, monkeypatch, capsys):
   assert '| nadamw | 0.0000 | 0.00-0.00 | 0.00 | 0.0000 |' in readme
   assert '| lion | 0.0000 | 0.00-0.00 | 0.00 | 0.0000 |' in readme
   assert 'Smoke run' in readme
-  assert '| lion | 0 | mnist_relu | skip: base missed' in readme
+  assert f'| lion | 0 | {VARIANT} | skip: base missed' in readme
   for by in ('time', 'steps'):
     with open(out / by / 'scores.csv') as f:
       rows = list(csv.DictReader(f))
@@ -108,12 +112,12 @@ def test_held_out_trial_of_a_missed_study_waits_for_the_median(
   assert _run(tmp_path, '--algorithms', 'nadamw', '--studies', '3') == 0
   ran = [line.split(': ')[0] for line in capsys.readouterr().out.splitlines()
          if line.startswith('nadamw ')]
-  assert ran == ['nadamw mnist study 0 trial 1',
-                 'nadamw mnist study 1 trial 1',
-                 'nadamw mnist_relu study 1 trial 1',
-                 'nadamw mnist study 2 trial 1',
-                 'nadamw mnist_relu study 0 trial 1',
-                 'nadamw mnist_relu study 2 trial 1']
+  assert ran == [f'nadamw {BASE} study 0 trial 1',
+                 f'nadamw {BASE} study 1 trial 1',
+                 f'nadamw {VARIANT} study 1 trial 1',
+                 f'nadamw {BASE} study 2 trial 1',
+                 f'nadamw {VARIANT} study 0 trial 1',
+                 f'nadamw {VARIANT} study 2 trial 1']
   info = json.loads((tmp_path / run_info.INFO_FILE).read_text())
   assert info['held_out_skips'] == []
 
@@ -123,8 +127,8 @@ def test_bad_options_are_one_clear_error(tmp_path, capsys):
   err = capsys.readouterr().err
   assert 'Unknown algorithm(s) nope' in err and 'lion' in err
   assert cpu_leaderboard.main(['run', '--experiment-dir', str(tmp_path),
-                               '--workloads', 'mnist_relu']) == 1
-  assert 'mnist->mnist_relu' in capsys.readouterr().err
+                               '--workloads', VARIANT]) == 1
+  assert f'{BASE}->{VARIANT}' in capsys.readouterr().err
   assert cpu_leaderboard.main(['page', '--logs', str(tmp_path / 'none'),
                                '--out', str(tmp_path / 'o')]) == 1
   assert 'leaderboard_run.json not found' in capsys.readouterr().err

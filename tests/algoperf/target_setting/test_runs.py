@@ -7,11 +7,17 @@ import pytest
 
 from algoperf import records
 from algoperf import registry
+from algoperf.target_setting import protocol
 from algoperf.target_setting import runs
 from algoperf.target_setting import stages
 from algoperf.target_setting.runs import TargetSettingError
 from scripts import set_targets
 
+# The current protocol version's first base, a variant of it, and where
+# the version keeps its summaries.
+BASE = registry.suite().base_workloads[0]
+VARIANT = registry.suite().held_out_variant(BASE)
+SUMMARIES = protocol.VERSIONS[protocol.CURRENT].summaries
 POINT = {'learning_rate': 0.1, 'one_minus_beta1': 0.1, 'weight_decay': 1e-4,
          'warmup_factor': 0.05, 'label_smoothing': 0.0, 'dropout_rate': 0.0}
 
@@ -101,7 +107,7 @@ def _finished_tuning_run(job, evals):
 def test_a_stage_summarises_finished_runs_and_leaves_the_rest(
     tmp_path, capsys):
   options = stages.StageOptions(tmp_path, str(tmp_path / 'runs'),
-                                workloads=('mnist',))
+                                workloads=(BASE,))
   [(workload, plans)] = stages._plans('tune', 'base', options)
   assert sorted(plans) == ['nadamw', 'nesterov']
   assert len(plans['nadamw'].jobs) == 8  # protocol.BASE_POINTS
@@ -111,8 +117,8 @@ def test_a_stage_summarises_finished_runs_and_leaves_the_rest(
   assert stages.run_stages([('tune', 'base')], options, 1e-9) == 15
   out = capsys.readouterr().out
   assert 'tune base: 16 runs over 1 workloads' in out  # Not summarised.
-  assert 'wrote docs/targets/runs/tune/mnist.json' in out
-  summary = json.loads((tmp_path / 'docs/targets/runs/tune/mnist.json')
+  assert f'wrote {SUMMARIES}/tune/{BASE}.json' in out
+  summary = json.loads((tmp_path / SUMMARIES / 'tune' / f'{BASE}.json')
                        .read_text())
   [run] = summary['runs']
   assert (run['algorithm'], run['trial'], run['status']) == (
@@ -121,7 +127,7 @@ def test_a_stage_summarises_finished_runs_and_leaves_the_rest(
   assert run['hardware']['processor'] == 'Test CPU'
   # Another machine's share: runs in the summary are not planned again.
   other = stages.StageOptions(tmp_path, str(tmp_path / 'elsewhere'),
-                              workloads=('mnist',))
+                              workloads=(BASE,))
   assert stages.run_stages([('tune', 'base')], other, 1e-9) == 15
   assert 'tune base: 15 runs' in capsys.readouterr().out
   # One run of 16 has no winner yet: neither the seeds nor a variant's
@@ -140,20 +146,21 @@ def test_bad_stage_requests_are_one_clear_error(capsys):
 
 
 def _next_stages_refused(options, seeds_error: str, variant_error: str):
-  """mnist's seed stage and mnist_relu's tuning both refuse to start."""
+  """The base's seed stage and its variant's tuning both refuse to
+  start."""
   with pytest.raises(TargetSettingError, match=seeds_error):
     stages.run_stages([('seeds', 'base')], options)
-  variant = dataclasses.replace(options, workloads=('mnist_relu',))
+  variant = dataclasses.replace(options, workloads=(VARIANT,))
   with pytest.raises(TargetSettingError, match=variant_error):
     stages.run_stages([('tune', 'variants')], variant)
 
 
 def test_a_stage_before_the_one_it_needs_is_refused(tmp_path):
   options = stages.StageOptions(tmp_path, str(tmp_path / 'runs'),
-                                workloads=('mnist',))
+                                workloads=(BASE,))
   _next_stages_refused(options, r'run `tune --stage base` first '
-                       r'\(no .*tune/mnist.json\)',
-                       'tune the base workload mnist')
+                       rf'\(no .*tune/{BASE}.json\)',
+                       f'tune the base workload {BASE}')
 
 
 def test_a_version_outside_the_declared_range_stops_every_stage(

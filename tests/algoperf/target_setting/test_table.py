@@ -11,7 +11,7 @@ from algoperf.target_setting import table
 from tests.algoperf.target_setting.test_protocol import make_run
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
-SUMMARIES = REPO / table.SUMMARIES
+SUMMARIES = REPO / table.summaries_dir()
 
 
 def _summary(tmp_path, kind, name, runs, direction='max'):
@@ -37,12 +37,13 @@ def test_table_from_summaries(tmp_path):
     make_run(1, [0.9, 0.94]), make_run(2, [0.9, 0.93]),
     make_run(3, [0.92, 0.95])])
   _summary(tmp_path, 'tune', 'w_v', [make_run(9, [0.8, 0.85])])
-  derived = table.derive(tmp_path, ['w'], {'w_v': 'w'})
+  derived = table.derive(tmp_path, ['w'], {'w_v': 'w'}, seeds=3)
   assert list(derived) == ['w']  # The variant has no seeds yet.
   # Two of its three seeds finished (the stage is still running): no target.
   _summary(tmp_path, 'seeds', 'w_v', [make_run(1, [0.8, 0.84]),
                                       make_run(2, [0.8, 0.83])])
-  assert list(table.derive(tmp_path, ['w'], {'w_v': 'w'})) == ['w']
+  assert list(table.derive(tmp_path, ['w'], {'w_v': 'w'}, seeds=3)) == [
+    'w']
   entry = derived['w']
   assert entry['winner']['algorithm'] == 'nesterov'
   # Seeds' smoothed bests (two evals each: their means) 0.92, 0.915, 0.935.
@@ -64,7 +65,7 @@ def test_table_from_summaries(tmp_path):
 def test_code_and_docs_match_the_committed_summaries():
   """Every protocol target in the workload code equals docs/targets.md."""
   if not (SUMMARIES / 'seeds').exists():
-    pytest.skip('no committed seed summaries under docs/targets/runs yet')
+    pytest.skip(f'no committed seed summaries under {SUMMARIES} yet')
   assert table.main(REPO, check=True) == 0
 
 

@@ -31,7 +31,8 @@ def test_a_changed_search_space_breaks_the_frozen_version(tmp_path):
 
 def test_versions_differ_in_seeds_files_and_rules():
   old, new = protocol.version('cpu-0.3'), protocol.version('cpu-1.0')
-  assert (old.seeds, new.seeds) == (3, 5) and protocol.SEEDS == 3
+  assert (old.seeds, new.seeds) == (3, 5)
+  assert protocol.SEEDS == protocol.version(protocol.CURRENT).seeds
   assert old.rerun_seed != new.rerun_seed
   assert old.summaries != new.summaries and old.doc != new.doc
   fine = {'compile_share': 0.01, 'eval_share': 0.1}
@@ -130,8 +131,11 @@ def test_stage_options_follow_the_version(tmp_path):
   options = stages.StageOptions(tmp_path, str(tmp_path), version='cpu-1.0')
   assert options.summary('seeds', 'w') == (
     tmp_path / 'docs/targets/cpu-1.0/runs/seeds/w.json')
+  old = stages.StageOptions(tmp_path, '', version='cpu-0.3')
+  assert old.summary('tune', 'w') == tmp_path / 'docs/targets/runs/tune/w.json'
+  # By default, the version the suite is at.
   assert stages.StageOptions(tmp_path, '').summary('tune', 'w') == (
-    tmp_path / 'docs/targets/runs/tune/w.json')
+    tmp_path / table.summaries_dir() / 'tune' / 'w.json')
 
 
 def test_five_seeds_and_the_spread_of_their_times(tmp_path):
@@ -174,7 +178,8 @@ def test_apply_starts_the_next_version_once_it_sets_every_workload(
       _summary(root, 'seeds', name, [make_run(i, [0.9, 0.95])
                                      for i in (1, 2)])
   with pytest.raises(runs.TargetSettingError,
-                     match='stays at cpu-0.3(.|\n)*mnist_deep: not set yet'):
+                     match=f'stays at {before.benchmark_version}'
+                     '(.|\n)*mnist_deep: not set yet'):
     table.main(tmp_path, apply_to_code=True, version='cpu-t')
   assert registry.suite('cpu').benchmark_version == before.benchmark_version
   _summary(root, 'seeds', 'mnist_deep', [make_run(i, [0.8, 0.85])
@@ -187,6 +192,14 @@ def test_apply_starts_the_next_version_once_it_sets_every_workload(
   assert now.workloads['mnist'].validation_target_value == 0.925
   assert now.workloads['mnist_deep'].validation_target_value == 0.825
   assert not now.workloads['mnist'].targets_are_provisional
+  # Its standard errors were measured at the old targets: measured again.
+  assert now.workloads['mnist'].target_standard_error is None
+  # A family it does not set keeps its targets, shown as provisional.
+  kept = next(n for n, f in before.workloads.items()
+              if not f.targets_are_provisional and not n.startswith('mnist'))
+  assert now.workloads[kept].targets_are_provisional
+  assert (now.workloads[kept].validation_target_value
+          == before.workloads[kept].validation_target_value)
   # The version starts with the facts its runs had in its draft.
   assert now.workloads['mnist_deep'].validation_examples == 700
   old = now.version(before.benchmark_version)

@@ -21,7 +21,7 @@ def _logs(tmp_path, records_dir='.'):
   logs = tmp_path / 'logs'
   logs.mkdir()
   where = tmp_path if records_dir == '.' else logs
-  targets = run_info.build_targets(['mnist'])
+  targets = run_info.build_targets(['mnist'], 'cpu-0.3')
   (where / run_info.TARGETS_FILE).write_text(json.dumps(targets))
   machine = {'cpu_model': 'Test CPU', 'logical_cpus': 2, 'usable_cpus': 2,
              'memory_gib': 8.0, 'python': '3.11', 'git_commit': 'abc',

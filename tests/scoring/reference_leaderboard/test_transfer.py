@@ -15,7 +15,7 @@ def _result(tmp_path, bests_by_study):
   logs = tmp_path / 'logs'
   logs.mkdir()
   (tmp_path / run_info.TARGETS_FILE).write_text(
-    json.dumps(run_info.build_targets(['mnist'])))
+    json.dumps(run_info.build_targets(['mnist'], 'cpu-0.3')))
   info = {'ruleset': 'self', 'rules': 'v0.5',
           'num_studies': len(bests_by_study),
           'sessions': [{'started': '2025-01-02T03:04:05+00:00',
