@@ -117,7 +117,8 @@ def test_fit_to_logs_refuses_bases_and_unknown_workloads(tmp_path):
     targets_export.export(ExportRequest(workloads=(FIRST, OTHER),
                                         logs=logs))
   logs = _logs(tmp_path / 'b', FIRST, FIRST_OTHER_VARIANT)
-  with pytest.raises(TargetsExportError, match=f'logs of {FIRST_OTHER_VARIANT}'):
+  with pytest.raises(TargetsExportError,
+                     match=f'logs of {FIRST_OTHER_VARIANT}'):
     targets_export.export(ExportRequest(
       source=str(_full_file(tmp_path, (FIRST,))), logs=logs))
 
