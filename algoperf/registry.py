@@ -516,9 +516,16 @@ def _write(path: pathlib.Path, raw: dict) -> pathlib.Path:
   return path
 
 
+def stated_facts(suite_name: str, workload: str) -> frozenset:
+  """The facts the suite file's entry of ``workload`` states itself (a
+  variant inherits the others from its base)."""
+  entry = _read(suite(suite_name).path)['workloads'].get(workload, {})
+  return frozenset(k for k in entry if k in FACT_FIELDS)
+
+
 def start_version(suite_name: str, benchmark_version: str,
                   base_workloads: list, held_out_workloads: list,
-                  changes: dict) -> pathlib.Path:
+                  changes: dict, inherit: dict | None = None) -> pathlib.Path:
   """Makes ``benchmark_version`` the suite's current version.
 
   The version it replaces becomes an earlier version whose view is exactly
@@ -528,6 +535,9 @@ def start_version(suite_name: str, benchmark_version: str,
   version that did not override that fact already; likewise the lists of
   base and held-out workloads. Scoring reads a log's facts at the version
   the log records (``Suite.version``), so no earlier score changes.
+  ``inherit`` (``{variant: [fact, ...]}``): facts a variant's entry states
+  that the new version drops, so that it inherits its base's (kept, as
+  ``changes`` are, for the earlier versions).
 
   Only the target-setting protocol calls this (``scripts/set_targets.py
   table --apply --protocol NEXT``).
@@ -541,6 +551,12 @@ def start_version(suite_name: str, benchmark_version: str,
     raise WorkloadError(f'{path}: benchmark version {benchmark_version!r} '
                         'exists already; a new version needs a new name.')
   _check_changes(path, raw, changes)
+  inherit = inherit or {}
+  for name, facts in inherit.items():
+    if raw['workloads'].get(name, {}).get('base_name') is None:
+      raise WorkloadError(f'{path}: {name!r} is not a variant; only a '
+                          'variant inherits facts.')
+    _check_changes(path, raw, {name: dict.fromkeys(facts)})
   earlier = raw.setdefault('earlier_versions', {})
   kept = {'base_workloads': list(current.base_workloads),
           'held_out_workloads': list(current.held_out_workloads)}
@@ -548,15 +564,18 @@ def start_version(suite_name: str, benchmark_version: str,
   for overrides in [*earlier.values(), earlier.setdefault(old, {})]:
     for key, value in kept.items():
       overrides.setdefault(key, value)
-    for name, values in changes.items():
+    for name, facts in [*changes.items(), *inherit.items()]:
       entry = overrides.setdefault('workloads', {}).setdefault(name, {})
-      for fact in values:
+      for fact in facts:
         entry.setdefault(fact, _fact_value(current.workloads[name], fact))
   raw.update(benchmark_version=benchmark_version,
              base_workloads=list(base_workloads),
              held_out_workloads=list(held_out_workloads))
   for name, values in changes.items():
     raw['workloads'][name].update(values)
+  for name, facts in inherit.items():
+    for fact in facts:
+      raw['workloads'][name].pop(fact, None)
   # The keys in the file's order: earlier_versions stays last.
   raw['earlier_versions'] = raw.pop('earlier_versions')
   _parse(_at_version(raw, old), path)

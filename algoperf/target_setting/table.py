@@ -152,12 +152,17 @@ def self_tuning_point(root: pathlib.Path, base_names: list,
           'hyperparameters': point}
 
 
+# What the protocol sets for a base alone; its variants inherit them
+# (AlgoPerf's held-out variants run under their base's budget).
+BASE_FACTS = ('max_allowed_runtime_sec', 'step_hint', 'eval_period_time_sec',
+              'eval_every_steps')
+
+
 def fact_values(entry: dict) -> dict:
   """The class attributes the protocol sets for one workload."""
   keys = ['validation_target_value', 'test_target_value']
   if entry['base'] is None:
-    keys += ['max_allowed_runtime_sec', 'step_hint', 'eval_period_time_sec',
-             'eval_every_steps']
+    keys += list(BASE_FACTS)
   # Measured by the seed reruns that recorded their clocks.
   return {k: entry[k] for k in keys} | entry.get('clock_shares', {})
 
@@ -511,9 +516,17 @@ def _start_version(chosen: protocol.Version, suite, table: dict,
   for name, facts in suite.workloads.items():
     if name not in table and not facts.targets_are_provisional:
       changes.setdefault(name, {})['targets_are_provisional'] = True
+  # A variant that states its own budget (an earlier version's) takes its
+  # base's in this one.
+  inherit = {}
+  for name, entry in table.items():
+    stated = registry.stated_facts(suite.name, name)
+    facts = [fact for fact in BASE_FACTS if fact in stated]
+    if entry['base'] is not None and facts:
+      inherit[name] = facts
   path = registry.start_version(
     suite.name, chosen.name, list(chosen.bases(suite)),
-    list(chosen.held_out_draw(suite)), changes)
+    list(chosen.held_out_draw(suite)), changes, inherit)
   print(f'updated {path}: benchmark {chosen.name}, {suite.benchmark_version} '
         'kept under earlier_versions for scoring its logs. Now set '
         f"protocol.CURRENT = '{chosen.name}' (tests/target_setting checks "

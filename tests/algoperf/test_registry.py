@@ -170,6 +170,10 @@ def test_a_new_version_keeps_the_old_one_exactly_for_scoring(suites_dir):
   assert latest.workloads['mnist_relu'].step_hint == 9
   with pytest.raises(WorkloadError, match="'cpu-9' exists already"):
     registry.start_version('cpu', 'cpu-9', ['mnist'], [], {})
+  with pytest.raises(WorkloadError, match="'mnist' is not a variant"):
+    registry.start_version('cpu', 'cpu-11', ['mnist'], [], {},
+                           inherit={'mnist': ['step_hint']})
+  assert registry.suite('cpu').benchmark_version == 'cpu-10'  # Unchanged.
 
 
 def test_v06_rules_list_no_held_out_workloads():

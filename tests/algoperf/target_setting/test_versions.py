@@ -12,6 +12,7 @@ from algoperf.target_setting import table
 from tests.algoperf.target_setting.test_protocol import make_run
 from tests.algoperf.target_setting.test_table import REPO
 from tests.algoperf.target_setting.test_table import _summary
+from tests.conftest import edit_suite_file
 
 
 def test_cpu_1_0_is_frozen_with_the_committed_search_spaces():
@@ -166,6 +167,10 @@ def test_apply_starts_the_next_version_once_it_sets_every_workload(
     tmp_path, monkeypatch, suites_dir):
   from algoperf import registry
 
+  # A variant with a budget of its own (as cpu-0.3's phantom_unet_model_size
+  # had): the new version gives it its base's.
+  edit_suite_file(suites_dir / 'cpu.json', lambda raw: raw['workloads'][
+    'mnist_deep'].update(max_allowed_runtime_sec=99))
   before = registry.suite('cpu')
   monkeypatch.setitem(protocol.VERSIONS, 'cpu-t', protocol.Version(
     'cpu-t', seeds=2, rerun_seed=9, summaries='runs', doc='page.md',
@@ -192,6 +197,10 @@ def test_apply_starts_the_next_version_once_it_sets_every_workload(
   assert now.workloads['mnist'].validation_target_value == 0.925
   assert now.workloads['mnist_deep'].validation_target_value == 0.825
   assert not now.workloads['mnist'].targets_are_provisional
+  assert now.workloads['mnist_deep'].max_allowed_runtime_sec == (
+    now.workloads['mnist'].max_allowed_runtime_sec)
+  assert 'max_allowed_runtime_sec' not in registry.stated_facts('cpu',
+                                                                'mnist_deep')
   # Its standard errors were measured at the old targets: measured again.
   assert now.workloads['mnist'].target_standard_error is None
   # A family it does not set keeps its targets, shown as provisional.
