@@ -38,7 +38,7 @@ def winner_point(repo: pathlib.Path, workload) -> tuple:
   NAdamW baseline, as its provisional targets were chosen with it.
   """
   summary = table.read_summary(repo / table.summaries_dir(), 'tune',
-                             workload.name)
+                               workload.name)
   if summary is None:
     return (protocol.SELF_TUNING_BASELINE, None,
             'self-tuning nadamw (no protocol tuning runs)')

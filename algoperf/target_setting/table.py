@@ -11,9 +11,6 @@ import pathlib
 
 from algoperf.target_setting import protocol
 
-# Where the committed run summaries are, in the repository.
-
-
 def summaries_dir(version: str | None = None) -> pathlib.PurePath:
   """Where protocol ``version`` (default: the suite's current one) keeps
   its committed run summaries, relative to the repository."""
