@@ -11,6 +11,7 @@ import pathlib
 
 from algoperf.target_setting import protocol
 
+
 def summaries_dir(version: str | None = None) -> pathlib.PurePath:
   """Where protocol ``version`` (default: the suite's current one) keeps
   its committed run summaries, relative to the repository."""
