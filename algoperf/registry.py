@@ -516,11 +516,12 @@ def _write(path: pathlib.Path, raw: dict) -> pathlib.Path:
   return path
 
 
-def stated_facts(suite_name: str, workload: str) -> frozenset:
-  """The facts the suite file's entry of ``workload`` states itself (a
-  variant inherits the others from its base)."""
-  entry = _read(suite(suite_name).path)['workloads'].get(workload, {})
-  return frozenset(k for k in entry if k in FACT_FIELDS)
+def stated_facts(suite_name: str) -> dict:
+  """{workload: the facts its suite-file entry states itself} (a variant
+  inherits the others from its base)."""
+  entries = _read(suite(suite_name).path)['workloads']
+  return {name: frozenset(k for k in entry if k in FACT_FIELDS)
+          for name, entry in entries.items()}
 
 
 def start_version(suite_name: str, benchmark_version: str,

@@ -41,11 +41,7 @@ def mnist_synthetic():
   Without mnist's 2 s budget, which a first compile on a loaded machine
   can spend: a test about the budget sets its own (override_facts).
   """
-  from algoperf import registry
-
-  workload = registry.make_workload('mnist', max_allowed_runtime_sec=10**9)
-  workload.use_synthetic_data(64)
-  return workload
+  return _synthetic('mnist')
 
 
 @pytest.fixture
@@ -55,7 +51,13 @@ def first_base_synthetic():
   suite's builtin targets score."""
   from algoperf import registry
 
-  name = registry.suite().base_workloads[0]
+  return _synthetic(registry.suite().base_workloads[0])
+
+
+def _synthetic(name: str):
+  """Workload ``name`` on 64 random examples per split, without a budget."""
+  from algoperf import registry
+
   workload = registry.make_workload(name, max_allowed_runtime_sec=10**9)
   workload.use_synthetic_data(64)
   return workload

@@ -63,7 +63,8 @@ def derive(root: pathlib.Path, base_names: list, variant_bases: dict,
       continue
     direction = tune['direction']
     best = winning_run(tune)
-    targets = protocol.derive_targets(runs_of(seed_summary), direction)
+    seed_runs = runs_of(seed_summary)
+    targets = protocol.derive_targets(seed_runs, direction)
     base = variant_bases.get(name)
     horizon = tune['horizon_steps']
     entry = {
@@ -85,7 +86,7 @@ def derive(root: pathlib.Path, base_names: list, variant_bases: dict,
                  for r in runs_of(tune)],
       'seeds': [dict(vars(o)) for o in targets.seeds],
       'first_validation': [run.evals[0].validation
-                           for run in runs_of(seed_summary) if run.evals],
+                           for run in seed_runs if run.evals],
       'tuning_hardware': _distinct_hardware(tune),
       'seeds_hardware': _distinct_hardware(seed_summary),
     }
@@ -516,10 +517,10 @@ def _start_version(chosen: protocol.Version, suite, table: dict,
       changes.setdefault(name, {})['targets_are_provisional'] = True
   # A variant that states its own budget (an earlier version's) takes its
   # base's in this one.
+  stated = registry.stated_facts(suite.name)
   inherit = {}
   for name, entry in table.items():
-    stated = registry.stated_facts(suite.name, name)
-    facts = [fact for fact in BASE_FACTS if fact in stated]
+    facts = [fact for fact in BASE_FACTS if fact in stated[name]]
     if entry['base'] is not None and facts:
       inherit[name] = facts
   path = registry.start_version(

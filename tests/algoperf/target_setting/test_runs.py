@@ -7,9 +7,9 @@ import pytest
 
 from algoperf import records
 from algoperf import registry
-from algoperf.target_setting import protocol
 from algoperf.target_setting import runs
 from algoperf.target_setting import stages
+from algoperf.target_setting import table
 from algoperf.target_setting.runs import TargetSettingError
 from scripts import set_targets
 
@@ -17,7 +17,7 @@ from scripts import set_targets
 # the version keeps its summaries.
 BASE = registry.suite().base_workloads[0]
 VARIANT = registry.suite().held_out_variant(BASE)
-SUMMARIES = protocol.VERSIONS[protocol.CURRENT].summaries
+SUMMARIES = table.summaries_dir()
 POINT = {'learning_rate': 0.1, 'one_minus_beta1': 0.1, 'weight_decay': 1e-4,
          'warmup_factor': 0.05, 'label_smoothing': 0.0, 'dropout_rate': 0.0}
 

@@ -199,8 +199,8 @@ def test_apply_starts_the_next_version_once_it_sets_every_workload(
   assert not now.workloads['mnist'].targets_are_provisional
   assert now.workloads['mnist_deep'].max_allowed_runtime_sec == (
     now.workloads['mnist'].max_allowed_runtime_sec)
-  assert 'max_allowed_runtime_sec' not in registry.stated_facts('cpu',
-                                                                'mnist_deep')
+  assert 'max_allowed_runtime_sec' not in registry.stated_facts('cpu')[
+    'mnist_deep']
   # Its standard errors were measured at the old targets: measured again.
   assert now.workloads['mnist'].target_standard_error is None
   # A family it does not set keeps its targets, shown as provisional.
