@@ -197,7 +197,7 @@ VERSIONS = {
          for family in ('fashion_resnet', 'fashion_vit', 'zinc_gnn',
                         'espeak_conformer', 'shakespeare_lm')}}),
 }
-CURRENT = 'cpu-0.3'  # The version algoperf/suites/cpu.json's targets are at.
+CURRENT = 'cpu-1.0'  # The version algoperf/suites/cpu.json's targets are at.
 SEEDS = VERSIONS[CURRENT].seeds
 
 

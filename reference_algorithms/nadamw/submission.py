@@ -31,7 +31,7 @@ SELF_TUNING_DEFAULTS = {
   'beta2': 0.995,
   'weight_decay': 0.007155078384207168,
   'warmup_factor': 0.05,
-  'step_hint_factor': 1.0,
+  'step_hint_factor': 0.7499950658219354,
   'grad_clip': None,
   'schedule': 'cosine',
 }
