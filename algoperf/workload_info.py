@@ -117,6 +117,37 @@ def worst_case_study_seconds(suite, families: bool = False) -> tuple:
   return seconds, trials
 
 
+def listing_order(suite) -> list:
+  """The suite's runnable workloads, its scored set first.
+
+  Each family is its base then its variants; the scored families come in
+  ``base_workloads`` order, then the families a version left unscored
+  (targets provisional), so the table opens with what a study runs.
+  """
+  scored = list(suite.base_workloads)
+  rest = [base for base in suite.families if base not in scored]
+  return [name for base in scored + rest
+          for name in (base, *suite.variants(base))
+          if suite.workloads[name].runnable]
+
+
+def scored_set_line(suite) -> str:
+  """Which rows a study of the suite's current version runs."""
+  unscored = [base for base in suite.families
+              if base not in suite.base_workloads
+              and suite.workloads[base].runnable]
+  held_out = (f'one held-out variant each '
+              f'({", ".join(suite.held_out_workloads)})'
+              if suite.held_out_workloads else 'no held-out variants')
+  line = (f'Scored in suite {suite.name}, benchmark version '
+          f'{suite.benchmark_version}: {len(suite.base_workloads)} base '
+          f'workloads ({", ".join(suite.base_workloads)}) and {held_out}.')
+  if unscored:
+    line += (f' Runnable but unscored (targets provisional): '
+             f'{", ".join(unscored)} and their variants.')
+  return line
+
+
 def study_time_lines(suite) -> list:
   """What `algoperf workloads --details` prints under its table."""
   lines = []

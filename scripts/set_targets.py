@@ -1,32 +1,32 @@
 """The CPU suite's target-setting protocol (algoperf/target_setting/).
 
-Stages (each resumable: a rerun skips finished runs and re-summarises):
+Stages (each resumable: a rerun skips finished runs and re-summarises),
+for the suite file's version (cpu-1.0; --protocol names another):
 
   # 1. Tune NAdamW and Nesterov on the base workloads (8 Halton points each).
   .venv/bin/python scripts/set_targets.py tune --stage base --workers 2
-  # 2. Rerun each base winner with 3 seeds, one run at a time: these runs'
+  # 2. Rerun each base winner with 5 seeds, one run at a time: these runs'
   #    times set the budgets, so nothing else may compete for the cores.
   .venv/bin/python scripts/set_targets.py seeds --stage base --workers 1
-  # 3. Variants: the base's winning algorithm, 4 points, then 3 seeds.
+  # 3. Variants: the base's winning algorithm, 4 points, then 5 seeds.
   .venv/bin/python scripts/set_targets.py tune --stage variants --workers 2
   .venv/bin/python scripts/set_targets.py seeds --stage variants --workers 2
   # 4. The table, from the committed summaries alone.
-  .venv/bin/python scripts/set_targets.py table           # docs/targets.md
+  .venv/bin/python scripts/set_targets.py table   # docs/targets/cpu-1.0.md
   .venv/bin/python scripts/set_targets.py table --apply   # + the suite facts
   .venv/bin/python scripts/set_targets.py table --check   # facts == table?
 
-The next version's protocol (cpu-1.0: 5 seeds per winner and variant,
-frozen search spaces, budgets 30-120 s, resolving splits) runs the same
-stages with --protocol cpu-1.0, on a draft of that version's suite (its
-families, held-out draw and larger splits: --runs-dir/cpu-1.0/suites/);
-its table is docs/targets/cpu-1.0.md, and `table --apply --protocol
-cpu-1.0` moves the suite file to cpu-1.0 once every workload is set.
+A version that is not the suite file's runs the same stages on a draft of
+its suite (its families, held-out draw and splits:
+--runs-dir/<version>/suites/); once it has set every workload within its
+rules, `table --apply --protocol VERSION` moves the suite file to it.
 
-Runs go to --runs-dir (default experiments/target_setting, not committed);
-their summaries to docs/targets/runs/<tune|seeds>/<workload>.json
-(committed). ``pipeline`` chains stages under one deadline (for a lent
-many-core machine: tuning runs' metrics depend on steps, not speed). Also
-runs as ``python -m scripts.set_targets``.
+Runs go to --runs-dir/<version> (default experiments/target_setting/,
+not committed); their summaries to the version's folder (cpu-1.0:
+docs/targets/cpu-1.0/runs/<tune|seeds>/<workload>.json, committed).
+``pipeline`` chains stages under one deadline (for a lent many-core
+machine: tuning runs' metrics depend on steps, not speed). Also runs as
+``python -m scripts.set_targets``.
 """
 
 import argparse
@@ -53,8 +53,8 @@ def _protocol_argument(parser) -> None:
   parser.add_argument(
     '--protocol', choices=list(protocol.VERSIONS), default=protocol.CURRENT,
     help='protocol version (default: %(default)s, the suite file\'s); '
-    'cpu-1.0: 5 seeds, frozen search spaces, its own summaries under '
-    'docs/targets/cpu-1.0/ and runs under --runs-dir/cpu-1.0')
+    'each keeps its summaries in its own folder (cpu-1.0: '
+    'docs/targets/cpu-1.0/) and its runs under --runs-dir/VERSION')
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,11 +96,12 @@ def main(argv=None) -> int:
     if args.command == 'table':
       return table.main(REPO, apply_to_code=args.apply, check=args.check,
                         version=args.protocol)
-    runs_dir = args.runs_dir
+    # A version's runs never share study plans with another's, current or
+    # not (the folder does not move when a version becomes current); a
+    # version that is not current runs the workloads as it has them (its
+    # draft of the suite).
+    runs_dir = str(pathlib.Path(args.runs_dir) / args.protocol)
     if args.protocol != protocol.CURRENT:
-      # A version's runs never share study plans with another's, and run
-      # the workloads as that version has them (its draft of the suite).
-      runs_dir = str(pathlib.Path(runs_dir) / args.protocol)
       draft.enter(protocol.version(args.protocol), runs_dir)
     options = stages.StageOptions(
       REPO, runs_dir, args.data_dir,

@@ -15,10 +15,12 @@ def run(args) -> int:
   from algoperf import registry
   from algoperf import workload_info
 
+  suite = registry.suite(args.suite)
   rows = [workload_info.describe(name, details=args.details)
-          for name in registry.names(args.suite)]
+          for name in workload_info.listing_order(suite)]
   workload_info.print_table(rows, details=args.details)
+  print(workload_info.scored_set_line(suite))
   if args.details:
-    for line in workload_info.study_time_lines(registry.suite(args.suite)):
+    for line in workload_info.study_time_lines(suite):
       print(line)
   return 0

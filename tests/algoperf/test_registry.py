@@ -50,6 +50,34 @@ def test_a_variant_inherits_what_it_does_not_state():
   assert variant.validation_target_value != base.validation_target_value
 
 
+@pytest.mark.parametrize('suite_name', ['cpu', 'algoperf'])
+def test_the_listing_opens_with_the_scored_set_family_by_family(suite_name):
+  suite = registry.suite(suite_name)
+  order = workload_info.listing_order(suite)
+  assert sorted(order) == sorted(registry.names(suite_name))
+  bases = [name for name in order if suite.workloads[name].base_name is None]
+  assert bases[:len(suite.base_workloads)] == list(suite.base_workloads)
+  for i, name in enumerate(order):
+    base = suite.workloads[name].base_name
+    if base is not None:
+      # A variant follows its base or a sibling.
+      assert base in (order[i - 1], suite.workloads[order[i - 1]].base_name)
+
+
+def test_the_scored_set_line_names_what_a_study_runs():
+  cpu = registry.suite('cpu')
+  line = workload_info.scored_set_line(cpu)
+  assert cpu.benchmark_version in line
+  for name in cpu.base_workloads + cpu.held_out_workloads:
+    assert name in line
+  unscored = [b for b in cpu.families if b not in cpu.base_workloads]
+  scored_part, _, unscored_part = line.partition('unscored')
+  for name in unscored:
+    assert name in unscored_part and f'{name},' not in scored_part
+  assert 'no held-out variants' in workload_info.scored_set_line(
+    registry.suite('algoperf').version('0.6'))
+
+
 def test_suites_name_their_bases_and_held_out_draw():
   cpu = registry.suite('cpu')
   assert cpu.benchmark_version.startswith('cpu-')
