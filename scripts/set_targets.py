@@ -93,6 +93,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
   args = _parser().parse_args(argv)
   try:
+    if protocol.superseded(args.protocol):
+      raise AlgoperfError(
+        f'protocol {args.protocol} came before the suite file\'s '
+        f'({protocol.CURRENT}): its summaries, its page '
+        f'({protocol.version(args.protocol).doc}) and its facts (under '
+        '"earlier_versions" in algoperf/suites/cpu.json) are kept as they '
+        'were, for scoring its logs; nothing runs or renders it again. '
+        f'Fix: use --protocol {protocol.CURRENT} (the default) or a later '
+        'version.')
     if args.command == 'table':
       return table.main(REPO, apply_to_code=args.apply, check=args.check,
                         version=args.protocol)

@@ -219,6 +219,16 @@ def version(name: str) -> Version:
   return VERSIONS[name]
 
 
+def superseded(name: str) -> bool:
+  """Whether version ``name`` came before the suite file's (``CURRENT``).
+
+  Its summaries, page and facts (the suite file's ``earlier_versions``) are
+  a record: nothing runs or renders it again.
+  """
+  order = list(VERSIONS)
+  return order.index(version(name).name) < order.index(CURRENT)
+
+
 def check_frozen(protocol_version: Version, spaces_dir) -> list:
   """Problems: a frozen version whose search spaces changed since."""
   import hashlib

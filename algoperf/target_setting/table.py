@@ -202,6 +202,24 @@ def _spread(entry: dict) -> str:
           f'{len(entry["seeds"])})')
 
 
+def _next_version_lines(version: protocol.Version, doc_dir) -> list:
+  """On the current version's page: the later versions, frozen, not run."""
+  if version.name != protocol.CURRENT:
+    return []
+  order = list(protocol.VERSIONS)
+  later = [protocol.VERSIONS[name]
+           for name in order[order.index(version.name) + 1:]
+           if protocol.VERSIONS[name].budget_range]
+  if not later:
+    return []
+  return ['- Next: ' + '; '.join(
+    f'protocol {v.name} ({v.seeds} seeds per winner and variant, search '
+    'spaces frozen by sha256, base budgets '
+    f'{v.budget_range[0]}-{v.budget_range[1]} s, resolving splits) is '
+    f'frozen and not yet run: [{v.doc}]({_relative(v.doc, doc_dir)})'
+    for v in later) + '.']
+
+
 def render(table: dict, provisional: list,
            baseline: dict | None = None,
            version: protocol.Version = protocol.VERSIONS[protocol.CURRENT],
@@ -281,15 +299,8 @@ def render(table: dict, provisional: list,
     '- Timing: every base\'s seed reruns, which set the budgets, run one at '
     'a time on one machine model (processor and core count, named per '
     'workload below); seeds timed elsewhere are rerun there.',
-  ] if version.one_timing_machine else []) + _waiver_lines(version) + ([
-    '- Next: ' + '; '.join(
-      f'protocol {v.name} ({v.seeds} seeds per winner and variant, search '
-      'spaces frozen by sha256, base budgets '
-      f'{v.budget_range[0]}-{v.budget_range[1]} s, resolving splits) is '
-      f'frozen and not yet run: [{v.doc}]({_relative(v.doc, doc_dir)})'
-      for v in protocol.VERSIONS.values()
-      if v.name != version.name and v.budget_range) + '.',
-  ] if version.name == protocol.CURRENT else []) + [
+  ] if version.one_timing_machine else []) + _waiver_lines(version) + (
+    _next_version_lines(version, doc_dir)) + [
     '',
     '## Targets',
     '',

@@ -1,5 +1,6 @@
 """Protocol versions: cpu-0.3 keeps the suite's targets, cpu-1.0 is frozen."""
 
+import pathlib
 import re
 import shutil
 
@@ -246,6 +247,39 @@ def test_the_current_protocol_is_the_suite_file_version():
   from algoperf import registry
 
   assert protocol.CURRENT == registry.suite('cpu').benchmark_version
+
+
+def test_a_superseded_version_is_a_record_that_nothing_reruns(capsys):
+  from scripts import set_targets
+
+  order = list(protocol.VERSIONS)
+  current = order.index(protocol.CURRENT)
+  for i, name in enumerate(order):
+    assert protocol.superseded(name) == (i < current)
+  for name in order[:current]:
+    for argv in (['table', '--protocol', name],
+                 ['seeds', '--stage', 'base', '--protocol', name]):
+      assert set_targets.main(argv) == 1
+      error = capsys.readouterr().err
+      assert f'protocol {name} came before' in error
+      assert f'--protocol {protocol.CURRENT}' in error
+
+
+def test_the_current_page_names_only_real_next_versions(monkeypatch):
+  current = protocol.version(protocol.CURRENT)
+  doc_dir = pathlib.PurePosixPath(current.doc).parent
+  assert list(protocol.VERSIONS)[-1] == protocol.CURRENT
+  # The last version's page has no "Next" line (an empty list once
+  # rendered as "- Next: .").
+  assert table._next_version_lines(current, doc_dir) == []
+  assert '- Next: .' not in (REPO / current.doc).read_text()
+  monkeypatch.setitem(protocol.VERSIONS, 'cpu-t', protocol.Version(
+    'cpu-t', seeds=7, rerun_seed=9, summaries='runs',
+    doc=f'{doc_dir}/cpu-t.md', budget_range=(30, 120)))
+  lines = table._next_version_lines(current, doc_dir)
+  assert len(lines) == 1 and 'protocol cpu-t (7 seeds' in lines[0]
+  assert '](cpu-t.md)' in lines[0]
+  assert table._next_version_lines(protocol.version('cpu-t'), doc_dir) == []
 
 
 def test_clock_shares_of_a_scored_run_from_the_seed_clocks():
