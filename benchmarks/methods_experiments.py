@@ -13,10 +13,11 @@ then regenerates the sections of ``docs/experiments.md`` from them
   .venv/bin/python benchmarks/methods_experiments_page.py \
       --suite-version cpu-0.3
 
-``--suite-version`` must be the suite this checkout has (the registry's
-``benchmark_version``): the experiments are re-run on a recalibrated suite
-by checking it out and passing its version; summaries of each version
-live side by side.
+``run``'s ``--suite-version`` must be the suite this checkout has (the
+registry's ``benchmark_version``: cpu-1.0 since commit b0b66f5; the
+committed summaries are cpu-0.3's, run before): the experiments are re-run
+on a recalibrated suite by checking it out and passing its version;
+summaries of each version live side by side.
 
 Sections (seeds = studies; every arm of a seed runs before the next seed,
 so slow and fast periods of a shared machine fall on every arm alike):
