@@ -104,6 +104,14 @@ def check(result, repo: pathlib.Path) -> Transfer | None:
   return Transfer(version, studies, tuple(rows))
 
 
+def _targets_page(version: str) -> str:
+  """The protocol page that set ``version``'s targets."""
+  from algoperf.target_setting import protocol
+
+  known = protocol.VERSIONS.get(version)
+  return known.doc if known else 'docs/targets.md'
+
+
 def _fmt(value: float) -> str:
   return 'none' if math.isnan(value) else f'{value:.4f}'
 
@@ -139,5 +147,5 @@ def markdown(transfer: Transfer) -> list[str]:
   lines += ['', ('Best: the best single validation eval of the study\'s '
                  'trial (a scored run reaches the target at its first '
                  'eval at or past it). Seeds: the runs the target is the '
-                 'median of (docs/targets.md).')]
+                 f'median of ({_targets_page(transfer.version)}).')]
   return lines
