@@ -1,5 +1,6 @@
 """The transfer check, from hand-written logs of AlgoPerf's configuration."""
 
+import dataclasses
 import json
 import math
 
@@ -46,6 +47,11 @@ def test_two_of_three_studies_reaching_pass_and_the_table_shows_why(
   text = '\n'.join(transfer.markdown(check))
   assert '**passes**: 1 of 1 in study_0, 0 of 1 in study_1' in text
   assert '| 0.9900 reached | 0.9000 missed | 0.9500 reached |' in text
+  # The seeds are the version's own: cpu-0.3's page, not the current one.
+  assert 'median of (docs/targets.md)' in text
+  current = dataclasses.replace(check, version='cpu-1.0')
+  assert 'median of (docs/targets/cpu-1.0.md)' in '\n'.join(
+    transfer.markdown(current))
 
 
 def test_one_study_of_three_fails(tmp_path):
