@@ -219,14 +219,20 @@ def version(name: str) -> Version:
   return VERSIONS[name]
 
 
+def versions_after(name: str) -> list:
+  """The versions defined after ``name``, in order (``VERSIONS`` is)."""
+  order = list(VERSIONS)
+  return [VERSIONS[later] for later in order[order.index(version(name).name)
+                                              + 1:]]
+
+
 def superseded(name: str) -> bool:
   """Whether version ``name`` came before the suite file's (``CURRENT``).
 
   Its summaries, page and facts (the suite file's ``earlier_versions``) are
   a record: nothing runs or renders it again.
   """
-  order = list(VERSIONS)
-  return order.index(version(name).name) < order.index(CURRENT)
+  return any(v.name == CURRENT for v in versions_after(name))
 
 
 def check_frozen(protocol_version: Version, spaces_dir) -> list:

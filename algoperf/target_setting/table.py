@@ -206,10 +206,8 @@ def _next_version_lines(version: protocol.Version, doc_dir) -> list:
   """On the current version's page: the later versions, frozen, not run."""
   if version.name != protocol.CURRENT:
     return []
-  order = list(protocol.VERSIONS)
-  later = [protocol.VERSIONS[name]
-           for name in order[order.index(version.name) + 1:]
-           if protocol.VERSIONS[name].budget_range]
+  later = [v for v in protocol.versions_after(version.name)
+           if v.budget_range]
   if not later:
     return []
   return ['- Next: ' + '; '.join(
