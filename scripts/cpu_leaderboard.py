@@ -15,6 +15,10 @@
   # After re-setting one family's targets: set its trials aside, then `run`
   # trains them again (the others are kept).
   .venv/bin/python scripts/cpu_leaderboard.py forget --workloads census_dlrm
+  # Why AlgoPerf's self-tuning point misses targets: train it with one
+  # detail moved to the suite's point (untimed, to step_hint; resumable),
+  # then write docs/targets/<version>/transfer_ablation.{json,md}.
+  .venv/bin/python scripts/cpu_leaderboard.py ablation
 
 Trials go to --experiment-dir (default experiments/cpu_leaderboard, not
 committed): its logs/ is laid out as `algoperf study` lays out an experiment
@@ -40,6 +44,7 @@ DEFAULT_ALGORITHMS = ('nadamw', 'adamw', 'nesterov', 'lion',
                       'algoperf_self_tuning_nadamw')
 DEFAULT_EXPERIMENT_DIR = REPO / 'experiments' / 'cpu_leaderboard'
 DEFAULT_OUT = REPO / 'docs' / 'leaderboard'
+DEFAULT_ABLATION_RUNS = REPO / 'experiments' / 'transfer_ablation'
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -90,6 +95,18 @@ def _parser() -> argparse.ArgumentParser:
                       'brings its held-out variant')
   forget.add_argument('--experiment-dir',
                       default=str(DEFAULT_EXPERIMENT_DIR))
+  ablation = commands.add_parser(
+    'ablation', help='AlgoPerf\'s self-tuning point with one detail moved')
+  ablation.add_argument('--workloads', type=_names,
+                        default=registry.suite().base_workloads,
+                        help='comma-separated CPU-suite workloads (default: '
+                        'the base workloads)')
+  ablation.add_argument('--arms', type=_names, default=None,
+                        help='comma-separated arms (default: all)')
+  ablation.add_argument('--runs-dir', default=str(DEFAULT_ABLATION_RUNS))
+  ablation.add_argument('--out', default=None,
+                        help='folder for transfer_ablation.{json,md} '
+                        '(default: docs/targets/<current version>)')
   pack = commands.add_parser('pack', help='copy the logs scoring needs')
   pack.add_argument('--experiment-dir', default=str(DEFAULT_EXPERIMENT_DIR))
   pack.add_argument('--logs', default=str(DEFAULT_OUT / 'logs'),
@@ -114,6 +131,36 @@ def _command(argv) -> str:
   return shlex.join(['.venv/bin/python', 'scripts/cpu_leaderboard.py', *argv])
 
 
+def _ablation(args, argv) -> None:
+  from algoperf import records
+  from algoperf import registry
+  from algoperf.reference_leaderboard import ablation
+  from algoperf.reference_leaderboard.run_info import LeaderboardError
+  from algoperf.target_setting import protocol
+
+  arms = args.arms or tuple(ablation.ARMS)
+  unknown = [a for a in arms if a not in ablation.ARMS]
+  if unknown:
+    raise LeaderboardError(f'--arms: unknown {", ".join(unknown)}; use '
+                           f'{", ".join(ablation.ARMS)}.')
+  cpu = registry.names(registry.suite().name)
+  bad = [w for w in args.workloads if w not in cpu]
+  if bad:
+    raise LeaderboardError(f'--workloads: {", ".join(bad)} not in the CPU '
+                           f'suite; `algoperf workloads` lists it.')
+  plans = ablation.run(
+    args.workloads, arms, args.runs_dir,
+    on_done=lambda job, result: print(
+      f'{job.label}: {result["status"]} at step '
+      f'{result.get("global_step", 0)}', flush=True))
+  rows = ablation.summarize(plans)
+  out = pathlib.Path(args.out or REPO / 'docs' / 'targets' / protocol.CURRENT)
+  ablation.write_summary(rows, out / 'transfer_ablation.json')
+  records.write_atomic(out / 'transfer_ablation.md',
+                       ablation.markdown(rows, _command(argv)))
+  print(f'wrote {out / "transfer_ablation.md"}')
+
+
 def main(argv=None) -> int:
   from algoperf.errors import AlgoperfError
 
@@ -135,6 +182,9 @@ def main(argv=None) -> int:
 
       forget.forget(args.experiment_dir, list(args.workloads),
                     _command(argv))
+      return 0
+    if args.command == 'ablation':
+      _ablation(args, argv)
       return 0
     if args.command == 'pack':
       from scoring.reference_leaderboard import pack
