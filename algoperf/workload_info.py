@@ -154,8 +154,8 @@ def study_time_lines(suite) -> list:
   for families, what in ((False, 'scored set'), (True, 'every family')):
     seconds, trials = worst_case_study_seconds(suite, families)
     lines.append(
-      f'Worst-case self-tuning study, {what} of {suite.name} '
-      f'{suite.benchmark_version} ({trials} trials at '
+      f'Worst-case self-tuning study, {what} of suite {suite.name}, '
+      f'benchmark version {suite.benchmark_version} ({trials} trials at '
       f'{SELF_TUNING_MULTIPLIER}x budget, every target missed): '
       f'{seconds / 60:,.1f} min of training.')
   return lines
