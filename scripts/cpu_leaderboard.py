@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
   ablation.add_argument('--arms', type=_names, default=None,
                         help='comma-separated arms (default: all)')
   ablation.add_argument('--runs-dir', default=str(DEFAULT_ABLATION_RUNS))
+  ablation.add_argument('--workers', type=_positive, default=1,
+                        help='runs at a time (untimed: results do not '
+                        'depend on it)')
   ablation.add_argument('--out', default=None,
                         help='folder for transfer_ablation.{json,md} '
                         '(default: docs/targets/<current version>)')
@@ -149,7 +152,7 @@ def _ablation(args, argv) -> None:
     raise LeaderboardError(f'--workloads: {", ".join(bad)} not in the CPU '
                            f'suite; `algoperf workloads` lists it.')
   plans = ablation.run(
-    args.workloads, arms, args.runs_dir,
+    args.workloads, arms, args.runs_dir, workers=args.workers,
     on_done=lambda job, result: print(
       f'{job.label}: {result["status"]} at step '
       f'{result.get("global_step", 0)}', flush=True))

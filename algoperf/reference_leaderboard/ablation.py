@@ -79,11 +79,15 @@ def plan(workload_name: str, arm: str, runs_dir) -> study_driver.Plan:
     for job in study.plan_trials(spec, submission)))
 
 
-def run(workloads, arms, runs_dir, on_done=None) -> list:
-  """Trains every unfinished (workload, arm) run here, one at a time."""
+def run(workloads, arms, runs_dir, workers: int = 1, on_done=None) -> list:
+  """Trains every unfinished (workload, arm) run, ``workers`` at a time
+  (untimed runs: sharing the cores changes their seconds, not their
+  metrics)."""
   plans = [plan(w, a, runs_dir) for a in arms for w in workloads]
-  study_driver.run_trials(plans, study_driver.Dispatch(study_backends.LOCAL),
-                          on_done)
+  dispatch = (study_driver.Dispatch(study_backends.LOCAL) if workers <= 1
+              else study_driver.Dispatch(study_backends.POOL,
+                                         max_workers=workers))
+  study_driver.run_trials(plans, dispatch, on_done)
   return plans
 
 
