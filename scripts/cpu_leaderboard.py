@@ -109,7 +109,8 @@ def _parser() -> argparse.ArgumentParser:
                         'depend on it)')
   ablation.add_argument('--out', default=None,
                         help='folder for transfer_ablation.{json,md} '
-                        '(default: docs/targets/<current version>)')
+                        '(default: beside the current version\'s target '
+                        'summaries, docs/targets/<version>/)')
   pack = commands.add_parser('pack', help='copy the logs scoring needs')
   pack.add_argument('--experiment-dir', default=str(DEFAULT_EXPERIMENT_DIR))
   pack.add_argument('--logs', default=str(DEFAULT_OUT / 'logs'),
@@ -157,11 +158,12 @@ def _ablation(args, argv) -> None:
       f'{job.label}: {result["status"]} at step '
       f'{result.get("global_step", 0)}', flush=True))
   rows = ablation.summarize(plans)
-  out = pathlib.Path(args.out or REPO / 'docs' / 'targets' / protocol.CURRENT)
-  ablation.write_summary(rows, out / 'transfer_ablation.json')
-  records.write_atomic(out / 'transfer_ablation.md',
-                       ablation.markdown(rows, _command(argv)))
-  print(f'wrote {out / "transfer_ablation.md"}')
+  page = REPO / protocol.VERSIONS[protocol.CURRENT].transfer_ablation
+  if args.out:
+    page = pathlib.Path(args.out) / page.name
+  ablation.write_summary(rows, page.with_suffix('.json'))
+  records.write_atomic(page, ablation.markdown(rows, _command(argv)))
+  print(f'wrote {page}')
 
 
 def main(argv=None) -> int:

@@ -59,6 +59,7 @@ to a resolving split (``problems``).
 
 import dataclasses
 import math
+import posixpath
 import statistics
 from collections.abc import Sequence
 
@@ -113,6 +114,13 @@ class Version:
   # runs ({workload: {rule: why}}, rule one of RULES): shown beside its
   # outcome on the version's page, and not counted against it.
   waivers: dict = dataclasses.field(default_factory=dict)
+
+  @property
+  def transfer_ablation(self) -> str:
+    """Repository path (.md; .json beside) of the transfer ablation run
+    against this version's targets (`cpu_leaderboard.py ablation`)."""
+    return posixpath.join(posixpath.dirname(self.summaries),
+                          'transfer_ablation.md')
 
   def waived(self, workload: str, rule: str) -> str | None:
     """Why ``rule`` does not hold ``workload`` to it (None: it does)."""

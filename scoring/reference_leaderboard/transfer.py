@@ -41,6 +41,7 @@ class Transfer:
   version: str
   studies: tuple
   workloads: tuple  # Of WorkloadTransfer, base workloads in suite order.
+  ablation_page: str | None = None  # Repository path, when committed.
 
   def reached_in(self, study: str) -> int:
     return sum(w.reached_by_study.get(study, False) for w in self.workloads)
@@ -101,7 +102,18 @@ def check(result, repo: pathlib.Path) -> Transfer | None:
       workload, target.metric, target.direction, target.validation_target,
       resolution.format_se(se and se.validation, target.metric),
       best, reached, _seed_bests(repo, version, workload, target.direction)))
-  return Transfer(version, studies, tuple(rows))
+  return Transfer(version, studies, tuple(rows),
+                  _ablation_page(repo, version))
+
+
+def _ablation_page(repo: pathlib.Path, version: str) -> str | None:
+  """The committed transfer ablation against ``version``'s targets."""
+  from algoperf.target_setting import protocol
+
+  known = protocol.VERSIONS.get(version)
+  if known is None or not (repo / known.transfer_ablation).exists():
+    return None
+  return known.transfer_ablation
 
 
 def _targets_page(version: str) -> str:
@@ -148,4 +160,8 @@ def markdown(transfer: Transfer) -> list[str]:
                  'trial (a scored run reaches the target at its first '
                  'eval at or past it). Seeds: the runs the target is the '
                  f'median of ({_targets_page(transfer.version)}).')]
+  if transfer.ablation_page:
+    lines += ['', ('Why it misses: the same point with dropout and the '
+                   'learning rate moved to the suite\'s self-tuning point, '
+                   f'one at a time ({transfer.ablation_page}).')]
   return lines

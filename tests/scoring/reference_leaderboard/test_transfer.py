@@ -80,3 +80,25 @@ def test_the_page_has_the_section_when_the_logs_have_the_configuration(
                                str(out), '--no-screenshot']) == 0
   text = (out / 'README.md').read_text()
   assert '## Transfer check' in text and '**passes**' in text
+
+
+def test_the_section_points_to_the_versions_ablation_once_committed(
+    tmp_path):
+  from algoperf.target_setting import protocol
+
+  result = _result(tmp_path, [0.99])
+  page_path = protocol.VERSIONS['cpu-0.3'].transfer_ablation
+  assert page_path == 'docs/targets/transfer_ablation.md'
+  assert protocol.VERSIONS['cpu-1.0'].transfer_ablation == (
+    'docs/targets/cpu-1.0/transfer_ablation.md')
+  # cpu-0.3 has no ablation: no line.
+  check = transfer.check(result, page.REPO)
+  assert check.ablation_page is None
+  assert 'Why it misses' not in '\n'.join(transfer.markdown(check))
+  # A repository holding it: the section names it.
+  repo = tmp_path / 'repo'
+  (repo / page_path).parent.mkdir(parents=True)
+  (repo / page_path).write_text('# ablation\n')
+  check = transfer.check(result, repo)
+  assert check.ablation_page == page_path
+  assert f'({page_path})' in '\n'.join(transfer.markdown(check))
