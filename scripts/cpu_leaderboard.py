@@ -43,7 +43,6 @@ DEFAULT_ALGORITHMS = ('nadamw', 'adamw', 'nesterov', 'lion',
                       'schedule_free_adamw', 'linear_decay_nadamw',
                       'algoperf_self_tuning_nadamw')
 DEFAULT_EXPERIMENT_DIR = REPO / 'experiments' / 'cpu_leaderboard'
-DEFAULT_OUT = REPO / 'docs' / 'leaderboard'
 DEFAULT_ABLATION_RUNS = REPO / 'experiments' / 'transfer_ablation'
 
 
@@ -60,6 +59,9 @@ def _positive(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
   from algoperf import registry
+  from algoperf.reference_leaderboard import run_info
+
+  default_out = REPO / run_info.DEFAULT_LOCATION
 
   parser = argparse.ArgumentParser(
     prog='cpu_leaderboard.py', description=__doc__.splitlines()[0],
@@ -113,14 +115,14 @@ def _parser() -> argparse.ArgumentParser:
                         'summaries, docs/targets/<version>/)')
   pack = commands.add_parser('pack', help='copy the logs scoring needs')
   pack.add_argument('--experiment-dir', default=str(DEFAULT_EXPERIMENT_DIR))
-  pack.add_argument('--logs', default=str(DEFAULT_OUT / 'logs'),
+  pack.add_argument('--logs', default=str(default_out / 'logs'),
                     help='destination (replaced as a whole); the run record '
                     'and targets go beside it')
   page = commands.add_parser('page', help='generate the leaderboard page')
-  page.add_argument('--logs', default=str(DEFAULT_OUT / 'logs'),
+  page.add_argument('--logs', default=str(default_out / 'logs'),
                     help='packed logs to score (run record and targets '
                     'beside them)')
-  page.add_argument('--out', default=str(DEFAULT_OUT),
+  page.add_argument('--out', default=str(default_out),
                     help='where README.md, index.html, ... go')
   page.add_argument('--no-screenshot', action='store_true',
                     help='do not render screenshot.png with Chromium')

@@ -30,6 +30,10 @@ from algoperf.errors import AlgoperfError
 INFO_FILE = 'leaderboard_run.json'
 TARGETS_FILE = 'workload_targets.json'
 LOGS_DIR = 'logs'
+# The committed leaderboard (repository path): `pack`'s and `page`'s default.
+# An earlier version's page, kept in a folder of its own, names its folder
+# in the commands it shows.
+DEFAULT_LOCATION = 'docs/leaderboard'
 RULESET = 'self'
 RULES = 'v0.5'
 # Settings a rerun must repeat: mixing them would mix incomparable trials.

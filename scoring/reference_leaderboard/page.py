@@ -104,7 +104,8 @@ def page(logs_dir, out_dir, screenshot: bool = True,
                                                     run_info.TARGETS_FILE))
   text = readme.render(results, info, trial_outcomes(logs), targets,
                        has_screenshot=(shown / 'screenshot.png').exists(),
-                       transfer_check=transfer.check(results['time'], REPO))
+                       transfer_check=transfer.check(results['time'], REPO),
+                       location=_location(shown))
   written.append(out_dir / 'README.md')
   outputs.write_atomic(str(written[-1]), text)
   for line in results['time'].problems.summary_lines():
@@ -114,6 +115,16 @@ def page(logs_dir, out_dir, screenshot: bool = True,
         'purpose (see README.md): their workloads have fewer logs.)')
   out(f'Wrote {len(written)} files to {out_dir}.')
   return written
+
+
+def _location(shown: pathlib.Path) -> str:
+  """The page's folder as a repository path; the default one for a page
+  outside the repository (its commands then read as `pack`'s and `page`'s
+  defaults)."""
+  try:
+    return shown.resolve().relative_to(REPO).as_posix()
+  except ValueError:
+    return readme.DEFAULT_LOCATION
 
 
 # What --check compares: the text the logs determine (the images embed

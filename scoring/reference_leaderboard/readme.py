@@ -9,11 +9,13 @@ from scoring.official_layout import OFFICIAL_REPOSITORY
 from scoring.reference_leaderboard import transfer
 
 COMMAND = '.venv/bin/python scripts/cpu_leaderboard.py'
+DEFAULT_LOCATION = run_info.DEFAULT_LOCATION
 PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'numpy')
 
 
 def render(results: dict, info: dict, outcomes: dict, targets: dict,
-           has_screenshot: bool = True, transfer_check=None) -> str:
+           has_screenshot: bool = True, transfer_check=None,
+           location: str = DEFAULT_LOCATION) -> str:
   """The whole page.
 
   Args:
@@ -25,15 +27,17 @@ def render(results: dict, info: dict, outcomes: dict, targets: dict,
     has_screenshot: link screenshot.png.
     transfer_check: ``transfer.check`` of the logs (None: no such section,
       the logs have no trials of AlgoPerf's configuration).
+    location: the page's folder in the repository, as its commands name it.
   """
-  sections = [_header(results['time'], info, outcomes, has_screenshot),
+  sections = [_header(results['time'], info, outcomes, has_screenshot,
+                      location),
               _scores(results), _times(results), _held_out(results, info)]
   if transfer_check is not None:
     sections.append('\n'.join(transfer.markdown(transfer_check)))
   sections += [_outcomes(outcomes),
               _targets(targets, results['time'].targets.source),
               _machine(info),
-              _reproduce(info)]
+              _reproduce(info, location)]
   return '\n\n'.join(s.strip('\n') for s in sections) + '\n'
 
 
@@ -41,7 +45,16 @@ def _plural(n: int, one: str, many: str) -> str:
   return f'{n} {one if n == 1 else many}'
 
 
-def _header(result, info, outcomes, has_screenshot) -> str:
+def page_command(location: str, verb: str = 'page') -> str:
+  """`pack` or `page` for the leaderboard in ``location``."""
+  if location == DEFAULT_LOCATION:
+    return f'{COMMAND} {verb}'
+  if verb == 'pack':
+    return f'{COMMAND} pack --logs {location}/logs'
+  return f'{COMMAND} page --logs {location}/logs --out {location}'
+
+
+def _header(result, info, outcomes, has_screenshot, location) -> str:
   trials = sum(map(len, result.pool.trials.values()))
   first, last = _dates(info)
   studies = _plural(info['num_studies'], 'study', 'studies')
@@ -60,7 +73,8 @@ def _header(result, info, outcomes, has_screenshot) -> str:
     '(below); score = area under the performance profile on tau in [1, 4] '
     'divided by 3.')
   source = ('Everything here is generated from the logs in [logs/](logs/) '
-            f'by `{COMMAND} page` (no training; see [Reproduce](#reproduce)).')
+            f'by `{page_command(location)}` (no training; see '
+            '[Reproduce](#reproduce)).')
   lines = ['# CPU-suite leaderboard of the reference algorithms', '',
            summary, '', source]
   if info.get('max_steps') or info.get('synthetic_data'):
@@ -204,7 +218,7 @@ def _machine(info) -> str:
      'python', 'git commit'], rows)
 
 
-def _reproduce(info) -> str:
+def _reproduce(info, location: str) -> str:
   forgotten = info.get('forgotten') or []
   # `forget` set trials aside between runs: the order of the two matters.
   events = sorted([(s['started'], s['command']) for s in info['sessions']]
@@ -214,21 +228,21 @@ def _reproduce(info) -> str:
     '## Reproduce', '',
     ('Regenerate this directory from the committed logs (seconds, no '
      'training; the screenshot needs Chromium):'), '',
-    f'    {COMMAND} page', '',
+    f'    {page_command(location)}', '',
     ('The logs came from these invocations (a rerun skips finished '
      'trials), then `pack` copied the files scoring needs into logs/:'),
-    '', commands, f'    {COMMAND} pack']
+    '', commands, f'    {page_command(location, "pack")}']
   for f in forgotten:
     lines += ['', (f'`forget` ({f["when"].replace("T", " ")[:16]} UTC) set '
                    f'aside {f["trials"]} trial(s) of '
                    f'{", ".join(f["workloads"])} after their targets were '
                    're-set; the runs after it trained them again, and only '
                    'those are in logs/.')]
-  lines += ['', _official_scoring()]
+  lines += ['', _official_scoring(location)]
   return '\n'.join(lines)
 
 
-def _official_scoring() -> str:
+def _official_scoring(location: str) -> str:
   targets = '/tmp/leaderboard_targets.json'
   return '\n'.join([
     ('AlgoPerf\'s own scoring code (`scoring/score_submissions.py` of '
@@ -238,8 +252,8 @@ def _official_scoring() -> str:
      'and that code needs logs of every workload listed). '
      '`scripts/official_scoring.py` runs it and sets its scores and times '
      'beside ours:'), '',
-    '    .venv/bin/algoperf targets export --logs docs/leaderboard/logs '
-    f'--from docs/leaderboard/workload_targets.json -o {targets}',
-    '    .venv/bin/python scripts/official_scoring.py docs/leaderboard/logs '
+    f'    .venv/bin/algoperf targets export --logs {location}/logs '
+    f'--from {location}/workload_targets.json -o {targets}',
+    f'    .venv/bin/python scripts/official_scoring.py {location}/logs '
     f'--workload-targets {targets} --official PATH/TO/submissions_algorithms '
     '--python PYTHON_WITH_ITS_DEPENDENCIES'])

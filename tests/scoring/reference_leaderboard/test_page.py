@@ -5,6 +5,7 @@ import json
 import pytest
 
 from algoperf.reference_leaderboard import run_info
+from scoring.reference_leaderboard import page
 from scripts import cpu_leaderboard
 
 
@@ -100,3 +101,25 @@ def test_check_names_a_page_file_the_logs_do_not_give(tmp_path, capsys):
 def test_the_committed_leaderboard_is_what_its_committed_logs_give():
   # docs/leaderboard/ regenerates from docs/leaderboard/logs/ alone.
   assert cpu_leaderboard.main(['page', '--check']) == 0
+
+
+def test_a_page_kept_in_another_folder_names_that_folder_in_its_commands(
+    tmp_path):
+  # An earlier version's page, kept beside the current one, must tell how
+  # to regenerate itself, not the current page.
+  logs = _logs(tmp_path)
+  kept = page.REPO / 'docs' / 'leaderboard' / 'cpu-0.3'
+  out = tmp_path / 'board'
+  page.page(logs, out, screenshot=False, out=lambda *_: None,
+            display_dir=kept)
+  text = (out / 'README.md').read_text()
+  command = ('scripts/cpu_leaderboard.py page --logs '
+             'docs/leaderboard/cpu-0.3/logs --out docs/leaderboard/cpu-0.3')
+  assert command in text
+  assert 'pack --logs docs/leaderboard/cpu-0.3/logs' in text
+  assert 'targets export --logs docs/leaderboard/cpu-0.3/logs' in text
+  # The default folder, or one outside the repository: the plain commands.
+  page.page(logs, out, screenshot=False, out=lambda *_: None)
+  text = (out / 'README.md').read_text()
+  assert 'scripts/cpu_leaderboard.py page`' in text
+  assert '--out docs/leaderboard' not in text
