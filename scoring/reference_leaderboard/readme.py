@@ -218,7 +218,7 @@ def _machine(info) -> str:
      'python', 'git commit'], rows)
 
 
-def _reproduce(info, location: str) -> str:
+def _reproduce(info, location: str = DEFAULT_LOCATION) -> str:
   forgotten = info.get('forgotten') or []
   # `forget` set trials aside between runs: the order of the two matters.
   events = sorted([(s['started'], s['command']) for s in info['sessions']]
@@ -242,7 +242,7 @@ def _reproduce(info, location: str) -> str:
   return '\n'.join(lines)
 
 
-def _official_scoring(location: str) -> str:
+def _official_scoring(location: str = DEFAULT_LOCATION) -> str:
   targets = '/tmp/leaderboard_targets.json'
   return '\n'.join([
     ('AlgoPerf\'s own scoring code (`scoring/score_submissions.py` of '
