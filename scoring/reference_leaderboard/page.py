@@ -124,7 +124,7 @@ def _location(shown: pathlib.Path) -> str:
   try:
     return shown.resolve().relative_to(REPO).as_posix()
   except ValueError:
-    return readme.DEFAULT_LOCATION
+    return run_info.DEFAULT_LOCATION
 
 
 # What --check compares: the text the logs determine (the images embed

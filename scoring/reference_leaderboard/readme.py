@@ -9,13 +9,12 @@ from scoring.official_layout import OFFICIAL_REPOSITORY
 from scoring.reference_leaderboard import transfer
 
 COMMAND = '.venv/bin/python scripts/cpu_leaderboard.py'
-DEFAULT_LOCATION = run_info.DEFAULT_LOCATION
 PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'numpy')
 
 
 def render(results: dict, info: dict, outcomes: dict, targets: dict,
            has_screenshot: bool = True, transfer_check=None,
-           location: str = DEFAULT_LOCATION) -> str:
+           location: str = run_info.DEFAULT_LOCATION) -> str:
   """The whole page.
 
   Args:
@@ -47,7 +46,7 @@ def _plural(n: int, one: str, many: str) -> str:
 
 def page_command(location: str, verb: str = 'page') -> str:
   """`pack` or `page` for the leaderboard in ``location``."""
-  if location == DEFAULT_LOCATION:
+  if location == run_info.DEFAULT_LOCATION:
     return f'{COMMAND} {verb}'
   if verb == 'pack':
     return f'{COMMAND} pack --logs {location}/logs'
@@ -218,7 +217,7 @@ def _machine(info) -> str:
      'python', 'git commit'], rows)
 
 
-def _reproduce(info, location: str = DEFAULT_LOCATION) -> str:
+def _reproduce(info, location: str = run_info.DEFAULT_LOCATION) -> str:
   forgotten = info.get('forgotten') or []
   # `forget` set trials aside between runs: the order of the two matters.
   events = sorted([(s['started'], s['command']) for s in info['sessions']]
@@ -242,7 +241,7 @@ def _reproduce(info, location: str = DEFAULT_LOCATION) -> str:
   return '\n'.join(lines)
 
 
-def _official_scoring(location: str = DEFAULT_LOCATION) -> str:
+def _official_scoring(location: str = run_info.DEFAULT_LOCATION) -> str:
   targets = '/tmp/leaderboard_targets.json'
   return '\n'.join([
     ('AlgoPerf\'s own scoring code (`scoring/score_submissions.py` of '

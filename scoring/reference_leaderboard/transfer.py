@@ -163,5 +163,5 @@ def markdown(transfer: Transfer) -> list[str]:
   if transfer.ablation_page:
     lines += ['', ('Why it misses: the same point with dropout and the '
                    'learning rate moved to the suite\'s self-tuning point, '
-                   f'one at a time ({transfer.ablation_page}).')]
+                   f'one at a time and together ({transfer.ablation_page}).')]
   return lines

@@ -1,12 +1,15 @@
-"""The transfer ablation: AlgoPerf's point with one detail moved."""
+"""The transfer ablation: AlgoPerf's point with hyperparameters moved."""
 
 import csv
 import json
+
+import pytest
 
 from algoperf import records
 from algoperf import registry
 from algoperf import submission as submission_lib
 from algoperf.reference_leaderboard import ablation
+from algoperf.reference_leaderboard.run_info import LeaderboardError
 
 
 def test_each_arm_moves_only_its_hyperparameters_to_the_suite_point():
@@ -72,3 +75,15 @@ def test_summary_finds_the_best_eval_and_the_first_step_reaching(tmp_path):
   # Only the arms that ran get a column.
   assert 'dropout_0_suite_lr' not in text.split('| workload')[1]
   assert f'**{target + 0.01:.4f}** (step 200)' in text
+
+
+@pytest.mark.parametrize('workloads, arms, says', [
+  (('zinc_gnn',), ('dropout_0', 'lr_x10'), 'unknown lr_x10'),
+  (('ogbg',), ('dropout_0',), 'ogbg not in the CPU suite'),
+])
+def test_a_bad_request_is_refused_before_anything_runs(
+    tmp_path, workloads, arms, says):
+  with pytest.raises(LeaderboardError, match=says):
+    ablation.ablate(workloads, arms, tmp_path / 'runs', 'cmd',
+                    out_dir=tmp_path)
+  assert not list(tmp_path.iterdir())  # Nothing planned, nothing written.
