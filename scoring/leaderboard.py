@@ -220,8 +220,10 @@ _LEGEND = (
   'hover a cell for its ratio to the fastest.</p>')
 
 
-def page(result, profile_png: bytes, curves_png: bytes | None) -> str:
-  """The whole HTML page as one string."""
+def page(result, profile_png: bytes, curves_png: bytes | None,
+         notice: str = '') -> str:
+  """The whole HTML page as one string; ``notice``, when given, is shown
+  above everything (a leaderboard still in progress says so)."""
   from scoring import plots
 
   order = outputs.ranked(result)
@@ -246,6 +248,8 @@ def page(result, profile_png: bytes, curves_png: bytes | None) -> str:
                 'its held-out variant\'s target, within 4x of the fastest '
                 'submission that reached the base.</p>'
                 + _times_table(result, result.profile.held_out))
+  notice_html = (f'<p class="notice"><strong>In progress.</strong> '
+                 f'{html.escape(notice)}</p>' if notice else '')
   warnings = len(result.problems)
   footer = (f'{warnings} warning(s) while reading the logs; see '
             'scoring_info.json.' if warnings else 'No warnings.')
@@ -256,7 +260,7 @@ def page(result, profile_png: bytes, curves_png: bytes | None) -> str:
 <style>{_CSS}</style></head>
 <body><main>
 <header><h1>Training-algorithm leaderboard</h1>
-<div class="chips">{chip_html}</div>
+<div class="chips">{chip_html}</div>{notice_html}
 <p class="note">Source: <code>{html.escape(result.root)}</code>. Score =
 area under the performance profile on &tau; in [1, 4] divided by 3: 1.0
 means fastest on every base workload.</p></header>
@@ -287,6 +291,8 @@ section { background:#fff; border:1px solid var(--line); border-radius:12px;
 .chip { background:#e8eefc; color:#1f3f8f; border-radius:999px;
   padding:3px 12px; font-size:13px; font-weight:600; }
 .note, .legend, footer { color:var(--muted); font-size:13px; }
+.notice { background:#fff4e0; border:1px solid #f0c36d; border-radius:8px;
+  padding:8px 12px; margin:12px 0 0; }
 img { max-width:100%; display:block; margin:0 auto; }
 table { border-collapse:collapse; width:100%; }
 th, td { padding:7px 10px; border-bottom:1px solid var(--line);

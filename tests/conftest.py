@@ -17,6 +17,18 @@ os.environ.setdefault('XLA_FLAGS', '--xla_backend_optimization_level=0')
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FIXTURES = REPO / 'tests' / 'fixtures'
 ALGOPERF_STYLE = FIXTURES / 'algoperf_style'
+LEADERBOARDS = REPO / 'docs' / 'leaderboard'
+# The page kept from the benchmark version before: the tests that check its
+# published numbers (5 algorithms, census_dlrm's held-out variant) use it.
+CPU_0_3_LEADERBOARD = LEADERBOARDS / 'cpu-0.3'
+
+
+def committed_leaderboards() -> list[pathlib.Path]:
+  """Every committed leaderboard page (a folder with logs/ and README.md):
+  the current version's in docs/leaderboard/ and the kept ones below it."""
+  return sorted(logs.parent for logs in [LEADERBOARDS / 'logs',
+                                         *LEADERBOARDS.glob('*/logs')]
+                if (logs.parent / 'README.md').is_file())
 
 if str(REPO) not in sys.path:
   sys.path.insert(0, str(REPO))

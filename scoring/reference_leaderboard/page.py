@@ -93,16 +93,18 @@ def page(logs_dir, out_dir, screenshot: bool = True,
   info = run_info.read(logs)
   shown = pathlib.Path(display_dir) if display_dir else out_dir
   results = {by: score(logs, shown, info, col) for col, by in BY.items()}
+  outcomes = trial_outcomes(logs)
+  notice = readme.in_progress(results['time'], info, outcomes)
   out_dir.mkdir(parents=True, exist_ok=True)
   written = []
   for by, result in results.items():
-    written += _write_scoring(result, out_dir, by)
+    written += _write_scoring(result, out_dir, by, notice)
   if screenshot:
     written += _screenshot(out_dir / 'index.html', out_dir / 'screenshot.png',
                            _page_height(results['time']), out)
   targets = records.read_json(run_info.record_path(logs,
                                                     run_info.TARGETS_FILE))
-  text = readme.render(results, info, trial_outcomes(logs), targets,
+  text = readme.render(results, info, outcomes, targets,
                        has_screenshot=(shown / 'screenshot.png').exists(),
                        transfer_check=transfer.check(results['time'], REPO),
                        location=_location(shown))
@@ -150,7 +152,7 @@ def stale_files(logs_dir, out_dir) -> list[str]:
             or (out_dir / n).read_bytes() != (fresh / n).read_bytes()]
 
 
-def _write_scoring(result, out_dir: pathlib.Path, by: str):
+def _write_scoring(result, out_dir: pathlib.Path, by: str, notice: str):
   """CSVs in out_dir/<by>/, the profile PNG and the HTML page."""
   directory = out_dir / by
   outputs.make_output_dir(str(directory))
@@ -167,7 +169,7 @@ def _write_scoring(result, out_dir: pathlib.Path, by: str):
                                order)
   html = out_dir / ('index.html' if by == 'time' else f'{by}.html')
   outputs.write_atomic(str(html), leaderboard.page(result, inline['png'],
-                                                   curves))
+                                                   curves, notice=notice))
   return [pathlib.Path(p) for p in paths] + [profile, html]
 
 

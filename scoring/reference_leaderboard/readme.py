@@ -1,5 +1,6 @@
 """The leaderboard's README.md, from scoring results and the run record."""
 
+from algoperf import records
 from algoperf.reference_leaderboard import run_info
 from scoring import leaderboard
 from scoring import outputs
@@ -76,6 +77,10 @@ def _header(result, info, outcomes, has_screenshot, location) -> str:
             '[Reproduce](#reproduce)).')
   lines = ['# CPU-suite leaderboard of the reference algorithms', '',
            summary, '', source]
+  notice = in_progress(result, info, outcomes)
+  if notice:
+    lines += ['', f'> **In progress.** {notice} `run` continues where these '
+              'logs stop ([Reproduce](#reproduce)).']
   if info.get('max_steps') or info.get('synthetic_data'):
     lines += ['', (f'> **Smoke run** (max_steps={info.get("max_steps")}, '
                    f'synthetic_data={info.get("synthetic_data")}): these '
@@ -85,6 +90,50 @@ def _header(result, info, outcomes, has_screenshot, location) -> str:
   if has_screenshot:
     pages += '; [screenshot](screenshot.png)'
   return '\n'.join(lines + ['', pages + '.'])
+
+
+def in_progress(result, info, outcomes) -> str:
+  """What the run record plans that the logs lack, and what that does to
+  the scores; empty when the leaderboard is complete. The page's README and
+  HTML both say it, at the top: a page packed between sittings of a long
+  run must not read as final."""
+  pending = _not_yet_run(result, info, outcomes)
+  if not pending:
+    return ''
+  return ('Not yet run: ' + '; '.join(pending) + '. A workload without logs '
+          '(a base, or a held-out variant, which strikes its base) counts as '
+          'missed and a missing study leaves the median over those present, '
+          'so every score and rank here is provisional.')
+
+
+def _not_yet_run(result, info, outcomes) -> list[str]:
+  """Algorithms without logs; per algorithm the studies or base workloads
+  missing, and trials that have not finished. Held-out variants skipped on
+  purpose are not counted: the run planned them away (held-out section)."""
+  bases = result.profile.base_workloads
+  planned = [f'study_{i}' for i in range(info['num_studies'])]
+  pending = []
+  for name in info['algorithms']:
+    trials = result.pool.trials.get(name, [])
+    if not trials:
+      pending.append(f'{name} (no logs)')
+      continue
+    ran = {(t.study, t.workload) for t in trials}
+    missing = []
+    for study in planned:
+      lacking = [w for w in bases if (study, w) not in ran]
+      if len(lacking) == len(bases):
+        missing.append(f'{study} (none of it)')
+      elif lacking:
+        missing.append(f'{study} ({", ".join(lacking)})')
+    unfinished = sum(n for status, n in outcomes.get(name, {}).items()
+                     if status not in records.FINISHED)
+    if unfinished:
+      missing.append(_plural(unfinished, 'unfinished trial',
+                             'unfinished trials'))
+    if missing:
+      pending.append(f'{name}: {", ".join(missing)}')
+  return pending
 
 
 def _dates(info) -> tuple[str, str]:

@@ -1,7 +1,6 @@
 """Scoring without --workload-targets / --ruleset: what is chosen, and said."""
 
 import json
-import pathlib
 import shutil
 
 import pytest
@@ -11,6 +10,7 @@ from algoperf import registry
 from scoring import default_targets
 from scoring import pipeline
 from scoring.errors import ScoringError
+from tests.conftest import committed_leaderboards
 from tests.scoring import synthetic
 
 VERSION = registry.suite().benchmark_version
@@ -130,9 +130,10 @@ def test_ruleset_from_the_folder_name_without_flags(tmp_path, folder,
     assert (folder in result.ruleset_how) == bool(expected)
 
 
-def test_the_committed_leaderboard_scores_as_its_page_by_default(tmp_path,
-                                                                capsys):
-  board = pathlib.Path(__file__).resolve().parents[2] / 'docs' / 'leaderboard'
+@pytest.mark.parametrize('board', committed_leaderboards(),
+                         ids=lambda board: board.name)
+def test_the_committed_leaderboard_scores_as_its_page_by_default(
+    board, tmp_path, capsys):
   assert cli.main(['score', str(board / 'logs'), '--output-dir',
                    str(tmp_path), '--no-plots']) == 0
   assert _first_line(capsys).startswith(

@@ -1,12 +1,18 @@
 """The leaderboard page, generated from hand-written logs."""
 
 import json
+import types
 
 import pytest
 
 from algoperf.reference_leaderboard import run_info
 from scoring.reference_leaderboard import page
+from scoring.reference_leaderboard import readme
 from scripts import cpu_leaderboard
+from tests.conftest import CPU_0_3_LEADERBOARD
+from tests.conftest import LEADERBOARDS
+from tests.conftest import REPO
+from tests.conftest import committed_leaderboards
 
 
 def _eval_csv(path, column, rows):
@@ -98,9 +104,68 @@ def test_check_names_a_page_file_the_logs_do_not_give(tmp_path, capsys):
   assert 'README.md differs' in said and 'time/scores.csv differs' in said
 
 
-def test_the_committed_leaderboard_is_what_its_committed_logs_give():
-  # docs/leaderboard/ regenerates from docs/leaderboard/logs/ alone.
-  assert cpu_leaderboard.main(['page', '--check']) == 0
+def test_a_page_packed_before_the_run_finished_says_so_at_the_top(tmp_path):
+  logs = _logs(tmp_path)
+  out = tmp_path / 'board'
+  page.page(logs, out, screenshot=False, out=lambda *_: None)
+  # Complete: every planned algorithm ran every base in every study.
+  assert 'In progress' not in (out / 'README.md').read_text()
+  assert 'In progress' not in (out / 'index.html').read_text()
+  # A second planned study, an algorithm planned but not started, a base
+  # missing and a trial still running (as `pack` between sittings finds).
+  info_path = tmp_path / run_info.INFO_FILE
+  info = json.loads(info_path.read_text())
+  info.update(num_studies=2, algorithms=info['algorithms'] + ['later'])
+  info_path.write_text(json.dumps(info))
+  for trial in ('fast', 'slow'):
+    _eval_csv(logs / trial / 'study_1' / 'mnist_relu_jax' / 'trial_1',
+              'validation/accuracy', [(1.0, 50, 0.9)])
+  (logs / 'slow' / 'study_1' / 'mnist_relu_jax' / 'trial_1' /
+   'status.json').write_text(json.dumps({'status': 'running'}))
+  page.page(logs, out, screenshot=False, out=lambda *_: None)
+  readme = (out / 'README.md').read_text()
+  [notice] = [line for line in readme.splitlines() if 'In progress' in line]
+  # mnist is the only base: a study with just its variant lacks all of it.
+  assert notice.startswith('> **In progress.** Not yet run: fast: study_1 '
+                           '(none of it); slow: study_1 (none of it), 1 '
+                           'unfinished trial; novariant: study_1 (none of '
+                           'it); later (no logs).')
+  assert 'provisional' in notice
+  assert readme.index('In progress') < readme.index('## Scores')
+  html = (out / 'index.html').read_text()
+  assert '<strong>In progress.</strong> Not yet run: fast: study_1' in html
+  assert html.index('In progress') < html.index('<h2>Scores')
+
+
+def test_the_notice_names_the_bases_a_study_still_lacks():
+  trial = lambda study, workload: types.SimpleNamespace(  # noqa: E731
+    study=study, workload=workload)
+  result = types.SimpleNamespace(
+    profile=types.SimpleNamespace(base_workloads=['a', 'b', 'c']),
+    pool=types.SimpleNamespace(trials={'x': [
+      trial('study_0', 'a'), trial('study_0', 'b'), trial('study_0', 'c'),
+      trial('study_1', 'b'), trial('study_1', 'c_variant')]}))
+  info = {'num_studies': 2, 'algorithms': ['x']}
+  notice = readme.in_progress(result, info, {'x': {'target_reached': 4}})
+  assert notice.startswith('Not yet run: x: study_1 (a, c). ')
+  info['num_studies'] = 1
+  assert readme.in_progress(result, info, {}) == ''
+
+
+def test_there_is_a_committed_leaderboard_to_check():
+  # The check below must not pass by finding no page at all.
+  assert CPU_0_3_LEADERBOARD in committed_leaderboards()
+
+
+@pytest.mark.parametrize('board', committed_leaderboards(),
+                         ids=lambda board: board.relative_to(REPO).as_posix())
+def test_the_committed_leaderboard_is_what_its_committed_logs_give(board):
+  # Each committed page regenerates from its own logs/ alone, with the
+  # commands its README gives.
+  args = ['page', '--check']
+  if board != LEADERBOARDS:
+    args += ['--logs', str(board / 'logs'), '--out', str(board)]
+  assert cpu_leaderboard.main(args) == 0
 
 
 def test_a_page_kept_in_another_folder_names_that_folder_in_its_commands(
