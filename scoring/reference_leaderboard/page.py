@@ -131,7 +131,10 @@ def _location(shown: pathlib.Path) -> str:
 
 # What --check compares: the text the logs determine (the images embed
 # the plotting library's rendering, which may differ between its versions).
-CHECKED = ('README.md', '*/*.csv', '*/*.json')
+# The text files `page` writes: its README and the scoring tables of each
+# BY folder (not an earlier version's page kept in a folder below).
+CHECKED = ('README.md', *(f'{by}/*.{ext}' for by in BY.values()
+                          for ext in ('csv', 'json')))
 
 
 def stale_files(logs_dir, out_dir) -> list[str]:

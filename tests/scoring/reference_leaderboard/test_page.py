@@ -104,6 +104,25 @@ def test_check_names_a_page_file_the_logs_do_not_give(tmp_path, capsys):
   assert 'README.md differs' in said and 'time/scores.csv differs' in said
 
 
+def test_a_page_kept_in_a_folder_below_is_not_checked_as_this_pages(tmp_path):
+  # docs/leaderboard/ holds the current page and an earlier version's page
+  # in cpu-0.3/: that one's files (its run record and targets, its tables)
+  # are not what this page's logs give, and must not make this page stale.
+  logs = _logs(tmp_path)
+  out = tmp_path / 'board'
+  page.page(logs, out, screenshot=False, out=lambda *_: None)
+  kept = out / 'cpu-0.3'
+  (kept / 'time').mkdir(parents=True)
+  for name in ('leaderboard_run.json', 'workload_targets.json'):
+    (kept / name).write_text('{"kept": true}')
+  (kept / 'time' / 'scores.csv').write_text('kept\n')
+  (kept / 'README.md').write_text('# kept\n')
+  assert page.stale_files(logs, out) == []
+  # This page's own tables are still checked.
+  (out / 'steps' / 'scoring_info.json').write_text('{}')
+  assert page.stale_files(logs, out) == ['steps/scoring_info.json']
+
+
 def test_a_page_packed_before_the_run_finished_says_so_at_the_top(tmp_path):
   logs = _logs(tmp_path)
   out = tmp_path / 'board'
