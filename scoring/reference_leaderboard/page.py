@@ -129,10 +129,10 @@ def _location(shown: pathlib.Path) -> str:
     return run_info.DEFAULT_LOCATION
 
 
-# What --check compares: the text the logs determine (the images embed
-# the plotting library's rendering, which may differ between its versions).
-# The text files `page` writes: its README and the scoring tables of each
-# BY folder (not an earlier version's page kept in a folder below).
+# What --check compares: the text files `page` writes, which the logs
+# determine: its README and each BY folder's tables (not the images, which
+# embed the plotting library's rendering, nor an earlier version's page kept
+# in a folder below).
 CHECKED = ('README.md', *(f'{by}/*.{ext}' for by in BY.values()
                           for ext in ('csv', 'json')))
 
