@@ -31,8 +31,10 @@ class WorkloadTransfer:
   direction: str
   target: float
   standard_error: str  # As `algoperf workloads --details` prints it.
-  best_by_study: dict  # study -> best single validation eval (NaN: none).
-  reached_by_study: dict  # study -> bool
+  # study -> best single validation eval (NaN: no finite eval); a study
+  # without a trial of this workload has no entry (an interim page).
+  best_by_study: dict
+  reached_by_study: dict  # study -> bool, for the studies with a trial.
   seed_bests: tuple  # The protocol winner's seeds' best smoothed metrics.
 
 
@@ -93,9 +95,10 @@ def check(result, repo: pathlib.Path) -> Transfer | None:
     target = result.targets.workloads[workload]
     mine = [t for t in trials if t.workload == workload]
     best = {s: _best([v for t in mine if t.study == s for v in t.metric],
-                     target.direction) for s in studies}
-    reached = {s: target.reached(best[s]) if not math.isnan(best[s])
-               else False for s in studies}
+                     target.direction)
+            for s in studies if any(t.study == s for t in mine)}
+    reached = {s: target.reached(b) if not math.isnan(b) else False
+               for s, b in best.items()}
     facts = suite.workloads.get(workload) if suite else None
     se = facts.target_standard_error if facts else None
     rows.append(WorkloadTransfer(
@@ -128,6 +131,13 @@ def _fmt(value: float) -> str:
   return 'none' if math.isnan(value) else f'{value:.4f}'
 
 
+def _cell(w: WorkloadTransfer, study: str) -> str:
+  if study not in w.best_by_study:
+    return 'no logs'
+  return (f'{_fmt(w.best_by_study[study])} '
+          + ('reached' if w.reached_by_study[study] else 'missed'))
+
+
 def markdown(transfer: Transfer) -> list[str]:
   """The README section."""
   need = math.ceil(BASE_SHARE * len(transfer.workloads))
@@ -149,9 +159,7 @@ def markdown(transfer: Transfer) -> list[str]:
     '|---|---:|---:|' + '---:|' * len(transfer.studies) + '---|',
   ]
   for w in transfer.workloads:
-    cells = [f'{_fmt(w.best_by_study[s])} ' + (
-      'reached' if w.reached_by_study[s] else 'missed')
-             for s in transfer.studies]
+    cells = [_cell(w, s) for s in transfer.studies]
     seeds = ', '.join(_fmt(v) for v in w.seed_bests) or 'no summary'
     lines.append(f'| {w.workload} | {w.metric} {w.target} '
                  f'({w.direction}) | {w.standard_error} | '

@@ -60,6 +60,19 @@ def test_one_study_of_three_fails(tmp_path):
   assert '**fails**' in '\n'.join(transfer.markdown(check))
 
 
+def test_a_study_without_the_workloads_trial_says_no_logs(tmp_path):
+  # An interim page: study 1 has not trained mnist yet (only its variant).
+  result = _result(tmp_path, [0.99, 0.95])
+  result.pool.trials[transfer.ALGORITHM] = [
+    t for t in result.pool.trials[transfer.ALGORITHM]
+    if not (t.study == 'study_1' and t.workload == 'mnist')]
+  check = transfer.check(result, page.REPO)
+  [row] = check.workloads
+  assert row.best_by_study == {'study_0': 0.99}
+  assert check.reached_in('study_1') == 0
+  assert '| 0.9900 reached | no logs |' in '\n'.join(transfer.markdown(check))
+
+
 def test_logs_without_the_configuration_have_no_check(tmp_path):
   result = _result(tmp_path, [0.99])
   result.pool.trials['other'] = result.pool.trials.pop(transfer.ALGORITHM)
