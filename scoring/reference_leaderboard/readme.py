@@ -126,6 +126,11 @@ def _not_yet_run(result, info, outcomes) -> list[str]:
         missing.append(f'{study} (none of it)')
       elif lacking:
         missing.append(f'{study} ({", ".join(lacking)})')
+    undecided = _undecided_variants(result, info, name, ran)
+    if undecided:
+      missing.append(_plural(undecided, 'held-out variant trial',
+                             'held-out variant trials') + ' neither run '
+                     'nor skipped')
     unfinished = sum(n for status, n in outcomes.get(name, {}).items()
                      if status not in records.FINISHED)
     if unfinished:
@@ -134,6 +139,22 @@ def _not_yet_run(result, info, outcomes) -> list[str]:
     if missing:
       pending.append(f'{name}: {", ".join(missing)}')
   return pending
+
+
+def _undecided_variants(result, info, name, ran) -> int:
+  """Held-out variant trials of ``name`` whose base ran in that study but
+  which have no logs and no recorded skip. The run decides a variant only
+  after the other studies' base trials (held-out section) and records its
+  skips when it ends, so a sitting stopped before then leaves these open;
+  a recorded 'wait' is still open."""
+  skipped = {(f'study_{s["study"]}', s['workload'])
+             for s in info.get('held_out_skips') or []
+             if s['algorithm'] == name and s['action'] == 'skip'}
+  studies = sorted({study for study, _ in ran})
+  return sum(
+    1 for study in studies for variant in result.profile.held_out
+    if (study, result.targets.base_of(variant)) in ran
+    and (study, variant) not in ran and (study, variant) not in skipped)
 
 
 def _dates(info) -> tuple[str, str]:

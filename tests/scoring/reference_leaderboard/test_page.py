@@ -160,15 +160,46 @@ def test_the_notice_names_the_bases_a_study_still_lacks():
   trial = lambda study, workload: types.SimpleNamespace(  # noqa: E731
     study=study, workload=workload)
   result = types.SimpleNamespace(
-    profile=types.SimpleNamespace(base_workloads=['a', 'b', 'c']),
+    profile=types.SimpleNamespace(base_workloads=['a', 'b', 'c'],
+                                  held_out=['c_variant']),
+    targets=types.SimpleNamespace(base_of=lambda v: v.removesuffix('_variant')),
     pool=types.SimpleNamespace(trials={'x': [
       trial('study_0', 'a'), trial('study_0', 'b'), trial('study_0', 'c'),
+      trial('study_0', 'c_variant'),
       trial('study_1', 'b'), trial('study_1', 'c_variant')]}))
   info = {'num_studies': 2, 'algorithms': ['x']}
   notice = readme.in_progress(result, info, {'x': {'target_reached': 4}})
   assert notice.startswith('Not yet run: x: study_1 (a, c). ')
   info['num_studies'] = 1
   assert readme.in_progress(result, info, {}) == ''
+
+
+def test_the_notice_counts_held_out_trials_still_to_decide():
+  # A sitting stopped before the run decided the variant trials (they wait
+  # for the other studies' base trials) has every base but is not final.
+  trial = lambda study, workload: types.SimpleNamespace(  # noqa: E731
+    study=study, workload=workload)
+  result = types.SimpleNamespace(
+    profile=types.SimpleNamespace(base_workloads=['a', 'b'],
+                                  held_out=['a_variant', 'b_variant']),
+    targets=types.SimpleNamespace(base_of=lambda v: v.removesuffix('_variant')),
+    pool=types.SimpleNamespace(trials={'x': [
+      trial('study_0', 'a'), trial('study_0', 'b'),
+      trial('study_0', 'a_variant')]}))
+  skip = {'algorithm': 'x', 'study': 0, 'workload': 'b_variant', 'base': 'b',
+          'action': 'wait', 'reason': 'base trial of this study not finished'}
+  info = {'num_studies': 1, 'algorithms': ['x'], 'held_out_skips': []}
+  notice = readme.in_progress(result, info, {})
+  assert notice.startswith('Not yet run: x: 1 held-out variant trial neither '
+                           'run nor skipped. ')
+  # A recorded wait is still open; a recorded skip (or another algorithm's)
+  # is decided.
+  info['held_out_skips'] = [skip]
+  assert readme.in_progress(result, info, {}).startswith('Not yet run: x: 1')
+  info['held_out_skips'] = [{**skip, 'action': 'skip'}]
+  assert readme.in_progress(result, info, {}) == ''
+  info['held_out_skips'] = [{**skip, 'action': 'skip', 'algorithm': 'y'}]
+  assert readme.in_progress(result, info, {}) != ''
 
 
 def test_there_is_a_committed_leaderboard_to_check():
