@@ -1,6 +1,7 @@
 """The leaderboard's README.md, from scoring results and the run record."""
 
 from algoperf import records
+from algoperf.reference_leaderboard import held_out
 from algoperf.reference_leaderboard import run_info
 from scoring import leaderboard
 from scoring import outputs
@@ -149,8 +150,8 @@ def _undecided_variants(result, info, name, ran) -> int:
   a recorded 'wait' is still open."""
   skipped = {(f'study_{s["study"]}', s['workload'])
              for s in info.get('held_out_skips') or []
-             if s['algorithm'] == name and s['action'] == 'skip'}
-  studies = sorted({study for study, _ in ran})
+             if s['algorithm'] == name and s['action'] == held_out.SKIP}
+  studies = {study for study, _ in ran}
   return sum(
     1 for study in studies for variant in result.profile.held_out
     if (study, result.targets.base_of(variant)) in ran

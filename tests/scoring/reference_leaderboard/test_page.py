@@ -156,17 +156,24 @@ def test_a_page_packed_before_the_run_finished_says_so_at_the_top(tmp_path):
   assert html.index('In progress') < html.index('<h2>Scores')
 
 
-def test_the_notice_names_the_bases_a_study_still_lacks():
-  trial = lambda study, workload: types.SimpleNamespace(  # noqa: E731
-    study=study, workload=workload)
-  result = types.SimpleNamespace(
-    profile=types.SimpleNamespace(base_workloads=['a', 'b', 'c'],
-                                  held_out=['c_variant']),
+def _notice_result(bases, trials):
+  """The parts of a scored result the notice reads: algorithm x's
+  (study, workload) trials; each base's held-out variant is base_variant."""
+  return types.SimpleNamespace(
+    profile=types.SimpleNamespace(base_workloads=bases,
+                                  held_out=[f'{b}_variant' for b in bases]),
     targets=types.SimpleNamespace(base_of=lambda v: v.removesuffix('_variant')),
     pool=types.SimpleNamespace(trials={'x': [
-      trial('study_0', 'a'), trial('study_0', 'b'), trial('study_0', 'c'),
-      trial('study_0', 'c_variant'),
-      trial('study_1', 'b'), trial('study_1', 'c_variant')]}))
+      types.SimpleNamespace(study=study, workload=workload)
+      for study, workload in trials]}))
+
+
+def test_the_notice_names_the_bases_a_study_still_lacks():
+  result = _notice_result(['a', 'b', 'c'], [
+    ('study_0', 'a'), ('study_0', 'b'), ('study_0', 'c'),
+    ('study_0', 'a_variant'), ('study_0', 'b_variant'),
+    ('study_0', 'c_variant'),
+    ('study_1', 'b'), ('study_1', 'b_variant'), ('study_1', 'c_variant')])
   info = {'num_studies': 2, 'algorithms': ['x']}
   notice = readme.in_progress(result, info, {'x': {'target_reached': 4}})
   assert notice.startswith('Not yet run: x: study_1 (a, c). ')
@@ -177,15 +184,8 @@ def test_the_notice_names_the_bases_a_study_still_lacks():
 def test_the_notice_counts_held_out_trials_still_to_decide():
   # A sitting stopped before the run decided the variant trials (they wait
   # for the other studies' base trials) has every base but is not final.
-  trial = lambda study, workload: types.SimpleNamespace(  # noqa: E731
-    study=study, workload=workload)
-  result = types.SimpleNamespace(
-    profile=types.SimpleNamespace(base_workloads=['a', 'b'],
-                                  held_out=['a_variant', 'b_variant']),
-    targets=types.SimpleNamespace(base_of=lambda v: v.removesuffix('_variant')),
-    pool=types.SimpleNamespace(trials={'x': [
-      trial('study_0', 'a'), trial('study_0', 'b'),
-      trial('study_0', 'a_variant')]}))
+  result = _notice_result(['a', 'b'], [
+    ('study_0', 'a'), ('study_0', 'b'), ('study_0', 'a_variant')])
   skip = {'algorithm': 'x', 'study': 0, 'workload': 'b_variant', 'base': 'b',
           'action': 'wait', 'reason': 'base trial of this study not finished'}
   info = {'num_studies': 1, 'algorithms': ['x'], 'held_out_skips': []}
