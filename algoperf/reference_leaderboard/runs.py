@@ -15,7 +15,8 @@ Rounds: by default every algorithm's study 0, then every algorithm's study
 1, ... (``order='study'``), so a run cut short leaves every algorithm with
 the same number of studies. In each round an algorithm runs its base
 workloads, then the held-out variant trials that ``held_out.decide`` says
-are needed.
+are needed; after the round the run record lists every variant trial now
+skipped or waiting, so a sitting stopped at a trial boundary keeps them.
 """
 
 import dataclasses
@@ -136,6 +137,11 @@ def run(options: RunOptions, out=print) -> RunSummary:
     algorithms = [_plan(ctx, name) for name in options.algorithms]
     for algorithm, study in _rounds(options, algorithms):
       _round(ctx, algorithm, study)
+      # On record as soon as decided: a sitting stopped at a trial boundary
+      # (SIGTERM) never reaches _finish, and its page would list none.
+      if ctx.summary.ran:
+        _record_not_run(ctx, algorithms)
+        run_info.write(ctx.logs, ctx.info)
     _finish(ctx, algorithms)
   _report(ctx)
   return ctx.summary
@@ -224,23 +230,36 @@ def _run_jobs(ctx: _Run, algorithm: _Algorithm, jobs: list) -> None:
     study_driver.Dispatch(study_backends.LOCAL, live=live), on_done)
 
 
-def _finish(ctx: _Run, algorithms: list[_Algorithm]) -> None:
-  """Records every variant trial not run, and why; closes the session."""
+def _not_run(ctx: _Run, algorithms: list[_Algorithm]) -> list[dict]:
+  """Every variant trial now to be skipped or still waiting, and why."""
+  not_run = []
   for algorithm in algorithms:
     for study in range(ctx.options.num_studies):
       for base in ctx.bases:
         decision = _decision(ctx, algorithm, base, study)
         if decision.action in (held_out.SKIP, held_out.WAIT):
-          ctx.summary.skips.append({
+          not_run.append({
             'algorithm': algorithm.name, 'study': study,
             'workload': held_out.variant(base), 'base': base,
             'action': decision.action, 'reason': decision.reason})
-  info = ctx.info
-  # Records of workloads and algorithms this invocation did not decide.
-  kept = [s for s in info['held_out_skips']
+  return not_run
+
+
+def _record_not_run(ctx: _Run, algorithms: list[_Algorithm]) -> list[dict]:
+  """Puts the current decisions into the run record (not yet written)."""
+  not_run = _not_run(ctx, algorithms)
+  # Records of workloads and algorithms this invocation does not decide.
+  kept = [s for s in ctx.info['held_out_skips']
           if s['algorithm'] not in ctx.options.algorithms
           or s['base'] not in ctx.bases]
-  info['held_out_skips'] = kept + ctx.summary.skips
+  ctx.info['held_out_skips'] = kept + not_run
+  return not_run
+
+
+def _finish(ctx: _Run, algorithms: list[_Algorithm]) -> None:
+  """Records every variant trial not run, and why; closes the session."""
+  ctx.summary.skips.extend(_record_not_run(ctx, algorithms))
+  info = ctx.info
   info['sessions'][-1]['last_update'] = run_info.now()
   if not ctx.summary.ran:  # A rerun with nothing left to do: no session.
     info['sessions'].pop()

@@ -146,7 +146,8 @@ def _undecided_variants(result, info, name, ran) -> int:
   """Held-out variant trials of ``name`` whose base ran in that study but
   which have no logs and no recorded skip. The run decides a variant only
   after the other studies' base trials (held-out section) and records its
-  skips when it ends, so a sitting stopped before then leaves these open;
+  decisions after each round, so a sitting stopped before a round ends (or
+  run by a version that recorded them only at the end) leaves these open;
   a recorded 'wait' is still open."""
   skipped = {(f'study_{s["study"]}', s['workload'])
              for s in info.get('held_out_skips') or []

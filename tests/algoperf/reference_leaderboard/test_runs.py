@@ -6,9 +6,11 @@ import shutil
 
 import pytest
 
+from algoperf import records
 from algoperf import registry
 from algoperf.reference_leaderboard import held_out
 from algoperf.reference_leaderboard import run_info
+from algoperf.reference_leaderboard import runs
 from algoperf.reference_leaderboard.held_out import SKIP
 from scripts import cpu_leaderboard
 
@@ -132,3 +134,45 @@ def test_bad_options_are_one_clear_error(tmp_path, capsys):
   assert cpu_leaderboard.main(['page', '--logs', str(tmp_path / 'none'),
                                '--out', str(tmp_path / 'o')]) == 1
   assert 'leaderboard_run.json not found' in capsys.readouterr().err
+
+
+def _finish_below_target(job) -> None:
+  """A finished trial whose every eval missed the base target."""
+  facts = registry.facts(BASE)
+  missed = facts.validation_target_value + (
+    0.1 if facts.metric_direction == 'min' else -0.1)
+  job.trial_dir.mkdir(parents=True, exist_ok=True)
+  with open(job.trial_dir / records.EVAL_MEASUREMENTS, 'w',
+            newline='') as f:
+    writer = csv.writer(f)
+    writer.writerow(['global_step', f'validation/{facts.target_metric_name}'])
+    writer.writerow([2, missed])
+  records.write_json(job.trial_dir / records.STATUS,
+                     {'status': records.MAX_STEPS})
+
+
+def test_decisions_are_on_record_when_a_sitting_stops_between_rounds(
+    tmp_path, monkeypatch):
+  # Trials are not trained here (the end-to-end tests above do): each one
+  # is written finished below the target. The sitting is stopped (SIGTERM
+  # is a KeyboardInterrupt at the CLI) in lion's round, so `run` never
+  # reaches its end; nadamw's round, already over, decided its variant.
+  def run_trials(plans, dispatch, on_done):
+    [plan] = plans
+    if plan.spec.name == 'lion':
+      raise KeyboardInterrupt
+    for job in plan.jobs:
+      _finish_below_target(job)
+      on_done(job, {'status': records.MAX_STEPS, 'global_step': 2})
+
+  monkeypatch.setattr(runs.study_driver, 'run_trials', run_trials)
+  options = runs.RunOptions(
+    experiment_dir=str(tmp_path), algorithms=('nadamw', 'lion'),
+    workloads=(BASE,), num_studies=1, max_steps=2, synthetic_data=64,
+    progress=False)
+  with pytest.raises(KeyboardInterrupt):
+    runs.run(options, out=lambda line: None)
+  info = json.loads((tmp_path / run_info.INFO_FILE).read_text())
+  assert [(s['algorithm'], s['workload'], s['action'])
+          for s in info['held_out_skips']] == [
+    ('nadamw', VARIANT, SKIP), ('lion', VARIANT, held_out.WAIT)]
