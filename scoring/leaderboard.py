@@ -221,9 +221,10 @@ _LEGEND = (
 
 
 def page(result, profile_png: bytes, curves_png: bytes | None,
-         notice: str = '') -> str:
+         notice: str = '', held_out_note: str = '') -> str:
   """The whole HTML page as one string; ``notice``, when given, is shown
-  above everything (a leaderboard still in progress says so)."""
+  above everything (a leaderboard still in progress says so), and
+  ``held_out_note`` under the held-out table (why cells have no logs)."""
   from scoring import plots
 
   order = outputs.ranked(result)
@@ -248,6 +249,8 @@ def page(result, profile_png: bytes, curves_png: bytes | None,
                 'its held-out variant\'s target, within 4x of the fastest '
                 'submission that reached the base.</p>'
                 + _times_table(result, result.profile.held_out))
+    if held_out_note:
+      held_out += f'<p class="note">{html.escape(held_out_note)}</p>'
   notice_html = (f'<p class="notice"><strong>In progress.</strong> '
                  f'{html.escape(notice)}</p>' if notice else '')
   warnings = len(result.problems)

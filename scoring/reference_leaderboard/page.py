@@ -97,8 +97,9 @@ def page(logs_dir, out_dir, screenshot: bool = True,
   notice = readme.in_progress(results['time'], info, outcomes)
   out_dir.mkdir(parents=True, exist_ok=True)
   written = []
+  held_out_note = readme.not_run_note(info)
   for by, result in results.items():
-    written += _write_scoring(result, out_dir, by, notice)
+    written += _write_scoring(result, out_dir, by, notice, held_out_note)
   if screenshot:
     written += _screenshot(out_dir / 'index.html', out_dir / 'screenshot.png',
                            _page_height(results['time']), out)
@@ -155,7 +156,8 @@ def stale_files(logs_dir, out_dir) -> list[str]:
             or (out_dir / n).read_bytes() != (fresh / n).read_bytes()]
 
 
-def _write_scoring(result, out_dir: pathlib.Path, by: str, notice: str):
+def _write_scoring(result, out_dir: pathlib.Path, by: str, notice: str,
+                   held_out_note: str):
   """CSVs in out_dir/<by>/, the profile PNG and the HTML page."""
   directory = out_dir / by
   outputs.make_output_dir(str(directory))
@@ -171,8 +173,9 @@ def _write_scoring(result, out_dir: pathlib.Path, by: str, notice: str):
   curves = plots.curves_figure(result, leaderboard.best_trial_curves(result),
                                order)
   html = out_dir / ('index.html' if by == 'time' else f'{by}.html')
-  outputs.write_atomic(str(html), leaderboard.page(result, inline['png'],
-                                                   curves, notice=notice))
+  outputs.write_atomic(str(html), leaderboard.page(
+    result, inline['png'], curves, notice=notice,
+    held_out_note=held_out_note))
   return [pathlib.Path(p) for p in paths] + [profile, html]
 
 

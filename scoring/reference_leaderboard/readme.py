@@ -213,6 +213,27 @@ def _times(results) -> str:
   return '\n'.join(lines)
 
 
+def not_run_note(info) -> str:
+  """Why held-out cells read 'no logs', for the HTML page; '' if none."""
+  actions = [s['action'] for s in info.get('held_out_skips') or []]
+  skipped, waiting = actions.count(held_out.SKIP), actions.count(
+    held_out.WAIT)
+  if not skipped and not waiting:
+    return ''
+  parts = []
+  if skipped:
+    parts.append(f'{skipped} held-out variant trial'
+                 f'{"s were" if skipped != 1 else " was"} not run on purpose: '
+                 'the base missed its target in at least half of the '
+                 'studies, so its median is infinite and the variant cannot '
+                 'change a score (v0.5 rule)')
+  if waiting:
+    parts.append(f'{waiting} wait{"s" if waiting == 1 else ""} for the other '
+                 'studies\' base trials')
+  return ('"no logs" above: ' + '; '.join(parts)
+          + '. README.md lists each with its reason.')
+
+
 def _held_out(results, info) -> str:
   result = results['time']
   variants = result.profile.held_out

@@ -156,6 +156,26 @@ def test_a_page_packed_before_the_run_finished_says_so_at_the_top(tmp_path):
   assert html.index('In progress') < html.index('<h2>Scores')
 
 
+def test_the_html_says_why_skipped_held_out_trials_have_no_logs(tmp_path):
+  logs = _logs(tmp_path)
+  out = tmp_path / 'board'
+  page.page(logs, out, screenshot=False, out=lambda *_: None)
+  assert 'not run on purpose' not in (out / 'index.html').read_text()
+  info_path = tmp_path / run_info.INFO_FILE
+  info = json.loads(info_path.read_text())
+  info['held_out_skips'] = [
+    {'algorithm': 'later', 'study': 0, 'workload': 'mnist_relu',
+     'base': 'mnist', 'action': 'skip', 'reason': 'base missed'}]
+  info_path.write_text(json.dumps(info))
+  page.page(logs, out, screenshot=False, out=lambda *_: None)
+  for name in ('index.html', 'steps.html'):
+    html = (out / name).read_text()
+    note = html.index('1 held-out variant trial was not run on purpose')
+    # Under the held-out table, not elsewhere on the page.
+    assert html.index('Held-out variants (v0.5 rule)') < note
+    assert note < html.index('</section>', html.index('Held-out variants'))
+
+
 def _notice_result(bases, trials):
   """The parts of a scored result the notice reads: algorithm x's
   (study, workload) trials; each base's held-out variant is base_variant."""
