@@ -228,8 +228,8 @@ def not_run_note(info) -> str:
                  'studies, so its median is infinite and the variant cannot '
                  'change a score (v0.5 rule)')
   if waiting:
-    parts.append(f'{waiting} wait{"s" if waiting == 1 else ""} for the other '
-                 'studies\' base trials')
+    parts.append(f'{waiting} wait{"s" if waiting == 1 else ""} for base '
+                 'trials still to run')
   return ('"no logs" above: ' + '; '.join(parts)
           + '. README.md lists each with its reason.')
 
