@@ -1,15 +1,14 @@
 """The transfer ablation: AlgoPerf's point with hyperparameters moved."""
 
-import csv
 import json
 
 import pytest
 
-from algoperf import records
 from algoperf import registry
 from algoperf import submission as submission_lib
 from algoperf.reference_leaderboard import ablation
 from algoperf.reference_leaderboard.run_info import LeaderboardError
+from tests.conftest import finish_trial
 
 
 def test_each_arm_moves_only_its_hyperparameters_to_the_suite_point():
@@ -44,27 +43,17 @@ def test_a_run_trains_to_step_hint_untimed_without_test_evals(tmp_path):
   assert written == [ablation.point('suite_lr')]
 
 
-def _finish(job, curve, metric):
-  job.trial_dir.mkdir(parents=True)
-  with open(job.trial_dir / records.EVAL_MEASUREMENTS, 'w',
-            newline='') as f:
-    writer = csv.writer(f)
-    writer.writerow(['global_step', f'validation/{metric}'])
-    writer.writerows(curve)
-  records.write_json(job.trial_dir / records.STATUS,
-                     {'status': records.MAX_STEPS})
-
-
 def test_summary_finds_the_best_eval_and_the_first_step_reaching(tmp_path):
   facts = registry.facts('zinc_gnn')
   target = facts.validation_target_value
   reached = ablation.plan('zinc_gnn', 'dropout_0', tmp_path)
   missed = ablation.plan('zinc_gnn', 'suite_lr', tmp_path)
   unfinished = ablation.plan('zinc_gnn', 'dropout_0_suite_lr', tmp_path)
-  _finish(reached.jobs[0], [(100, target - 0.1), (200, target + 0.01),
-                            (300, target + 0.002)], facts.target_metric_name)
-  _finish(missed.jobs[0], [(100, target - 0.2), (200, target - 0.05)],
-          facts.target_metric_name)
+  finish_trial(reached.jobs[0], facts.target_metric_name,
+               [(100, target - 0.1), (200, target + 0.01),
+                (300, target + 0.002)])
+  finish_trial(missed.jobs[0], facts.target_metric_name,
+               [(100, target - 0.2), (200, target - 0.05)])
   rows = ablation.summarize([reached, missed, unfinished])
   assert [r['arm'] for r in rows] == ['dropout_0', 'suite_lr']
   assert rows[0]['first_step_reaching'] == 200

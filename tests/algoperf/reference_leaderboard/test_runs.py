@@ -13,6 +13,7 @@ from algoperf.reference_leaderboard import run_info
 from algoperf.reference_leaderboard import runs
 from algoperf.reference_leaderboard.held_out import SKIP
 from scripts import cpu_leaderboard
+from tests.conftest import finish_trial
 
 # The current suite's first family (a small MLP) and its held-out variant.
 BASE = registry.suite().base_workloads[0]
@@ -141,14 +142,7 @@ def _finish_below_target(job) -> None:
   facts = registry.facts(BASE)
   missed = facts.validation_target_value + (
     0.1 if facts.metric_direction == 'min' else -0.1)
-  job.trial_dir.mkdir(parents=True, exist_ok=True)
-  with open(job.trial_dir / records.EVAL_MEASUREMENTS, 'w',
-            newline='') as f:
-    writer = csv.writer(f)
-    writer.writerow(['global_step', f'validation/{facts.target_metric_name}'])
-    writer.writerow([2, missed])
-  records.write_json(job.trial_dir / records.STATUS,
-                     {'status': records.MAX_STEPS})
+  finish_trial(job, facts.target_metric_name, [(2, missed)])
 
 
 def test_decisions_are_on_record_when_a_sitting_stops_between_rounds(
