@@ -213,6 +213,13 @@ def _times(results) -> str:
   return '\n'.join(lines)
 
 
+# Why `run` does not run a held-out variant trial (held_out.decide), as
+# both the README and the HTML say it.
+_SKIP_RULE = ('A variant trial is not run when its base workload missed the '
+              'target in at least half of the studies: the base\'s median '
+              'is then infinite, and the variant cannot change any score.')
+
+
 def not_run_note(info) -> str:
   """Why held-out cells read 'no logs', for the HTML page; '' if none."""
   actions = [s['action'] for s in info.get('held_out_skips') or []]
@@ -223,15 +230,12 @@ def not_run_note(info) -> str:
   parts = []
   if skipped:
     parts.append(f'{skipped} held-out variant trial'
-                 f'{"s were" if skipped != 1 else " was"} not run on purpose: '
-                 'the base missed its target in at least half of the '
-                 'studies, so its median is infinite and the variant cannot '
-                 'change a score (v0.5 rule)')
+                 f'{"s were" if skipped != 1 else " was"} not run on purpose')
   if waiting:
     parts.append(f'{waiting} wait{"s" if waiting == 1 else ""} for base '
                  'trials still to run')
-  return ('"no logs" above: ' + '; '.join(parts)
-          + '. README.md lists each with its reason.')
+  return (f'"no logs" above: {"; ".join(parts)}. {_SKIP_RULE} README.md '
+          'lists each with its reason.')
 
 
 def _held_out(results, info) -> str:
@@ -246,11 +250,8 @@ def _held_out(results, info) -> str:
   lines += leaderboard.markdown_times(result, '### Time to target',
                                       variants)
   skips = info.get('held_out_skips') or []
-  why = ('A variant trial is not run when its base workload missed the '
-         'target in at least half of the studies: the base\'s median is '
-         'then infinite, and the variant cannot change any score. (A base '
-         'miss in one study alone is not enough: the median may still be '
-         'finite.)')
+  why = (f'{_SKIP_RULE} (A base miss in one study alone is not enough: '
+         'the median may still be finite.)')
   lines += ['', f'### Held-out trials not run ({len(skips)})', '', why]
   if skips:
     lines += ['', '| algorithm | study | variant | why |',
